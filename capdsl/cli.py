@@ -1,0 +1,412 @@
+"""The ``capdsl`` command.
+
+Conventions (terraform / ruff): exit 0 ok, 1 plan errors or infeasible, 2 usage errors;
+``--format json`` on every command that prints data; ``-`` reads standard input; progress
+on stderr only when it is a terminal. Everything below this module returns values and
+diagnostics; only this module prints and exits.
+"""
+
+from __future__ import annotations
+
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from capdsl.api import Built
+    from capdsl.lang.diagnostics import Diagnostic
+
+app = typer.Typer(
+    name="capdsl",
+    help="Capacity plans in the .cap language: the cheapest verified mix of reserved, on-demand and spot.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode="rich",
+    pretty_exceptions_enable=False,
+)
+
+
+class OutFormat(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+    md = "md"
+    html = "html"
+
+
+class DataFormat(StrEnum):
+    table = "table"
+    json = "json"
+
+
+class TextFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
+EXIT_OK, EXIT_PLAN, EXIT_USAGE = 0, 1, 2
+
+
+def _console(stderr: bool = False) -> Console:
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False, soft_wrap=True)
+
+
+def _usage_error(message: str) -> typer.Exit:
+    _console(stderr=True).print(f"[bold red]error:[/] {message}")
+    return typer.Exit(EXIT_USAGE)
+
+
+def _print_diagnostics(diags: list[Diagnostic], sources: dict[str, str]) -> None:
+    from capdsl.lang.diagnostics import render
+
+    if not diags:
+        return
+    err = _console(stderr=True)
+    for d in diags:
+        text = render(d, sources)
+        style = {"error": "red", "warning": "yellow"}.get(d.level.value, "cyan")
+        head, _, rest = text.partition("\n")
+        err.print(f"[bold {style}]{_escape(head)}[/]")
+        if rest:
+            err.print(_escape(rest))
+        err.print()
+
+
+def _escape(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)
+
+
+def _build(path: str, scenario: str | None, allow_outside: bool, refresh: bool = False) -> Built:
+    from capdsl.api import build_file
+
+    if path != "-" and not Path(path).exists():
+        raise _usage_error(f"no such file: {path}")
+    return build_file(path, scenario=scenario, allow_outside=allow_outside, refresh=refresh)
+
+
+def _write_output(text: str | bytes, output: Path | None) -> None:
+    """Write to a file atomically, or to stdout."""
+    if output is None:
+        if isinstance(text, bytes):
+            sys.stdout.buffer.write(text)
+        else:
+            sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        return
+    import os
+    import tempfile
+
+    output.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=output.parent, prefix=f".{output.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(text if isinstance(text, bytes) else text.encode("utf-8"))
+        os.replace(tmp, output)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+ScenarioOpt = Annotated[str | None, typer.Option("--scenario", "-s", help="Solve this scenario of the plan.")]
+AllowOutsideOpt = Annotated[
+    bool, typer.Option("--allow-outside", help="Allow imports outside the plan's directory.")
+]
+
+
+# --------------------------------------------------------------------------- check
+
+
+@app.command()
+def check(
+    paths: Annotated[list[str], typer.Argument(help="Plan files ('-' for stdin).")],
+    fmt: Annotated[TextFormat, typer.Option("--format", "-f")] = TextFormat.text,
+    scenario: ScenarioOpt = None,
+    emit: Annotated[str | None, typer.Option("--emit", help="Also print 'plan' (the built Plan as JSON).")] = None,
+    allow_outside: AllowOutsideOpt = False,
+) -> None:
+    """Check plans: syntax, units, names, model; lints as warnings. Exit 1 on errors."""
+    import json
+
+    if emit not in (None, "plan"):
+        raise _usage_error(f"unknown --emit value `{emit}` (expected `plan`)")
+    failed = False
+    records: list[dict[str, Any]] = []
+    for path in paths:
+        built = _build(path, scenario, allow_outside)
+        failed |= not built.ok
+        if fmt is TextFormat.json:
+            rec: dict[str, Any] = {
+                "path": path,
+                "ok": built.ok,
+                "diagnostics": [d.to_dict() for d in built.diagnostics],
+            }
+            if emit == "plan" and built.plan is not None:
+                rec["plan"] = json.loads(built.plan.model_dump_json())
+            records.append(rec)
+            continue
+        _print_diagnostics(built.diagnostics, built.sources)
+        if emit == "plan" and built.plan is not None:
+            sys.stdout.write(built.plan.model_dump_json(indent=2) + "\n")
+        n_err = sum(d.is_error for d in built.diagnostics)
+        n_warn = len(built.diagnostics) - n_err
+        status = "[bold red]failed[/]" if not built.ok else "[bold green]ok[/]"
+        summary = f"{_escape(path)}: {status}"
+        if n_err or n_warn:
+            summary += f" ({n_err} error{'s' * (n_err != 1)}, {n_warn} warning{'s' * (n_warn != 1)})"
+        _console(stderr=True).print(summary)
+    if fmt is TextFormat.json:
+        sys.stdout.write(json.dumps(records if len(records) > 1 else records[0], indent=2, sort_keys=True) + "\n")
+    raise typer.Exit(EXIT_PLAN if failed else EXIT_OK)
+
+
+# --------------------------------------------------------------------------- solve
+
+
+@app.command()
+def solve(
+    path: Annotated[str, typer.Argument(help="Plan file ('-' for stdin).")],
+    scenario: ScenarioOpt = None,
+    all_scenarios: Annotated[bool, typer.Option("--all-scenarios", help="Solve the base plan and every scenario.")] = False,
+    fmt: Annotated[OutFormat, typer.Option("--format", "-f")] = OutFormat.table,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file.")] = None,
+    time_limit: Annotated[float, typer.Option("--time-limit", "-t", help="Solver time limit per plan (s).")] = 20.0,
+    seed: Annotated[int, typer.Option(help="Solver random seed (same seed, same plan).")] = 0,
+    refresh: Annotated[bool, typer.Option("--refresh", help="Refetch online prices (cache bypass).")] = False,
+    allow_outside: AllowOutsideOpt = False,
+) -> None:
+    """Solve a plan: what to run and buy, month by month; verified independently."""
+    from capdsl.api import solve_plan
+    from capdsl.report import render_solutions
+
+    if all_scenarios and scenario:
+        raise _usage_error("use either --scenario or --all-scenarios")
+    built = _build(path, scenario, allow_outside, refresh)
+    _print_diagnostics(built.diagnostics, built.sources)
+    if built.plan is None:
+        raise typer.Exit(EXIT_PLAN)
+    plans = [built.plan]
+    if all_scenarios:
+        plans += [built.plan.variant(s) for s in built.plan.scenarios]
+    results = []
+    for plan in plans:
+        with _progress(f"solving {plan.name}" + (f" [{plan.scenario}]" if plan.scenario else "")) as on_progress:
+            results.append((plan, solve_plan(plan, time_limit=time_limit, seed=seed, on_progress=on_progress)))
+    for plan, sol in results:
+        _print_diagnostics(sol.diagnostics, built.sources)
+    _write_output(render_solutions(results, fmt.value), output)
+    bad = any(sol.status not in ("optimal", "feasible") or not sol.verified for _, sol in results)
+    raise typer.Exit(EXIT_PLAN if bad else EXIT_OK)
+
+
+class _progress:
+    """A rich status line with elapsed time, objective and gap; silent when not a terminal."""
+
+    def __init__(self, title: str):
+        self.title = title
+        self.status: Any = None
+
+    def __enter__(self) -> Any:
+        console = _console(stderr=True)
+        if not console.is_terminal:
+            return None
+        self.status = console.status(f"{self.title}…")
+        self.status.__enter__()
+
+        def on_progress(p: Any) -> None:
+            gap = f"{p.gap * 100:.2f}%" if p.gap is not None else "–"
+            obj = f"{p.objective:,.0f}" if p.objective is not None else "–"
+            self.status.update(f"{self.title}: {p.elapsed_s:5.1f}s  objective {obj}  gap {gap}")
+
+        return on_progress
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.status is not None:
+            self.status.__exit__(*exc)
+
+
+# --------------------------------------------------------------------------- report
+
+
+@app.command()
+def report(
+    path: Annotated[str, typer.Argument(help="Plan file ('-' for stdin).")],
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file (format from suffix).")] = None,
+    fmt: Annotated[str | None, typer.Option("--format", "-f", help="html or md (default: from -o, else md).")] = None,
+    scenario: ScenarioOpt = None,
+    time_limit: Annotated[float, typer.Option("--time-limit", "-t")] = 20.0,
+    allow_outside: AllowOutsideOpt = False,
+) -> None:
+    """A planning report: cost per month, capacity vs demand, purchase mix, savings, binding constraints."""
+    from capdsl.api import solve_plan
+    from capdsl.report import render_report
+
+    if fmt is None:
+        fmt = "html" if output is not None and output.suffix.lower() in (".html", ".htm") else "md"
+    if fmt not in ("html", "md"):
+        raise _usage_error(f"unknown report format `{fmt}` (expected html or md)")
+    built = _build(path, scenario, allow_outside)
+    _print_diagnostics(built.diagnostics, built.sources)
+    if built.plan is None:
+        raise typer.Exit(EXIT_PLAN)
+    results = []
+    names = [scenario] if scenario else [None, *built.plan.scenarios]
+    for name in names:
+        plan = built.plan.variant(name)
+        with _progress(f"solving {plan.name}" + (f" [{name}]" if name else "")) as on_progress:
+            results.append((plan, solve_plan(plan, time_limit=time_limit, on_progress=on_progress)))
+    _write_output(render_report(results, fmt), output)
+    raise typer.Exit(EXIT_OK if results[0][1].verified else EXIT_PLAN)
+
+
+# --------------------------------------------------------------------------- fmt
+
+
+@app.command()
+def fmt(
+    paths: Annotated[list[str], typer.Argument(help="Files or directories ('-' for stdin -> stdout).")],
+    check_only: Annotated[bool, typer.Option("--check", help="Exit 1 if any file would change.")] = False,
+    diff: Annotated[bool, typer.Option("--diff", help="Print a unified diff instead of writing.")] = False,
+) -> None:
+    """Format .cap files canonically (comments kept; refuses files that do not parse)."""
+    from capdsl.lang.format import format_paths
+
+    result = format_paths(paths, check=check_only, diff=diff)
+    _print_diagnostics(result.diagnostics, result.sources)
+    if result.stdout:
+        sys.stdout.write(result.stdout)
+    for line in result.messages:
+        _console(stderr=True).print(_escape(line))
+    raise typer.Exit(result.exit_code)
+
+
+# --------------------------------------------------------------------------- tui
+
+
+@app.command()
+def tui(
+    path: Annotated[str, typer.Argument(help="Plan file.")],
+    scenario: ScenarioOpt = None,
+) -> None:
+    """Explore a plan, its costs and what-ifs in the terminal."""
+    if not Path(path).exists():
+        raise _usage_error(f"no such file: {path}")
+    from capdsl.tui.app import run
+
+    raise typer.Exit(run(path, scenario=scenario))
+
+
+# --------------------------------------------------------------------------- explain
+
+
+@app.command()
+def explain(
+    code: Annotated[str, typer.Argument(help="A diagnostic code, e.g. E0203.")],
+    fmt: Annotated[TextFormat, typer.Option("--format", "-f")] = TextFormat.text,
+) -> None:
+    """Print the long explanation of a diagnostic code, with an example."""
+    import json
+
+    from capdsl.codes import get_code, known_codes
+
+    entry = get_code(code)
+    if entry is None:
+        from capdsl.lang.diagnostics import did_you_mean
+
+        hint = did_you_mean(code.upper(), known_codes())
+        raise _usage_error(f"unknown code `{code}`" + (f"; {hint}" if hint else ""))
+    if fmt is TextFormat.json:
+        sys.stdout.write(json.dumps(entry.to_dict(), indent=2, sort_keys=True) + "\n")
+        return
+    from rich.markdown import Markdown
+
+    _console().print(Markdown(entry.text))
+
+
+# --------------------------------------------------------------------------- catalog / plugins / bench
+
+
+@app.command()
+def catalog(
+    source: Annotated[str, typer.Option("--source", help="Pricing source.")] = "bundled",
+    provider: Annotated[str | None, typer.Option("--provider")] = None,
+    region: Annotated[list[str] | None, typer.Option("--region", help="Region (repeatable).")] = None,
+    family: Annotated[list[str] | None, typer.Option("--family", help="Family or type glob (repeatable).")] = None,
+    gpu: Annotated[list[str] | None, typer.Option("--gpu", help="GPU model (repeatable).")] = None,
+    fmt: Annotated[DataFormat, typer.Option("--format", "-f")] = DataFormat.table,
+    refresh: Annotated[bool, typer.Option("--refresh", help="Refetch online prices into the cache.")] = False,
+    file: Annotated[Path | None, typer.Option("--file", help="Load the provider's own format from a file.")] = None,
+    limit: Annotated[int, typer.Option(help="Rows to show in the table (0 = all).")] = 50,
+) -> None:
+    """Show offerings with their prices and provenance."""
+    from capdsl.pricing.show import show_catalog
+
+    code = show_catalog(
+        source=source,
+        provider=provider,
+        regions=region or [],
+        families=family or [],
+        gpus=gpu or [],
+        fmt=fmt.value,
+        refresh=refresh,
+        file=str(file) if file else None,
+        limit=limit,
+    )
+    raise typer.Exit(code)
+
+
+@app.command()
+def plugins(
+    all_: Annotated[bool, typer.Option("--all", help="Include capdsl's built-in plugins.")] = False,
+    fmt: Annotated[DataFormat, typer.Option("--format", "-f")] = DataFormat.table,
+) -> None:
+    """List installed plugins with versions and hooks; report broken ones."""
+    from capdsl.plugins.show import show_plugins
+
+    raise typer.Exit(show_plugins(include_builtin=all_, fmt=fmt.value))
+
+
+@app.command()
+def bench(
+    size: Annotated[str, typer.Option("--size", help="S, M, L or XL.")] = "M",
+    fmt: Annotated[DataFormat, typer.Option("--format", "-f")] = DataFormat.table,
+    time_limit: Annotated[float | None, typer.Option("--time-limit", "-t")] = None,
+    seed: Annotated[int, typer.Option()] = 0,
+) -> None:
+    """Benchmark the optimiser on a generated plan over the bundled catalog."""
+    from capdsl.bench import run_bench
+
+    if size.upper() not in ("S", "M", "L", "XL"):
+        raise _usage_error(f"unknown size `{size}` (expected S, M, L or XL)")
+    raise typer.Exit(run_bench(size.upper(), fmt=fmt.value, time_limit=time_limit, seed=seed))
+
+
+@app.callback(invoke_without_command=True)
+def _root(
+    version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
+) -> None:
+    if version:
+        from capdsl import __version__
+
+        sys.stdout.write(f"capdsl {__version__}\n")
+        raise typer.Exit(EXIT_OK)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted\n")
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()
