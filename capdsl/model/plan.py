@@ -163,6 +163,9 @@ class MonthDemand(BaseModel):
     block_of_hour: list[int] = Field(default_factory=list)  # calendar hour -> block index
     blocks: list[DemandBlock] = Field(default_factory=list)
     work: dict[str, float] = Field(default_factory=dict)  # batch workload -> work units due
+    # Calendar hours under each set of events ("annual sale", "sale + launch"); every one of
+    # them sits in a block whose ``event`` is that name, and no other hour does.
+    event_hours: dict[str, list[int]] = Field(default_factory=dict)
     overhead: float = 0.0  # capacity-hours added by grouping / exact capacity-hours
 
 
