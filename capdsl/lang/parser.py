@@ -1,0 +1,185 @@
+"""Text -> `Document`, with every syntax error of the file collected.
+
+One LALR parser (contextual lexer, inline AST transformer) is built per process
+(``functools.lru_cache``); nothing is cached on disk. Error recovery: on a syntax error
+the offending statement is recorded (at most one error per statement), blanked out
+(positions preserved) and the text re-parsed, up to ``MAX_ERRORS`` errors per file. A
+file with a syntax error yields no `Document` (``parse`` returns ``None``), but the
+recovered items are still used internally to follow its imports.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from lark import Lark
+from lark.exceptions import UnexpectedInput
+
+from capdsl.lang import ast
+from capdsl.lang.diagnostics import Diagnostic, Level, Span, error, has_errors
+from capdsl.lang.syntax_errors import Locator, blank, classify, has_content
+from capdsl.lang.transform import CONTEXT, ParseContext, ToAst, on_comment, token_span
+
+if TYPE_CHECKING:
+    from capdsl.lang.evaluate import Definitions
+    from capdsl.lang.quantity import UnitRegistry
+
+MAX_ERRORS = 20
+"""Syntax errors reported per file before giving up (each costs one re-parse)."""
+
+
+# --------------------------------------------------------------------------- the parser
+
+
+def grammar_text() -> str:
+    """The grammar: ``capdsl/grammars/cap.lark`` in a wheel, ``grammars/cap.lark`` in a checkout."""
+    try:
+        res = resources.files("capdsl").joinpath("grammars/cap.lark")
+        if res.is_file():
+            return res.read_text(encoding="utf-8")
+    except (FileNotFoundError, ModuleNotFoundError, NotADirectoryError):
+        pass
+    repo = Path(__file__).resolve().parents[2] / "grammars" / "cap.lark"
+    return repo.read_text(encoding="utf-8")
+
+
+@functools.lru_cache(maxsize=1)
+def get_parser() -> Lark:
+    """The process-wide parser (built once; thread-safe: per-parse state is a ContextVar)."""
+    return Lark(
+        grammar_text(),
+        parser="lalr",
+        lexer="contextual",
+        propagate_positions=True,
+        keep_all_tokens=True,
+        maybe_placeholders=False,
+        transformer=ToAst(),
+        lexer_callbacks={"COMMENT": on_comment},
+        cache=False,
+    )
+
+
+@functools.lru_cache(maxsize=1)
+def get_tree_parser() -> Lark:
+    """The same grammar building a plain lark tree (benchmarks compare against it)."""
+    return Lark(
+        grammar_text(),
+        parser="lalr",
+        lexer="contextual",
+        propagate_positions=True,
+        cache=False,
+    )
+
+
+# --------------------------------------------------------------------------- parse
+
+
+def _document_span(text: str, path: str) -> Span:
+    loc = Locator(text, path)
+    line, col = loc.line_col(len(text))
+    return Span(path, 1, 1, line, col, 0, len(text))
+
+
+def parse_recovering(text: str, path: str = "<string>") -> tuple[ast.Document, list[Diagnostic]]:
+    """Parse, collecting every syntax error; the Document holds what parsed (errors blanked)."""
+    parser = get_parser()
+    work = text
+    syntax: list[Diagnostic] = []
+    ctx = ParseContext(path)
+    items: list[ast.Item] = []
+    while True:
+        ctx = ParseContext(path)
+        token = CONTEXT.set(ctx)
+        try:
+            items = parser.parse(work)
+            break
+        except UnexpectedInput as exc:
+            report = classify(exc, work, path)
+            syntax.append(report.diagnostic)
+            if report.resume is None or not has_content(work, report.resume):
+                break
+            if len(syntax) >= MAX_ERRORS:
+                syntax.append(
+                    Diagnostic(
+                        Level.NOTE,
+                        "E0101",
+                        f"stopped after {MAX_ERRORS} syntax errors in this file",
+                        help="fix these and run `capdsl check` again",
+                    )
+                )
+                break
+            work = blank(work, report.resume)
+        finally:
+            CONTEXT.reset(token)
+    diags = sorted(
+        syntax + ctx.diagnostics + _misplaced(items),
+        key=lambda d: (d.level is Level.NOTE, d.span.start if d.span else 0),
+    )
+    comments = tuple(ast.Comment(str(t).rstrip(), token_span(t, path)) for t in ctx.comments)
+    doc = ast.Document(path, tuple(items), comments, _document_span(text, path))
+    return doc, diags
+
+
+def _misplaced(items: list[ast.Item]) -> list[Diagnostic]:
+    """``import``, ``let`` and ``unit`` declarations belong at the top level of a file."""
+    out: list[Diagnostic] = []
+    stack = [it.body for it in items if isinstance(it, ast.Block)]
+    while stack:
+        for it in stack.pop():
+            if isinstance(it, ast.Block):
+                stack.append(it.body)
+                continue
+            word = {ast.Import: "import", ast.Let: "let", ast.UnitDecl: "unit"}.get(type(it))
+            if word is not None:
+                out.append(
+                    error(
+                        "E0108",
+                        f"`{word}` is only allowed at the top level of a file",
+                        it.span,
+                        label="inside a block",
+                        help=f"move this `{word}` out of the block, before the blocks that use it",
+                    )
+                )
+    return out
+
+
+def parse(text: str, path: str = "<string>") -> tuple[ast.Document | None, list[Diagnostic]]:
+    """Parse one file's text. The Document is None when there are syntax errors."""
+    doc, diags = parse_recovering(text, path)
+    return (None if has_errors(diags) else doc), diags
+
+
+# --------------------------------------------------------------------------- result
+
+
+@dataclass
+class ParseResult:
+    """The root document and everything it imports, with all language-level diagnostics.
+
+    ``documents``: the root first, then each imported document once, in import order
+    (depth first), each only if it parsed without errors. ``imports`` maps each file to
+    the files its ``import`` items resolved to (the import graph, for ordered ``let``
+    evaluation). ``registry`` and ``env`` are the plan's units and ``let`` constants
+    (set by ``parse_file`` when everything parsed; see ``capdsl.lang`` docs).
+    """
+
+    documents: list[ast.Document]
+    diagnostics: list[Diagnostic]
+    sources: dict[str, str]
+    root_path: str = ""
+    imports: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    registry: UnitRegistry | None = None
+    env: dict[str, object] = field(default_factory=dict)
+    definitions: Definitions | None = None
+
+    @property
+    def root(self) -> ast.Document | None:
+        return next((d for d in self.documents if d.path == self.root_path), None)
+
+    @property
+    def ok(self) -> bool:
+        return not has_errors(self.diagnostics)
