@@ -1,22 +1,44 @@
 """The .cap language front end: text -> AST (with spans), units, constants, diagnostics.
 
 Knows syntax, spans and units; imports nothing else of capdsl and knows no clouds.
+Modules: ``parser`` (grammar, ``parse``), ``transform`` (lark tree -> AST),
+``syntax_errors`` (messages and recovery), ``imports`` (``parse_file``), ``quantity``
+(units, exact values), ``evaluate`` (expressions, ``let``, whole-plan checks), ``format``
+(``capdsl fmt``), ``lexer`` (Pygments), ``diagnostics``, ``ast``.
 
 API for the model
 -----------------
 
 - ``parse_file(path, *, text=None, allow_outside=False, root=None) -> ParseResult``:
-  ``.documents`` (root first, then every imported file once, in import order; only files
-  that parsed), ``.diagnostics`` (syntax, imports, literals), ``.sources`` (file -> text,
-  for ``diagnostics.render``), ``.imports`` (the import graph).
-- ``parse(text, path) -> (Document | None, diagnostics)``: one file, no imports.
-- ``capdsl.lang.ast``: the node types (``Block``, ``Attribute``, ``Comparison``,
-  ``Quantity``, ...); ``to_dict``/``strip_spans`` for JSON and comparisons.
+
+  - ``.documents``: root first, then every imported file once, in import order (depth
+    first); only files that parsed without errors.
+  - ``.diagnostics``: syntax (E01xx), imports (E0001/E0304/E0305), units and dimensions of
+    every quantity and arithmetic expression (E02xx), ``let`` problems (E0301/E0306).
+    If it has errors, stop: the model never needs to re-report these.
+  - ``.sources``: file -> text, for ``diagnostics.render``.
+  - ``.registry``: the plan's `quantity.UnitRegistry` (built-ins + ``unit`` declarations
+    and aliases, ``$`` = the plan's ``currency``); ``.env``: ``let`` name -> value;
+    ``.imports``: the import graph. Both set when the files parsed.
+
+- ``evaluate(expr, parsed.env, parsed.registry, names=...)``: an expression's value:
+  `quantity.Value` for numbers and quantities (exact ``Fraction`` in base units, with
+  dimensions), ``str``, ``bool``, ``list``, or the AST node for dates, months, ``N+k``,
+  paths and calls. ``names``: bare names to return as `ast.Name` (keyword values such as
+  ``yearly``); ``names=None`` returns any unknown bare name. Raises ``EvalError``
+  (``.diagnostics``). ``evaluate.to_unit(value, "%", registry, span=..., setting=...)``
+  converts exactly or raises E0207 in the plan's words.
+- ``Value.to("USD/month", registry) -> Fraction``; ``Value.dimension_name()``;
+  arithmetic raises ``DimensionError``; ``registry.parse_unit(text)`` raises ``UnitError``
+  (``.word``, ``.help`` "did you mean").
+- ``parse(text, path) -> (Document | None, diagnostics)``: one file, no imports, no unit
+  checks. ``capdsl.lang.ast``: node types; ``to_dict``/``strip_spans``.
 """
 
 from __future__ import annotations
 
+from capdsl.lang.evaluate import EvalError, evaluate
 from capdsl.lang.imports import parse_file
 from capdsl.lang.parser import ParseResult, parse
 
-__all__ = ["ParseResult", "parse", "parse_file"]
+__all__ = ["EvalError", "ParseResult", "evaluate", "parse", "parse_file"]

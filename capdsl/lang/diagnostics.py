@@ -135,40 +135,83 @@ class DiagnosticError(Exception):
 
 
 def render(diag: Diagnostic, sources: dict[str, str] | None = None) -> str:
-    """Render one diagnostic rustc-style. ``sources`` maps file name -> text."""
+    """Render one diagnostic rustc-style. ``sources`` maps file name -> text.
+
+    The primary span is underlined with ``^`` and its ``label``; secondary labels in the
+    same file with ``-``. Several annotations on one line share the source line (rustc's
+    connector layout); a span over several lines is underlined to the end of its first
+    line; lines far apart are separated by ``...``. Labels in other files get their own
+    ``-->`` section."""
     sources = sources or {}
     out = [f"{diag.level.value}[{diag.code}]: {diag.message}"]
     span = diag.span
-    text = sources.get(span.file) if span else None
-    if span is not None:
-        gutter = len(str(max(span.end_line, *(lb.span.end_line for lb in diag.labels), 1)))
-        pad = " " * gutter
-        out.append(f"{pad}--> {span.file}:{span.line}:{span.column}")
-        if text is not None:
-            lines = text.splitlines()
-            out.append(f"{pad} |")
-            shown: list[tuple[Span, str, str]] = [(span, diag.label, "^")]
-            shown += [(lb.span, lb.message, "-") for lb in diag.labels if lb.span.file == span.file]
-            for sp, msg, mark in sorted(shown, key=lambda s: (s[0].line, s[0].column)):
-                if not 1 <= sp.line <= len(lines):
-                    continue
-                src = lines[sp.line - 1].replace("\t", " ")
-                out.append(f"{str(sp.line).rjust(gutter)} | {src}")
-                end_col = sp.end_column if sp.end_line == sp.line else len(src) + 1
-                width = max(1, end_col - sp.column)
-                underline = " " * (sp.column - 1) + mark * width
-                out.append(f"{pad} | {underline}{' ' + msg if msg else ''}".rstrip())
-            out.append(f"{pad} |")
-        for note in diag.notes:
-            out.append(f"{pad} = note: {note}")
-        if diag.help:
-            out.append(f"{pad} = help: {diag.help}")
-    else:
-        for note in diag.notes:
-            out.append(f"  = note: {note}")
+    if span is None:
+        out += [f"  = note: {n}" for n in diag.notes]
         if diag.help:
             out.append(f"  = help: {diag.help}")
+        return "\n".join(out)
+    annotations: list[tuple[Span, str, str]] = [(span, diag.label, "^")]
+    annotations += [(lb.span, lb.message, "-") for lb in diag.labels]
+    files = list(dict.fromkeys(a[0].file for a in annotations))
+    gutter = len(str(max(a[0].line for a in annotations)))
+    pad = " " * gutter
+    for i, file in enumerate(files):
+        mine = [a for a in annotations if a[0].file == file]
+        first = (
+            mine[0][0] if i == 0 else min((a[0] for a in mine), key=lambda s: (s.line, s.column))
+        )
+        out.append(f"{pad}{'-->' if i == 0 else ':::'} {file}:{first.line}:{first.column}")
+        text = sources.get(file)
+        if text is None:
+            continue
+        out.append(f"{pad} |")
+        out += _snippet(text.splitlines(), mine, gutter)
+        out.append(f"{pad} |")
+    out += [f"{pad} = note: {n}" for n in diag.notes]
+    if diag.help:
+        out.append(f"{pad} = help: {diag.help}")
     return "\n".join(out)
+
+
+def _snippet(lines: list[str], annotations: list[tuple[Span, str, str]], gutter: int) -> list[str]:
+    pad = " " * gutter
+    by_line: dict[int, list[tuple[int, int, str, str]]] = {}
+    for sp, msg, mark in annotations:
+        if not 1 <= sp.line <= len(lines):
+            continue
+        src = lines[sp.line - 1].expandtabs(1)
+        end_col = sp.end_column if sp.end_line == sp.line else len(src) + 1
+        width = max(1, end_col - sp.column)
+        by_line.setdefault(sp.line, []).append((sp.column, width, msg, mark))
+    out: list[str] = []
+    previous = None
+    for line in sorted(by_line):
+        if previous is not None and line > previous + 1:
+            out.append("...")
+        previous = line
+        out.append(f"{str(line).rjust(gutter)} | {lines[line - 1].expandtabs(1)}".rstrip())
+        anns = sorted(by_line[line])
+        marks = [" "] * max(c - 1 + w for c, w, _, _ in anns)
+        for col, width, _, mark in anns:
+            for k in range(col - 1, col - 1 + width):
+                if marks[k] == " " or mark == "^":
+                    marks[k] = mark
+        _last_col, _, last_msg, _ = anns[-1]
+        marker_line = "".join(marks)
+        out.append(f"{pad} | {marker_line}{' ' + last_msg if last_msg else ''}".rstrip())
+        hanging = [(c, m) for c, _, m, _ in anns[:-1] if m]
+        if hanging:
+            bars = [" "] * hanging[-1][0]
+            for c, _ in hanging:
+                bars[c - 1] = "|"
+            out.append(f"{pad} | {''.join(bars)}".rstrip())
+        for k in range(len(hanging) - 1, -1, -1):
+            c, m = hanging[k]
+            prefix = [" "] * (c - 1)
+            for c2, _ in hanging[:k]:
+                prefix[c2 - 1] = "|"
+            out.append(f"{pad} | {''.join(prefix)}{m}".rstrip())
+    return out
 
 
 def render_all(diags: Iterable[Diagnostic], sources: dict[str, str] | None = None) -> str:

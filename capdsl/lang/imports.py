@@ -9,6 +9,7 @@ E0001 at the ``import``.
 
 from __future__ import annotations
 
+import itertools
 import os
 from dataclasses import dataclass, field
 
@@ -54,7 +55,7 @@ def parse_file(
     text: str | None = None,
     allow_outside: bool = False,
     root: str | None = None,
-    analyze: bool = False,
+    analyze: bool = True,
 ) -> ParseResult:
     """Parse a plan file and, recursively, every file it imports.
 
@@ -72,7 +73,11 @@ def parse_file(
         if text is None:
             diag = error("E0001", f"cannot read `{path}`: {reason}")
             return ParseResult([], [diag], {}, root_path=display)
-    real = os.path.realpath(os.path.join(os.getcwd(), "__stdin__.cap")) if pseudo else os.path.realpath(path)
+    real = (
+        os.path.realpath(os.path.join(os.getcwd(), "__stdin__.cap"))
+        if pseudo
+        else os.path.realpath(path)
+    )
     root_dir = os.path.realpath(root) if root else os.path.dirname(real)
     walk = _Walk(root_dir, allow_outside)
     _visit(walk, display, real, text, [])
@@ -141,7 +146,7 @@ def _resolve(
                 f"import cycle: {' -> '.join(f'`{n}`' for n in names)}",
                 item.span,
                 label="this import closes the cycle",
-                notes=tuple(f"`{a}` imports `{b}`" for a, b in zip(names, names[1:], strict=False)),
+                notes=tuple(f"`{a}` imports `{b}`" for a, b in itertools.pairwise(names)),
                 help="move what both files need into a third file that both import",
             )
         )

@@ -75,21 +75,24 @@ def describe_expected(expected: Iterable[str]) -> list[str]:
     """Human words for a set of expected terminals, grouped ("a value", "an operator")."""
     exp = {e for e in expected if not e.startswith("__")}
     words: list[str] = []
+    if "EQ" in exp:
+        words.append(TERMINAL_WORDS["EQ"])
+        exp.discard("EQ")
     if {"NUMBER", "QUANTITY", "STRING", "NAME"} <= exp:
         words.append("a value")
         exp -= _VALUE_START
-    if _OPERATORS <= exp:
+    if exp >= _OPERATORS:
         words.append("an operator")
         exp -= _OPERATORS
     if {"NAME", "PATH"} <= exp and {"IMPORT", "LET"} & exp:
         words.append("a setting")
         exp -= _ITEM_START
-    if _COMPARE <= exp:
+    if exp >= _COMPARE:
         words.append("a comparison (`<`, `<=`, `>`, `>=`)")
         exp -= _COMPARE
-    if {"LBRACE"} <= exp and _LABELS <= exp:
-        words.append("a block label")
-        exp -= _LABELS
+    if {"LBRACE"} <= exp and exp >= _LABELS:
+        words.append("a block (`kind label { ... }`)")
+        exp -= _LABELS | {"LBRACE", "COMMA"}
     rest = sorted(exp, key=lambda t: _ORDER.index(t) if t in _ORDER else len(_ORDER))
     words += [TERMINAL_WORDS.get(t, f"`{t.lower()}`") for t in rest]
     return words
@@ -140,7 +143,9 @@ class Brackets:
                 stack.append(pos)
             elif ch in _CLOSERS:
                 want = _CLOSERS[ch]
-                depth = next((i for i in range(len(stack) - 1, -1, -1) if text[stack[i]] == want), None)
+                depth = next(
+                    (i for i in range(len(stack) - 1, -1, -1) if text[stack[i]] == want), None
+                )
                 if depth is None:
                     unmatched.append(pos)
                 else:
@@ -189,8 +194,8 @@ def statement_region(text: str, br: Brackets, pos: int) -> list[tuple[int, int]]
     left = right = pos
     for o in br.open_at(text, pos):
         c = br.partner.get(o)
-        if lo < o and c is not None and c < hi:
-            left, right = o, c
+        if lo < o and (c is None or c < hi):
+            left, right = o, (pos if c is None else c)
             break
     events = br.events
     import bisect
@@ -212,9 +217,7 @@ def statement_region(text: str, br: Brackets, pos: int) -> list[tuple[int, int]]
         i -= 1
     # Scan right likewise.
     end = hi
-    j = bisect.bisect_right(events, right)
-    if right == pos:
-        j = bisect.bisect_left(events, pos)
+    j = bisect.bisect_left(events, pos) if right == pos else bisect.bisect_right(events, right)
     while j < len(events):
         e = events[j]
         if e >= hi:
@@ -317,7 +320,9 @@ def _unclosed_culprit(text: str, br: Brackets) -> tuple[int, int | None]:
             if not body or body.startswith("#"):
                 continue
             if _indent(lines[k]) <= own:
-                if not body.startswith("}") and (e in br.unclosed or br.partner.get(e, -1) > loc.starts[k]):
+                if not body.startswith("}") and (
+                    e in br.unclosed or br.partner.get(e, -1) > loc.starts[k]
+                ):
                     return e, k + 1
                 break
     braces = [o for o in br.unclosed if text[o] == "{"]
@@ -362,7 +367,9 @@ def classify(exc: UnexpectedInput, text: str, file: str) -> SyntaxErrorReport:
     return SyntaxErrorReport(error("E0101", "invalid syntax", loc.span(0)), None)
 
 
-def _bad_character(exc: UnexpectedCharacters, text: str, loc: Locator, br: Brackets) -> SyntaxErrorReport:
+def _bad_character(
+    exc: UnexpectedCharacters, text: str, loc: Locator, br: Brackets
+) -> SyntaxErrorReport:
     pos = exc.pos_in_stream
     ch = text[pos] if pos < len(text) else ""
     region = statement_region(text, br, pos)
@@ -395,7 +402,7 @@ def _at_end(text: str, loc: Locator, br: Brackets, expected: set[str]) -> Syntax
         ch = text[opener]
         labels: tuple[Label, ...] = ()
         if end_line is not None:
-            labels = (Label(loc.line_span(end_line), f"the block probably ends before this line"),)
+            labels = (Label(loc.line_span(end_line), "the block probably ends before this line"),)
         diag = error(
             "E0103",
             f"unclosed `{ch}`",
@@ -444,6 +451,7 @@ def _bad_token(
                 span,
                 label=f"expected `{_OPENERS[text[o]]}`",
                 labels=(Label(loc.span(o), f"`{text[o]}` opened here"),),
+                help=f"close it with `{_OPENERS[text[o]]}`",
             )
             return SyntaxErrorReport(diag, region)
 
@@ -452,7 +460,11 @@ def _bad_token(
         if closer not in expected:
             continue
         inner = br.open_at(text, pos)
-        if inner and text[inner[-1]] == opener and loc.line_col(inner[-1])[0] < loc.line_col(pos)[0]:
+        if (
+            inner
+            and text[inner[-1]] == opener
+            and loc.line_col(inner[-1])[0] < loc.line_col(pos)[0]
+        ):
             o = inner[-1]
             diag = error(
                 "E0103",
@@ -469,7 +481,11 @@ def _bad_token(
     words = describe_expected(expected)
     help_text = None
     if "EQ" in expected and kind in _VALUE_START - {"NAME", "PATH", "STRING", "MINUS", "LPAR"}:
-        help_text = f"to set a value, write `key = {value}`"
+        before = re.search(
+            r"([A-Za-z_][A-Za-z0-9_.*\"-]*)[ \t]*$", text[loc.starts[span.line - 1] : pos]
+        )
+        key = before.group(1) if before else "key"
+        help_text = f"to set a value, write `{key} = {value}`"
     elif kind == "EQ" and "EQ" not in expected:
         help_text = "only `key = value` and `let NAME = value` take `=`"
     elif "COMMA" in expected and kind in _VALUE_START and "RBRACKET" in expected:
@@ -480,7 +496,12 @@ def _bad_token(
         "E0101",
         f"expected {join_words(words)}, found {found}",
         span,
-        label="unexpected " + ("token" if kind not in TERMINAL_WORDS else TERMINAL_WORDS[kind].removeprefix("a ").removeprefix("an ").strip("`")),
+        label="unexpected "
+        + (
+            "token"
+            if kind not in TERMINAL_WORDS
+            else TERMINAL_WORDS[kind].removeprefix("a ").removeprefix("an ").strip("`")
+        ),
         help=help_text,
     )
     return SyntaxErrorReport(diag, region)

@@ -60,8 +60,16 @@ def token_span(tok: Token, file: str) -> Span:
 
 
 def _span(first: Any, last: Any, file: str) -> Span:
-    a = first if isinstance(first, Span) else (token_span(first, file) if isinstance(first, Token) else first.span)
-    b = last if isinstance(last, Span) else (token_span(last, file) if isinstance(last, Token) else last.span)
+    a = (
+        first
+        if isinstance(first, Span)
+        else (token_span(first, file) if isinstance(first, Token) else first.span)
+    )
+    b = (
+        last
+        if isinstance(last, Span)
+        else (token_span(last, file) if isinstance(last, Token) else last.span)
+    )
     return Span(file, a.line, a.column, b.end_line, b.end_column, a.start, b.end)
 
 
@@ -252,7 +260,9 @@ class ToAst(Transformer[Token, Any]):
     def number(self, c: list[Any]) -> ast.Number:
         tok = c[0]
         digits, scale, _ = split_quantity(str(tok))
-        return ast.Number(self._decimal(tok, digits, scale), str(tok), token_span(tok, self._file()))
+        return ast.Number(
+            self._decimal(tok, digits, scale), str(tok), token_span(tok, self._file())
+        )
 
     def quantity(self, c: list[Any]) -> ast.Quantity:
         tok = c[0]
@@ -365,4 +375,3 @@ def _date_problem(text: str) -> ValueError:
     if len(parts) > 3 and not (int(parts[3]) < 24 and int(parts[4]) < 60):
         return ValueError("time must be 00:00 to 23:59")
     return ValueError("not a calendar date")
-
