@@ -34,7 +34,7 @@ COLORS = {
 }
 SCENARIO_COLORS = ("#1f4e79", "#c0392b", "#3f9a56", "#d98c1f", "#7b4fa0", "#555555")
 
-_RC = {
+_RC: dict[str, Any] = {
     "svg.fonttype": "none",
     "font.family": "sans-serif",
     "font.size": 9,
@@ -54,7 +54,7 @@ def _chart(key: str, height: float = 2.9) -> Iterator[tuple[Figure, Axes]]:
     import matplotlib
     from matplotlib.figure import Figure
 
-    with matplotlib.rc_context({**_RC, "svg.hashsalt": f"capdsl-{key}"}):
+    with matplotlib.rc_context({**_RC, "svg.hashsalt": f"capdsl-{key}"}):  # type: ignore[dict-item]
         fig = Figure(figsize=(7.6, height), layout="constrained")
         ax = fig.add_subplot()
         yield fig, ax
@@ -64,7 +64,7 @@ def _svg(fig: Figure, key: str, title: str) -> str:
     import matplotlib
 
     buf = io.StringIO()
-    with matplotlib.rc_context({**_RC, "svg.hashsalt": f"capdsl-{key}"}):
+    with matplotlib.rc_context({**_RC, "svg.hashsalt": f"capdsl-{key}"}):  # type: ignore[dict-item]
         fig.savefig(
             buf,
             format="svg",

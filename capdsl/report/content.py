@@ -6,6 +6,7 @@ Nothing here depends on the time of the run, so the same plan gives the same rep
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from decimal import Decimal
 
@@ -285,7 +286,7 @@ def _capacity(sec: Section, r: Result, charts: bool) -> None:
                 Chart(
                     key,
                     f"{w.name}: capacity vs demand ({unit})",
-                    lambda w=w, key=key: ch.capacity_chart(r, w.name, key),
+                    functools.partial(ch.capacity_chart, r, w.name, key),
                 )
             )
         rows = []
@@ -413,7 +414,7 @@ def _savings(sec: Section, r: Result, charts: bool) -> None:
 
 def schedule_rows(r: Result) -> list[tuple[str, ...]]:
     cur = r.currency
-    rows = []
+    rows: list[tuple[str, ...]] = []
     for p in sorted(
         r.solution.purchases, key=lambda p: (p.month, p.offering, p.zone, p.term_months)
     ):
@@ -671,16 +672,26 @@ def _comparison(sec: Section, views: Sequence[Result], charts: bool) -> None:
         for v in views[1:]:
             if v.solved and v.solution.totals:
                 delta = v.solution.totals.cost - ref_cost
-                word = "contingency cost" if delta >= 0 else "saving"
-                sentences.append(
-                    Text.of(
-                        f"{word.capitalize()} of ",
-                        (fmt.scenario_name(v.scenario), "strong"),
-                        ": ",
-                        (fmt.signed_money(delta, cur), "warn" if delta > 0 else "ok"),
-                        ".",
+                share = f" ({float(delta / ref_cost) * 100:+.1f}%)" if ref_cost else ""
+                if delta >= 0:
+                    sentences.append(
+                        Text.of(
+                            "Contingency cost of ",
+                            (fmt.scenario_name(v.scenario), "strong"),
+                            ": ",
+                            (fmt.signed_money(delta, cur) + share, "warn" if delta > 0 else "ok"),
+                            f" (total {fmt.money(v.solution.totals.cost, cur)}).",
+                        )
                     )
-                )
+                else:
+                    sentences.append(
+                        Text.of(
+                            (fmt.scenario_name(v.scenario), "strong"),
+                            " costs ",
+                            (fmt.money(-delta, cur) + " less" + share, "ok"),
+                            f" (total {fmt.money(v.solution.totals.cost, cur)}).",
+                        )
+                    )
             else:
                 sentences.append(
                     Text.of(

@@ -68,7 +68,10 @@ def _hours(value: float) -> str:
 
 
 def rows(r: Result) -> list[dict[str, str]]:
-    """The CSV rows of one result (allocations, then purchases, then owned reservations)."""
+    """The CSV rows of one result (allocations, then purchases, then owned reservations);
+    none for a result without a plan (infeasible, error)."""
+    if not r.solved:
+        return []
     base = {"plan": r.name, "scenario": scenario_name(r.scenario), "currency": r.currency}
     out: list[dict[str, str]] = []
     for a in r.sorted_allocations():

@@ -41,6 +41,21 @@ def _round(value: float | None, places: int) -> float | None:
 def result_to_dict(r: Result) -> dict[str, Any]:
     """One plan's result as plain JSON-ready data (schema version 1)."""
     sol, plan = r.solution, r.plan
+    if not r.solved:
+        # No plan to act on (infeasible, or rejected by the verifier): keep the status,
+        # message, verification and diagnostics, never the allocations or purchases.
+        sol = sol.model_copy(
+            update={
+                "allocations": [],
+                "purchases": [],
+                "months": [],
+                "totals": None,
+                "workload_costs": {},
+                "reserved_utilisation": None,
+                "spot_share": None,
+            }
+        )
+        r = Result(plan, sol)
     allocations: dict[int, list[dict[str, Any]]] = {}
     for a in r.sorted_allocations():
         allocations.setdefault(a.month, []).append(

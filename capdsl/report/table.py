@@ -139,9 +139,7 @@ def _totals(console: Console, r: Result) -> None:
     if marks:
         console.print(
             Text("cumulative: ", style="dim")
-            + Text(
-                "  ·  ".join(f"{m.months} mo ({m.month}) {fmt.money(m.cost, cur)}" for m in marks)
-            )
+            + Text(" · ".join(f"{m.months} mo {fmt.money(m.cost, cur)}" for m in marks))
         )
 
 

@@ -9,7 +9,9 @@ solver's job), so the renderers can be checked against them.
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
+import math
 from collections import defaultdict
 from decimal import Decimal
 
@@ -23,12 +25,13 @@ from capdsl.model.plan import (
     MonthDemand,
     Plan,
     PlanOffering,
+    PurchaseOption,
     ReservedOption,
     Setting,
     SpotPolicy,
     Workload,
 )
-from capdsl.pricing.catalog import Offering, ReservedPrice, SourceStamp
+from capdsl.pricing.catalog import Offering, Payment, ReservedPrice, SourceStamp
 from capdsl.solve.solution import (
     Allocation,
     Binding,
@@ -46,8 +49,16 @@ C7G = "aws.c7g.2xlarge@us-east-1"
 M7G = "aws.m7g.xlarge@us-east-1"
 ZA, ZB = "us-east-1a", "us-east-1b"
 HPM = Decimal(730)
-MONTHS = ["2027-01", "2027-02", "2027-03"]
-HOURS = [744, 672, 744]
+START = "2027-01"
+
+
+def month_labels(horizon: int) -> list[str]:
+    return [f"{2027 + i // 12}-{i % 12 + 1:02d}" for i in range(horizon)]
+
+
+def calendar_hours(label: str) -> int:
+    year, month = (int(x) for x in label.split("-"))
+    return calendar.monthrange(year, month)[1] * 24
 
 
 def offerings() -> list[PlanOffering]:
@@ -89,26 +100,28 @@ def offerings() -> list[PlanOffering]:
     ]
 
 
-def demand() -> list[MonthDemand]:
-    peaks = [5800.0, 6300.0, 6900.0]
+def demand(horizon: int = 3) -> list[MonthDemand]:
+    """Two blocks a month (8 peak hours a day, the rest night); recs grows ~8% a month."""
     out = []
-    for i, (month, hours) in enumerate(zip(MONTHS, HOURS, strict=True)):
+    for i, month in enumerate(month_labels(horizon)):
+        peak = 5800.0 * 1.085**i
+        hours = calendar_hours(month)
         weight = 730 / hours
-        peak_hours = 248 if hours == 744 else 224
+        peak_hours = hours // 3
         off_hours = hours - peak_hours
         blocks = [
             DemandBlock(
                 index=0,
                 hours=peak_hours,
                 billed_hours=peak_hours * weight,
-                level={"recs": peaks[i]},
+                level={"recs": round(peak, 1)},
                 label="daytime peak",
             ),
             DemandBlock(
                 index=1,
                 hours=off_hours,
                 billed_hours=off_hours * weight,
-                level={"recs": peaks[i] * 0.45},
+                level={"recs": round(peak * 0.45, 1)},
                 label="night",
             ),
         ]
@@ -126,7 +139,7 @@ def demand() -> list[MonthDemand]:
     return out
 
 
-def make_plan(scenario: str | None = None, growth: float = 1.0) -> Plan:
+def make_plan(scenario: str | None = None, growth: float = 1.0, horizon: int = 3) -> Plan:
     span = Span("shop.cap", 20, 3, 20, 19, 400, 416)
     recs = Workload(
         name="recs",
@@ -158,7 +171,7 @@ def make_plan(scenario: str | None = None, growth: float = 1.0) -> Plan:
         capacities=(Capacity(offering=M7G, per_instance=4.0, zones=(ZA, ZB), spot_zones=(ZA, ZB)),),
         batch=BatchSpec(work_unit="vcpu_hour", interruptible=True, checkpoint_overhead=0.05),
     )
-    d = demand()
+    d = demand(horizon)
     if growth != 1.0:
         d = [
             md.model_copy(
@@ -176,9 +189,9 @@ def make_plan(scenario: str | None = None, growth: float = 1.0) -> Plan:
         scenario=scenario,
         scenarios=("moderate", "aggressive"),
         plan_for="moderate",
-        start="2027-01",
-        horizon=3,
-        months=list(MONTHS),
+        start=START,
+        horizon=horizon,
+        months=month_labels(horizon),
         offerings=offerings(),
         workloads=[recs, etl],
         fleet=[
@@ -217,157 +230,79 @@ def make_plan(scenario: str | None = None, growth: float = 1.0) -> Plan:
     )
 
 
-def allocations(plan: Plan) -> list[Allocation]:
-    """Enough capacity for required demand (peak x 1.3) in every block."""
+def purchases(plan: Plan) -> list[Purchase]:
+    """3 + 3 one-year no-upfront c7g from month 0, 1 + 1 three-year all-upfront from month 1."""
+
+    def buy(
+        zone: str, term: int, payment: Payment, month: int, count: int, upfront: str, hourly: str
+    ) -> Purchase:
+        after = max(0, month + term - plan.horizon)  # months of the term beyond the horizon
+        up, hr = Decimal(upfront), Decimal(hourly)
+        return Purchase(
+            offering=C7G,
+            zone=zone,
+            term_months=term,
+            payment=payment,
+            month=month,
+            count=count,
+            upfront=up,
+            hourly=hr,
+            order_by=month_labels(plan.horizon + 1)[month - 1] if month else "2026-12",
+            beyond_horizon=count * after * (hr * HPM + up / term),
+        )
+
+    return [
+        buy(ZA, 12, "no_upfront", 0, 3, "0", "0.1830"),
+        buy(ZB, 12, "no_upfront", 0, 3, "0", "0.1830"),
+        buy(ZA, 36, "all_upfront", 1, 1, "3504", "0"),
+        buy(ZB, 36, "all_upfront", 1, 1, "3504", "0"),
+    ]
+
+
+def allocations(plan: Plan, buys: list[Purchase]) -> list[Allocation]:
+    """Reserved capacity first (new and owned), then up to 2 spot, then on-demand, so that
+    capacity >= peak x 1.3 (headroom) in every block; etl on spot at night."""
     out: list[Allocation] = []
+
+    def add(
+        workload: str, offering: str, zone: str, option: PurchaseOption, m: int, b: int, n: int
+    ) -> None:
+        if n > 0:
+            out.append(
+                Allocation(
+                    workload=workload,
+                    offering=offering,
+                    zone=zone,
+                    option=option,
+                    month=m,
+                    block=b,
+                    count=n,
+                )
+            )
+
     for md in plan.demand:
         m = md.index
+        owned = sum(r.count for r in plan.fleet if r.start <= m < r.end)
         for b in md.blocks:
-            required = b.level["recs"] * 1.3
-            # 6 reserved c7g (3 per zone) from month 0; 2 more from month 1 (the 3y buy)
-            reserved = 6 if m == 0 else 8
-            cap = reserved * 900.0
-            out.append(
-                Allocation(
-                    workload="recs",
-                    offering=C7G,
-                    zone=ZA,
-                    option="reserved",
-                    month=m,
-                    block=b.index,
-                    count=reserved // 2,
+            missing = b.level["recs"] * 1.3
+            for zone in (ZA, ZB):
+                n = sum(
+                    p.count
+                    for p in buys
+                    if p.zone == zone and p.month <= m < p.month + p.term_months
                 )
-            )
-            out.append(
-                Allocation(
-                    workload="recs",
-                    offering=C7G,
-                    zone=ZB,
-                    option="reserved",
-                    month=m,
-                    block=b.index,
-                    count=reserved // 2,
-                )
-            )
-            if m < 2:  # the owned m7g reservations run recs while active
-                out.append(
-                    Allocation(
-                        workload="recs",
-                        offering=M7G,
-                        zone=ZA,
-                        option="reserved",
-                        month=m,
-                        block=b.index,
-                        count=2,
-                    )
-                )
-                out.append(
-                    Allocation(
-                        workload="recs",
-                        offering=M7G,
-                        zone=ZB,
-                        option="reserved",
-                        month=m,
-                        block=b.index,
-                        count=2,
-                    )
-                )
-                cap += 4 * 420.0
-            missing = max(0.0, required - cap)
-            spot = min(2, int(-(-missing // 420)))
-            if spot:
-                out.append(
-                    Allocation(
-                        workload="recs",
-                        offering=M7G,
-                        zone=ZB,
-                        option="spot",
-                        month=m,
-                        block=b.index,
-                        count=spot,
-                    )
-                )
-                missing -= spot * 420
-            if missing > 0:
-                out.append(
-                    Allocation(
-                        workload="recs",
-                        offering=C7G,
-                        zone=ZA,
-                        option="on_demand",
-                        month=m,
-                        block=b.index,
-                        count=int(-(-missing // 900)),
-                    )
-                )
-        # etl runs at night on spot: 4 vCPU-h/h x 0.95 per instance
+                add("recs", C7G, zone, "reserved", m, b.index, n)
+                missing -= n * 900.0
+            add("recs", M7G, ZA, "reserved", m, b.index, owned // 2)
+            add("recs", M7G, ZB, "reserved", m, b.index, owned - owned // 2)
+            missing -= owned * 420.0
+            spot = min(2, max(0, math.ceil(missing / 420)))
+            add("recs", M7G, ZB, "spot", m, b.index, spot)
+            missing -= spot * 420.0
+            add("recs", C7G, ZA, "on_demand", m, b.index, max(0, math.ceil(missing / 900)))
         night = md.blocks[1]
-        need = md.work["etl"] / (4 * 0.95 * night.hours)
-        out.append(
-            Allocation(
-                workload="etl",
-                offering=M7G,
-                zone=ZA,
-                option="spot",
-                month=m,
-                block=1,
-                count=int(-(-need // 1)),
-            )
-        )
+        add("etl", M7G, ZA, "spot", m, 1, math.ceil(md.work["etl"] / (4 * 0.95 * night.hours)))
     return out
-
-
-def purchases() -> list[Purchase]:
-    return [
-        Purchase(
-            offering=C7G,
-            zone=ZA,
-            term_months=12,
-            payment="no_upfront",
-            month=0,
-            count=3,
-            upfront=Decimal(0),
-            hourly=Decimal("0.1830"),
-            order_by="2026-12",
-            beyond_horizon=3 * 9 * Decimal("0.1830") * HPM,
-        ),
-        Purchase(
-            offering=C7G,
-            zone=ZB,
-            term_months=12,
-            payment="no_upfront",
-            month=0,
-            count=3,
-            upfront=Decimal(0),
-            hourly=Decimal("0.1830"),
-            order_by="2026-12",
-            beyond_horizon=3 * 9 * Decimal("0.1830") * HPM,
-        ),
-        Purchase(
-            offering=C7G,
-            zone=ZA,
-            term_months=36,
-            payment="all_upfront",
-            month=1,
-            count=1,
-            upfront=Decimal("3504"),
-            hourly=Decimal(0),
-            order_by="2027-01",
-            beyond_horizon=Decimal("3504") * 34 / 36,
-        ),
-        Purchase(
-            offering=C7G,
-            zone=ZB,
-            term_months=36,
-            payment="all_upfront",
-            month=1,
-            count=1,
-            upfront=Decimal("3504"),
-            hourly=Decimal(0),
-            order_by="2027-01",
-            beyond_horizon=Decimal("3504") * 34 / 36,
-        ),
-    ]
 
 
 def _dec(x: float) -> Decimal:
@@ -433,8 +368,8 @@ def costs(
 
 def make_solution(plan: Plan | None = None, *, verified: bool = True) -> Solution:
     plan = plan or make_plan()
-    allocs = allocations(plan)
-    buys = purchases()
+    buys = purchases(plan)
+    allocs = allocations(plan, buys)
     months, all_od, per_workload = costs(plan, allocs, buys)
     cost = sum((mc.total for mc in months), Decimal(0))
     upfront = sum((p.count * p.upfront for p in buys), Decimal(0))  # cash paid upfront
