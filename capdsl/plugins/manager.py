@@ -39,7 +39,6 @@ DEFAULT_PLUGINS: tuple[str, ...] = ("capdsl.plugins.builtin",)
 _ALL = frozenset({"1", "all", "true", "yes", "*"})
 
 
-
 @dataclass(frozen=True)
 class PluginInfo:
     """One loaded plugin."""
