@@ -15,6 +15,7 @@ import datetime as dt
 import fnmatch
 from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
+from fractions import Fraction
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -168,3 +169,118 @@ def filter_offerings(offerings: Iterable[Offering], query: CatalogQuery) -> list
 
 def families(offerings: Sequence[Offering]) -> list[str]:
     return sorted({o.family for o in offerings if o.family})
+
+
+# --------------------------------------------------------------------------- plan overrides
+
+Number = Decimal | Fraction | int | float | str
+
+
+def _dec(value: Number, what: str) -> Decimal:
+    if isinstance(value, Decimal):
+        out = value
+    elif isinstance(value, Fraction):
+        out = Decimal(value.numerator) / Decimal(value.denominator)
+    else:
+        out = Decimal(str(value))
+    if not out.is_finite() or out < 0:
+        raise ValueError(f"{what} must be a non-negative number, not {value}")
+    return out
+
+
+def _money(value: Decimal, currency: str, per_hour: bool = True) -> str:
+    text = f"{value:.6f}".rstrip("0")
+    text = text + "00" if text.endswith(".") else text
+    if len(text.split(".")[1]) < 2:
+        text += "0"
+    unit = "/h" if per_hour else ""
+    return f"${text}{unit}" if currency == "USD" else f"{text} {currency}{unit}"
+
+
+def _pct(value: Decimal) -> str:
+    return f"{(value * 100).normalize():f}%"
+
+
+def apply_overrides(
+    offering: Offering,
+    *,
+    discount: Number | None = None,
+    on_demand: Number | None = None,
+    spot: Number | None = None,
+    reserved: Sequence[ReservedPrice] | None = None,
+) -> tuple[Offering, list[str]]:
+    """Apply a plan's price overrides to one offering: ``(new offering, notes)``.
+
+    - ``on_demand`` / ``spot`` (per hour) and ``reserved`` options are **negotiated rates**:
+      they replace the source's price (a reserved option replaces the one with the same
+      term, payment and class, or is added). Negotiated rates are what you pay, so no
+      discount applies to them. ``spot`` sets the price in every zone where spot is offered
+      (in every zone when the source has no spot price).
+    - ``discount`` (a fraction: ``0.12`` for 12%) lowers every price still coming from the
+      source: on-demand, spot in every zone, reserved upfront and hourly parts. Calling this
+      twice compounds (a catalog discount, then a family discount).
+
+    The notes are for people ("enterprise discount 12% on every source price"); the plan
+    shows them next to the offering. Raises ``ValueError`` for a negative price or a
+    discount outside [0, 1).
+    """
+    notes: list[str] = []
+    cur = offering.currency
+    update: dict[str, object] = {}
+    factor = Decimal(1)
+    if discount is not None:
+        d = _dec(discount, "discount")
+        if d >= 1:
+            raise ValueError(f"discount must be below 100%, not {_pct(d)}")
+        factor = Decimal(1) - d
+    od = offering.on_demand_hourly
+    if on_demand is not None:
+        new_od = _dec(on_demand, "on-demand rate")
+        source = f" (source {_money(od, cur)})" if od is not None else ""
+        notes.append(f"negotiated on-demand {_money(new_od, cur)}{source}")
+        update["on_demand_hourly"] = new_od
+    elif od is not None and factor != 1:
+        update["on_demand_hourly"] = od * factor
+    if spot is not None:
+        new_spot = _dec(spot, "spot rate")
+        zones = tuple(offering.spot_hourly) or offering.zone_list()
+        update["spot_hourly"] = dict.fromkeys(zones, new_spot)
+        notes.append(
+            f"negotiated spot {_money(new_spot, cur)} in {len(zones)} zone{'s' * (len(zones) != 1)}"
+        )
+    elif offering.spot_hourly and factor != 1:
+        update["spot_hourly"] = {z: p * factor for z, p in offering.spot_hourly.items()}
+    options: dict[tuple[int, str, str], ReservedPrice] = {
+        (r.term_months, r.payment, r.offering_class): (
+            r.model_copy(update={"upfront": r.upfront * factor, "hourly": r.hourly * factor})
+            if factor != 1
+            else r
+        )
+        for r in offering.reserved
+    }
+    for r in reserved or ():
+        _dec(r.upfront, "reserved upfront")
+        _dec(r.hourly, "reserved hourly rate")
+        key = (r.term_months, r.payment, r.offering_class)
+        options[key] = r.model_copy(
+            update={"derived": False, "basis": r.basis or "negotiated rate"}
+        )
+        parts = []
+        if r.upfront:
+            parts.append(f"{_money(r.upfront, cur, per_hour=False)} upfront")
+        if r.hourly or not r.upfront:
+            parts.append(_money(r.hourly, cur))
+        notes.append(f"negotiated reserved {r.key}: {' + '.join(parts)}")
+    if factor != 1 or reserved:
+        update["reserved"] = tuple(
+            sorted(options.values(), key=lambda r: (r.term_months, r.offering_class, r.payment))
+        )
+    if factor != 1:
+        negotiated = [n for n, v in (("on-demand", on_demand), ("spot", spot)) if v is not None]
+        if reserved:
+            negotiated.append("the negotiated reserved options")
+        but = f" (not to {', '.join(negotiated)})" if negotiated else ""
+        notes.insert(0, f"discount {_pct(Decimal(1) - factor)} applied to every source price{but}")
+    if not update:
+        return offering, notes
+    return offering.model_copy(update=update), notes
