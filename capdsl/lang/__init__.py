@@ -32,13 +32,16 @@ API for the model
   arithmetic raises ``DimensionError``; ``registry.parse_unit(text)`` raises ``UnitError``
   (``.word``, ``.help`` "did you mean").
 - ``parse(text, path) -> (Document | None, diagnostics)``: one file, no imports, no unit
-  checks. ``capdsl.lang.ast``: node types; ``to_dict``/``strip_spans``.
+  checks. ``format(text, path) -> str``: the canonical text (raises DiagnosticError). ``capdsl.lang.ast``: node types; ``to_dict``/``strip_spans``.
 """
 
 from __future__ import annotations
 
 from capdsl.lang.evaluate import EvalError, evaluate
+from capdsl.lang.format import format_text
 from capdsl.lang.imports import parse_file
 from capdsl.lang.parser import ParseResult, parse
 
-__all__ = ["EvalError", "ParseResult", "evaluate", "parse", "parse_file"]
+format = format_text
+
+__all__ = ["EvalError", "ParseResult", "evaluate", "format", "format_text", "parse", "parse_file"]
