@@ -140,10 +140,21 @@ class Result:
     def allocation_cost(self, alloc: Allocation) -> Decimal | None:
         """price x count x block billed hours (on-demand and spot); None for reserved."""
         hourly = self.hourly_price(alloc)
-        block = self.block(alloc.month, alloc.block)
-        if hourly is None or block is None:
+        hours = self.billed_hours(alloc.month, alloc.block)
+        if hourly is None or hours is None:
             return None
-        return hourly * alloc.count * dec(block.billed_hours)
+        return hourly * alloc.count * hours
+
+    def billed_hours(self, month: int, block: int) -> Decimal | None:
+        """Billed hours of a block, exactly: its calendar hours x hours_per_month / the
+        month's calendar hours (``DemandBlock.billed_hours`` as a float)."""
+        b = self.block(month, block)
+        if b is None:
+            return None
+        calendar_hours = self.plan.demand[month].hours
+        if calendar_hours > 0:
+            return Decimal(b.hours) * self.plan.hours_per_month / Decimal(calendar_hours)
+        return dec(b.billed_hours)
 
     def purchase_cost_in_horizon(self, p: Purchase) -> Decimal:
         """What a new reservation adds to the horizon's cost (``CommitmentPolicy.beyond_horizon``:
@@ -300,7 +311,7 @@ class Result:
             rows[a.month] = (
                 None
                 if od is None or current is None
-                else current + od * a.count * dec(b.billed_hours)
+                else current + od * a.count * (self.billed_hours(a.month, a.block) or Decimal(0))
             )
         return rows
 
