@@ -346,20 +346,136 @@ def catalog(
     limit: Annotated[int, typer.Option(help="Rows to show in the table (0 = all).")] = 50,
 ) -> None:
     """Show offerings with their prices and provenance."""
-    from capdsl.pricing.show import show_catalog
+    import json
 
-    code = show_catalog(
-        source=source,
-        provider=provider,
-        regions=region or [],
-        families=family or [],
-        gpus=gpu or [],
-        fmt=fmt.value,
-        refresh=refresh,
-        file=str(file) if file else None,
-        limit=limit,
-    )
-    raise typer.Exit(code)
+    from capdsl.plugins import get_manager
+    from capdsl.pricing.browse import UnknownSource, browse_catalog
+    from capdsl.pricing.catalog import PricingError
+
+    if file is not None and not file.is_file():
+        raise _usage_error(f"no such file: {file}")
+    manager = get_manager()
+    err = _console(stderr=True)
+    try:
+        with _fetch_progress(f"reading prices from `{source}`") as progress:
+            view = browse_catalog(
+                manager.pricing_sources(),
+                source=source,
+                provider=provider,
+                regions=region or [],
+                families=family or [],
+                gpus=gpu or [],
+                file=str(file) if file else None,
+                refresh=refresh,
+                progress=progress,
+            )
+    except UnknownSource as exc:
+        raise _usage_error(str(exc)) from None
+    except PricingError as exc:
+        err.print(f"[bold red]error:[/] {_escape(str(exc))}")
+        raise typer.Exit(EXIT_PLAN) from None
+    for warning in view.table.warnings:
+        err.print(f"[yellow]warning:[/] {_escape(warning)}")
+    if fmt is DataFormat.json:
+        sys.stdout.write(json.dumps(view.to_json(), indent=2, sort_keys=True) + "\n")
+        raise typer.Exit(EXIT_OK)
+    _render_catalog(view, limit)
+    raise typer.Exit(EXIT_OK)
+
+
+def _fmt_price(value: Any, currency: str) -> str:
+    if value is None:
+        return "–"
+    text = f"{value:,.4f}" if value < 100 else f"{value:,.2f}"
+    return text if currency == "USD" else f"{text} {currency}"
+
+
+def _render_catalog(view: Any, limit: int) -> None:
+    from rich.table import Table
+
+    out = _console()
+    rows = view.rows(limit)
+    total = len(view.table.offerings)
+    if not rows:
+        out.print("no offerings match (try fewer filters, or `capdsl catalog --format json` for the query)")
+    else:
+        regions = sorted({o.region for o in view.table.offerings})
+        one_region = len(regions) == 1
+        where = f" in {regions[0]}" if one_region else ""
+        table = Table(
+            title=f"{view.source}: {total} offering{'s' * (total != 1)}{where}",
+            title_justify="left",
+            pad_edge=False,
+            header_style="bold",
+        )
+        columns: list[tuple[str, str]] = [("type", "left")]
+        if not one_region:
+            columns.append(("region", "left"))
+        show_gpu = any(r.gpu for r in rows)
+        show_intr = any(r.interruption for r in rows)
+        columns += [("AZs", "right"), ("vCPU", "right"), ("GiB", "right")]
+        columns += [("GPU", "left")] if show_gpu else []
+        columns += [("OD", "right"), ("spot", "right")]
+        columns += [("intr", "left")] if show_intr else []
+        columns += [("1y", "right"), ("3y", "right")]
+        for name, justify in columns:
+            table.add_column(name, justify=justify, no_wrap=True)  # type: ignore[arg-type]
+        for r in rows:
+            cells = [r.instance_type]
+            if not one_region:
+                cells.append(r.region)
+            cells += [str(len(r.zones)) if r.zones else "–", str(r.vcpu), f"{r.memory_gib:g}"]
+            cells += [r.gpu] if show_gpu else []
+            cells += [_fmt_price(r.on_demand, r.currency), _fmt_price(r.spot_min, r.currency)]
+            cells += [r.interruption] if show_intr else []
+            cells += [
+                _fmt_price(r.reserved_1y, r.currency) + ("*" if r.reserved_1y_derived else ""),
+                _fmt_price(r.reserved_3y, r.currency) + ("*" if r.reserved_3y_derived else ""),
+            ]
+            table.add_row(*cells)
+        out.print(table)
+        if limit and total > limit:
+            out.print(f"[dim]showing {limit} of {total}; --limit 0 shows all, --family/--region/--gpu narrow[/]")
+        notes = [
+            "$ per instance-hour. OD: on-demand; spot: cheapest zone; intr: spot interruption frequency",
+            "1y/3y: effective $/h of the standard no-upfront commitment (upfront spread over the term)",
+        ]
+        if view.has_derived:
+            notes.append("* derived from a documented ratio of real published rates (not published for that type)")
+        for note in notes:
+            out.print(f"[dim]{_escape(note)}[/]")
+    out.print()
+    out.print("[bold]prices from[/]")
+    for s in view.table.stamps:
+        fetched = f", fetched {s.fetched_at:%Y-%m-%d %H:%M}" if s.fetched_at else ""
+        out.print(f"  {s.as_of} [cyan]{_escape(s.origin)}[/]{fetched}")
+        if s.detail:
+            out.print(f"    [dim]{_escape(s.detail)}[/]")
+
+
+class _fetch_progress:
+    """Price-fetch progress on stderr (a status line); silent when stderr is not a terminal."""
+
+    def __init__(self, title: str):
+        self.title = title
+        self.status: Any = None
+
+    def __enter__(self) -> Any:
+        console = _console(stderr=True)
+        if not console.is_terminal:
+            return None
+        self.status = console.status(f"{self.title}…")
+        self.status.__enter__()
+
+        def progress(message: str, fraction: float | None) -> None:
+            pct = f" {fraction * 100:5.1f}%" if fraction is not None else ""
+            self.status.update(f"{_escape(message)}{pct}")
+
+        return progress
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.status is not None:
+            self.status.__exit__(*exc)
 
 
 @app.command()
@@ -368,9 +484,52 @@ def plugins(
     fmt: Annotated[DataFormat, typer.Option("--format", "-f")] = DataFormat.table,
 ) -> None:
     """List installed plugins with versions and hooks; report broken ones."""
-    from capdsl.plugins.show import show_plugins
+    import json
 
-    raise typer.Exit(show_plugins(include_builtin=all_, fmt=fmt.value))
+    from capdsl.plugins import get_manager
+
+    manager = get_manager()
+    manager.collect_all()  # run every hook once: failures inside hooks show up too
+    infos = manager.plugins(include_builtin=all_)
+    contributions = manager.contributions()
+    failures = manager.failures()
+
+    def contributed(name: str) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        for hook, owners in contributions.items():
+            items = sorted(n for n, owner in owners.items() if owner == name)
+            if items:
+                out[hook.removeprefix("register_")] = items
+        return out
+
+    if fmt is DataFormat.json:
+        doc = {
+            "plugins": [{**p.to_dict(), "registers": contributed(p.name)} for p in infos],
+            "failures": [f.to_dict() for f in failures],
+        }
+        sys.stdout.write(json.dumps(doc, indent=2, sort_keys=True) + "\n")
+        raise typer.Exit(EXIT_OK)
+    from rich.table import Table
+
+    out = _console()
+    if infos:
+        table = Table(title="plugins", title_justify="left")
+        for col in ("name", "version", "hooks", "registers"):
+            table.add_column(col)
+        for p in infos:
+            regs = "; ".join(f"{k.replace('_', ' ')}: {', '.join(v)}" for k, v in contributed(p.name).items())
+            name = p.name + (" [dim](built-in)[/]" if p.builtin else "")
+            table.add_row(name, p.version or "–", "\n".join(h.removeprefix("register_") for h in p.hooks), _escape(regs))
+        out.print(table)
+    else:
+        out.print("no plugins installed" + ("" if all_ else " (--all shows capdsl's built-in ones)"))
+    if failures:
+        err = _console(stderr=True)
+        err.print(f"[bold red]{len(failures)} plugin problem{'s' * (len(failures) != 1)}[/] (capdsl carries on without them):")
+        for f in failures:
+            version = f" {f.version}" if f.version else ""
+            err.print(f"  [red]{_escape(f.name)}{_escape(version)}[/] ({f.stage}): {_escape(f.error)}")
+    raise typer.Exit(EXIT_OK)
 
 
 @app.command()

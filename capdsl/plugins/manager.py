@@ -35,7 +35,8 @@ from capdsl.plugins.protocols import Check, Exporter, LatencyModel, PricingSourc
 from capdsl.pricing.catalog import CatalogQuery, PriceTable, PricingError
 
 ENTRY_POINT_GROUP = "capdsl"
-DEFAULT_PLUGINS: tuple[str, ...] = ("capdsl.plugins.builtin",)
+# capdsl's own plugins: (name shown by `capdsl plugins --all`, module)
+DEFAULT_PLUGINS: tuple[tuple[str, str], ...] = (("capdsl", "capdsl.plugins.builtin"),)
 _ALL = frozenset({"1", "all", "true", "yes", "*"})
 
 
@@ -145,7 +146,7 @@ class CapdslPluginManager:
         *,
         entry_points: bool = True,
         environ: Mapping[str, str] | None = None,
-        builtins: tuple[str, ...] = DEFAULT_PLUGINS,
+        builtins: tuple[tuple[str, str], ...] = DEFAULT_PLUGINS,
     ):
         self.pm = pluggy.PluginManager(hookspecs.PROJECT)
         self.pm.add_hookspecs(hookspecs)
@@ -155,9 +156,8 @@ class CapdslPluginManager:
         self._owners: dict[str, dict[str, str]] = {}
         self._lock = threading.RLock()
         env = os.environ if environ is None else environ
-        for module_name in builtins:
-            module = importlib.import_module(module_name)
-            self.register(module, name=module_name, builtin=True)
+        for name, module_name in builtins:
+            self.register(importlib.import_module(module_name), name=name, builtin=True)
         if entry_points:
             self._load_entry_points(env)
 

@@ -122,7 +122,7 @@ class BundledSource:
             if derived:
                 warnings.append(
                     f"{provider}: reserved rates of {derived} of {len(matched)} bundled offerings are derived "
-                    "from documented family ratios, not published for that type (see `capdsl catalog`)"
+                    "from documented family ratios, not published for that type (each says its basis)"
                 )
         unused = sorted(set(query.options) - {"refresh"})
         if unused:
