@@ -1,0 +1,1 @@
+"""Modal screens: help, explain a code, problems (infeasible, error), confirm, prompt."""

@@ -1,0 +1,127 @@
+"""Two scenarios side by side: cost per month, the delta, and the total difference."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.message import Message
+from textual.widgets import Button, DataTable, Label, Select, Static
+
+from capdsl.solve.solution import Solution
+from capdsl.tui.derive import compare_rows, total_of
+from capdsl.tui.display import money, pct
+
+BASE = "(base)"
+
+
+def scenario_label(name: str | None) -> str:
+    return BASE if name is None else name
+
+
+class CompareView(Vertical):
+    """Pick A and B, press Compare: both are solved (if needed) and shown month by month."""
+
+    class Requested(Message):
+        def __init__(self, a: str | None, b: str | None) -> None:
+            super().__init__()
+            self.a = a
+            self.b = b
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._names: tuple[str, ...] = ()
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(classes="toolbar"):
+            yield Select[str]([], prompt="scenario A", id="compare-a", compact=True)
+            yield Label("vs", classes="toolbar-label")
+            yield Select[str]([], prompt="scenario B", id="compare-b", compact=True)
+            yield Button("Compare", id="compare-run", compact=True, variant="primary")
+        yield Static("", id="compare-summary")
+        table: DataTable[object] = DataTable(id="compare-table", cursor_type="row", zebra_stripes=True)
+        yield table
+
+    def on_mount(self) -> None:
+        self.query_one("#compare-summary", Static).update(
+            Content.from_markup("[$text-muted]pick two scenarios and press Compare (both are solved if needed)[/]"))
+
+    def set_scenarios(self, scenarios: tuple[str, ...], *, current: str | None, plan_for: str | None) -> None:
+        names = (BASE, *scenarios)
+        if names == self._names:
+            return
+        self._names = names
+        a, b = self.query_one("#compare-a", Select), self.query_one("#compare-b", Select)
+        options = [(n, n) for n in names]
+        a.set_options(options)
+        b.set_options(options)
+        a.value = scenario_label(current)
+        other = plan_for if plan_for and plan_for != current else next(
+            (n for n in names if n != scenario_label(current)), scenario_label(current))
+        b.value = scenario_label(other) if other else BASE
+
+    def selection(self) -> tuple[str | None, str | None]:
+        def pick(sel: Select[str]) -> str | None:
+            v = sel.value
+            return None if not isinstance(v, str) or v == BASE else v
+
+        return pick(self.query_one("#compare-a", Select)), pick(self.query_one("#compare-b", Select))
+
+    def select(self, a: str | None, b: str | None) -> None:
+        self.query_one("#compare-a", Select).value = scenario_label(a)
+        self.query_one("#compare-b", Select).value = scenario_label(b)
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "compare-run":
+            event.stop()
+            a, b = self.selection()
+            self.post_message(self.Requested(a, b))
+
+    def show(self, a_name: str | None, a: Solution, b_name: str | None, b: Solution) -> None:
+        table = self.query_one("#compare-table", DataTable)
+        table.clear(columns=True)
+        la, lb = scenario_label(a_name), scenario_label(b_name)
+        for label, key in (("Month", "month"), (la, "a"), (lb, "b"), ("Δ", "delta"), ("Δ%", "pct"), ("", "bar")):
+            table.add_column(label, key=key)
+        cur = a.currency
+        rows = compare_rows(a, b)
+        biggest = max((abs(r.delta) for r in rows if r.delta is not None), default=Decimal(0)) or Decimal(1)
+        for r in rows:
+            d = r.delta
+            if d is None:
+                table.add_row(r.month, money(r.a, cur), money(r.b, cur), "–", "–", "", key=r.month)
+                continue
+            style = "red" if d > 0 else ("green" if d < 0 else "")
+            share = pct(float(d / r.a) if r.a else None)
+            bar = "█" * max(1 if d else 0, round(float(abs(d) / biggest) * 12))
+            table.add_row(
+                r.month,
+                Text(money(r.a, cur), justify="right"),
+                Text(money(r.b, cur), justify="right"),
+                Text(("+" if d > 0 else "") + money(d, cur), style=style, justify="right"),
+                Text(("+" if d > 0 else "") + share, style=style, justify="right"),
+                Text(bar, style=style),
+                key=r.month,
+            )
+        ta, tb = total_of(rows, "a"), total_of(rows, "b")
+        delta = tb - ta
+        worst = max((r for r in rows if r.delta is not None), key=lambda r: r.delta or 0, default=None)
+        word = "more" if delta > 0 else "less"
+        colour = "$error" if delta > 0 else "$success"
+        lines = [
+            f"[b]{lb}[/b] costs [b {colour}]{money(abs(delta), cur)} {word}[/] than [b]{la}[/b] over "
+            f"{len(rows)} months ({money(tb, cur)} vs {money(ta, cur)}, "
+            f"{'+' if delta > 0 else ''}{pct(float(delta / ta) if ta else None)})"
+        ]
+        if worst is not None and worst.delta and worst.delta > 0:
+            lines.append(f"[$text-muted]largest monthly gap: {worst.month}, +{money(worst.delta, cur)}[/]")
+        for name, s in ((la, a), (lb, b)):
+            if not s.verified:
+                lines.append(f"[$warning]{name} is not verified ({s.status})[/]")
+        self.query_one("#compare-summary", Static).update(Content.from_markup("\n".join(lines)))
+
+    def show_message(self, message: str) -> None:
+        self.query_one("#compare-summary", Static).update(Content.from_markup("[$warning]$m[/]", m=message))
