@@ -638,8 +638,16 @@ def _comparison(sec: Section, views: Sequence[Result], charts: bool) -> None:
                 v.status,
                 "yes" if v.trusted else "NO",
                 fmt.money(cost, cur),
-                fmt.signed_money(delta, cur) if delta is not None else "–",
-                f"{float(delta / ref_cost) * 100:+.1f}%" if delta is not None and ref_cost else "–",
+                "reference"
+                if v is ref
+                else fmt.signed_money(delta, cur)
+                if delta is not None
+                else "–",
+                ""
+                if v is ref
+                else f"{float(delta / ref_cost) * 100:+.1f}%"
+                if delta is not None and ref_cost
+                else "–",
                 fmt.pct(v.solution.totals.savings_pct) if v.solved and v.solution.totals else "–",
             )
         )

@@ -394,7 +394,7 @@ def _comparison(console: Console, views: Sequence[Result]) -> None:
             f"[{STATUS_STYLE.get(v.status, 'bold red')}]{v.status}[/]",
             "[green]yes[/]" if v.trusted else "[bold red]NO[/]",
             fmt.money(cost, cur),
-            fmt.signed_money(delta, cur) if delta is not None else "–",
+            "–" if v is ref else fmt.signed_money(delta, cur) if delta is not None else "–",
             fmt.pct(v.solution.totals.savings_pct) if v.solved and v.solution.totals else "–",
         ]
         table.add_row(*rows)
