@@ -1,0 +1,384 @@
+"""Lints: the practitioners' rules of thumb (SCENARIOS.md), as warnings on a built Plan.
+
+Built-in checks use the same ``Check`` shape as plugin checks (``register_checks``): an
+object with ``code``, ``name`` and ``run(plan) -> list[Diagnostic]``. Built-ins run first,
+then plugin checks; a plugin check that raises is reported (W0099), never fatal.
+
+| code  | rule |
+|-------|------|
+| W0001 | an availability target of 99.9% or more wants at least N+1 (or zone survival) |
+| W0002 | a spiky service (peak hour > 1.5x the month's average, or dated events) wants 30-50% burst headroom |
+| W0003 | planned peak utilisation above 80% |
+| W0004 | even the cheapest capacity for a month reaches a budget's alert threshold |
+| W0005 | even the cheapest capacity for a month (or the horizon) exceeds a budget |
+| W0007 | spot is allowed but no spot pool is eligible |
+
+Budget lints use a lower bound of each month's cost that no plan can beat: every block's
+demand (with headroom, less the whole existing fleet that could serve it) times the cheapest
+price per unit of capacity over on-demand, eligible spot and allowed reserved rates, plus
+what the existing fleet still costs. Anything the optimiser finds costs at least this.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+from typing import Protocol, runtime_checkable
+
+from capdsl.lang.diagnostics import Diagnostic, Span, warning
+from capdsl.model.plan import Budget, Plan, Workload
+
+SPIKY_PEAK_TO_AVERAGE = 1.5
+MIN_BURST_HEADROOM = 0.30
+MAX_PEAK_UTILIZATION = 0.80
+
+
+@runtime_checkable
+class Check(Protocol):
+    """A lint run on every built plan (also the shape of ``register_checks`` plugins)."""
+
+    code: str
+    name: str
+
+    def run(self, plan: Plan) -> list[Diagnostic]: ...
+
+
+def _span(plan: Plan, *keys: str) -> Span | None:
+    for key in keys:
+        s = plan.setting(key)
+        if s is not None and s.span is not None:
+            return s.span
+    return None
+
+
+def _root(w: Workload) -> str:
+    return w.parent or w.name
+
+
+def _pct(x: float) -> str:
+    return f"{x * 100:.3g}%"
+
+
+def _money(value: Decimal | float) -> str:
+    v = float(value)
+    if abs(v) >= 1e6:
+        return f"${v / 1e6:,.2f}M"
+    if abs(v) >= 1e4:
+        return f"${v / 1e3:,.1f}k"
+    return f"${v:,.2f}"
+
+
+class AvailabilityNeedsRedundancy:
+    code = "W0001"
+    name = "availability-needs-redundancy"
+
+    def run(self, plan: Plan) -> list[Diagnostic]:
+        out = []
+        for w in plan.workloads:
+            if w.availability is None or w.availability < 0.999 - 1e-12:
+                continue
+            if w.redundancy >= 1 or w.survive_zones >= 1 or w.survive_regions >= 1:
+                continue
+            out.append(
+                warning(
+                    self.code,
+                    f"`{w.name}` targets {_pct(w.availability)} availability with no redundancy",
+                    _span(plan, f"{w.name}.availability", f"{_root(w)}.availability"),
+                    label="one lost instance breaks this target",
+                    help="99.9% needs at least N+1: add `redundancy = N+1` or `survive = 1 zone`",
+                )
+            )
+        return out
+
+
+def peak_to_average(plan: Plan, name: str) -> float:
+    worst = 0.0
+    for month in plan.demand:
+        hourly = month.hourly.get(name)
+        if not hourly:
+            continue
+        mean = sum(hourly) / len(hourly)
+        if mean > 0:
+            worst = max(worst, max(hourly) / mean)
+    return worst
+
+
+def has_events(plan: Plan, name: str) -> bool:
+    return any(b.event for m in plan.demand for b in m.blocks if b.level.get(name, 0.0) > 0)
+
+
+def spiky(plan: Plan, w: Workload) -> tuple[bool, str]:
+    if w.kind == "batch":
+        return False, ""
+    ratio = peak_to_average(plan, w.name)
+    if has_events(plan, w.name):
+        return True, f"dated events, peak hour {ratio:.2g}x the month's average"
+    if ratio > SPIKY_PEAK_TO_AVERAGE:
+        return True, f"peak hour {ratio:.2g}x the month's average"
+    return False, ""
+
+
+class BurstHeadroom:
+    code = "W0002"
+    name = "burst-headroom"
+
+    def run(self, plan: Plan) -> list[Diagnostic]:
+        out = []
+        for w in plan.workloads:
+            is_spiky, why = spiky(plan, w)
+            headroom = w.required_factor - 1.0
+            if not is_spiky or headroom >= MIN_BURST_HEADROOM - 1e-9:
+                continue
+            out.append(
+                warning(
+                    self.code,
+                    f"`{w.name}` is spiky ({why}) but plans {_pct(headroom)} burst headroom",
+                    _span(
+                        plan, f"{w.name}.headroom", f"{_root(w)}.headroom", f"{_root(w)}.baseline"
+                    ),
+                    label="bursts beyond the forecast have no room",
+                    help="practitioners keep 30-50% burst headroom on spiky services: `headroom = 30%`",
+                )
+            )
+        return out
+
+
+class PeakUtilization:
+    code = "W0003"
+    name = "peak-utilization"
+
+    def run(self, plan: Plan) -> list[Diagnostic]:
+        out = []
+        for w in plan.workloads:
+            if w.kind == "batch" or (
+                spiky(plan, w)[0] and w.required_factor < 1 + MIN_BURST_HEADROOM
+            ):
+                continue  # W0002 already says it
+            utilization = 1.0 / w.required_factor
+            if utilization <= MAX_PEAK_UTILIZATION + 1e-9:
+                continue
+            out.append(
+                warning(
+                    self.code,
+                    f"`{w.name}` is planned at {_pct(utilization)} utilisation at peak",
+                    _span(
+                        plan,
+                        f"{w.name}.max_utilization",
+                        f"{_root(w)}.max_utilization",
+                        f"{w.name}.headroom",
+                        f"{_root(w)}.headroom",
+                        f"{_root(w)}.baseline",
+                    ),
+                    label="above the 80% practitioners warn at",
+                    help="plan for at most 80% at peak: `headroom = 25%` or `max_utilization = 80%`",
+                )
+            )
+        return out
+
+
+# --------------------------------------------------------------------------- budgets
+
+
+def cheapest_unit_price(plan: Plan, w: Workload) -> float | None:
+    """Lowest $ per unit of capacity-hour for ``w`` over every purchase option allowed."""
+    allowed = {(o.term_months, o.payment, o.offering_class) for o in plan.commitments.options}
+    best: float | None = None
+    for cap in w.capacities:
+        offering = plan.offering(cap.offering).offering
+        prices: list[Decimal] = []
+        if offering.on_demand_hourly is not None:
+            prices.append(offering.on_demand_hourly)
+        prices += [offering.spot_hourly[z] for z in cap.spot_zones if z in offering.spot_hourly]
+        prices += [
+            r.effective_hourly(plan.hours_per_month)
+            for r in offering.reserved
+            if (r.term_months, r.payment, r.offering_class) in allowed
+        ]
+        if not prices:
+            continue
+        unit = float(min(prices)) / cap.per_instance
+        best = unit if best is None else min(best, unit)
+    return best
+
+
+def fleet_cost(plan: Plan, month: int) -> float:
+    return sum(
+        float(r.hourly) * r.count * float(plan.hours_per_month)
+        for r in plan.fleet
+        if r.start <= month < r.end
+    )
+
+
+def fleet_capacity(plan: Plan, w: Workload, month: int) -> float:
+    caps = {c.offering: c.per_instance for c in w.capacities}
+    return sum(
+        r.count * caps[r.offering]
+        for r in plan.fleet
+        if r.offering in caps and r.start <= month < r.end
+    )
+
+
+def month_cost_floor(
+    plan: Plan, month: int, workloads: Iterable[Workload], *, with_fleet: bool
+) -> float:
+    demand = plan.demand[month]
+    total = fleet_cost(plan, month) if with_fleet else 0.0
+    for w in workloads:
+        price = cheapest_unit_price(plan, w)
+        if price is None:
+            continue
+        owned = fleet_capacity(plan, w, month)
+        if w.kind == "batch":
+            work = demand.work.get(w.name, 0.0) - owned * float(plan.hours_per_month)
+            total += max(0.0, work) * price
+            continue
+        for b in demand.blocks:
+            need = b.level.get(w.name, 0.0) * w.required_factor - owned
+            total += max(0.0, need) * b.billed_hours * price
+    return total
+
+
+def budget_scope(plan: Plan, budget: Budget) -> list[Workload]:
+    if not budget.workloads:
+        return list(plan.workloads)
+    return [w for w in plan.workloads if w.name in budget.workloads]
+
+
+class BudgetFloor:
+    code = "W0005"
+    name = "budget-floor"
+    alert_code = "W0004"
+
+    def run(self, plan: Plan) -> list[Diagnostic]:
+        out: list[Diagnostic] = []
+        for budget in plan.budgets:
+            scope = budget_scope(plan, budget)
+            floors = [
+                month_cost_floor(plan, m, scope, with_fleet=not budget.workloads)
+                for m in range(plan.horizon)
+            ]
+            out += self.monthly(plan, budget, floors)
+            out += self.total(plan, budget, floors)
+        return out
+
+    def monthly(self, plan: Plan, budget: Budget, floors: Sequence[float]) -> list[Diagnostic]:
+        if budget.monthly is None or not floors:
+            return []
+        cap = float(budget.monthly)
+        worst = max(range(len(floors)), key=lambda m: floors[m])
+        span = _span(plan, f"{budget.name}.monthly")
+        if floors[worst] > cap * (1 + 1e-9):
+            over = [plan.months[m] for m, f in enumerate(floors) if f > cap * (1 + 1e-9)]
+            return [
+                warning(
+                    self.code,
+                    f"`{budget.name}` of {_money(cap)} a month cannot be met in {plan.months[worst]}: "
+                    f"the cheapest capacity costs at least {_money(floors[worst])}",
+                    span,
+                    label=f"short by at least {_money(floors[worst] - cap)}",
+                    notes=(
+                        f"months over the cap: {', '.join(over[:8])}"
+                        + (" ..." if len(over) > 8 else ""),
+                    ),
+                    help="raise the budget, or relax what drives demand in those months (growth, events, headroom, redundancy)",
+                )
+            ]
+        if budget.alert is not None and floors[worst] >= cap * budget.alert:
+            return [
+                warning(
+                    self.alert_code,
+                    f"`{budget.name}` alert: {plan.months[worst]} needs at least {_money(floors[worst])}, "
+                    f"{_pct(floors[worst] / cap)} of the {_money(cap)} cap (alert at {_pct(budget.alert)})",
+                    span,
+                    label="alert threshold reached by the cheapest possible plan",
+                    help="expect this alert to fire; raise the budget or plan for less",
+                )
+            ]
+        return []
+
+    def total(self, plan: Plan, budget: Budget, floors: Sequence[float]) -> list[Diagnostic]:
+        if budget.total is None:
+            return []
+        cap, floor = float(budget.total), sum(floors)
+        span = _span(plan, f"{budget.name}.total")
+        if floor > cap * (1 + 1e-9):
+            return [
+                warning(
+                    self.code,
+                    f"`{budget.name}` total of {_money(cap)} cannot be met: the cheapest capacity costs at least {_money(floor)}",
+                    span,
+                    label=f"short by at least {_money(floor - cap)}",
+                    help="raise the total, shorten the horizon, or plan for less demand",
+                )
+            ]
+        if budget.alert is not None and floor >= cap * budget.alert:
+            return [
+                warning(
+                    self.alert_code,
+                    f"`{budget.name}` alert: the horizon needs at least {_money(floor)}, {_pct(floor / cap)} of the {_money(cap)} total",
+                    span,
+                    help="expect this alert to fire; raise the budget or plan for less",
+                )
+            ]
+        return []
+
+
+class SpotWithoutPools:
+    code = "W0007"
+    name = "spot-without-pools"
+
+    def run(self, plan: Plan) -> list[Diagnostic]:
+        out = []
+        for w in plan.workloads:
+            asked = (
+                w.spot.max_share is not None
+                or w.spot.per_pool is not None
+                or w.spot.max_interruption is not None
+            )
+            if not (w.spot.allowed and asked) or any(c.spot_zones for c in w.capacities):
+                continue
+            limit = w.spot.max_interruption
+            why = (
+                f"every pool's interruption rate is above {limit:g}% or unknown"
+                if limit is not None and limit < 100
+                else "none of its offerings has spot prices"
+            )
+            out.append(
+                warning(
+                    self.code,
+                    f"`{w.name}` allows spot but no spot pool is eligible",
+                    _span(plan, f"{w.name}.spot", f"{_root(w)}.spot"),
+                    label=why,
+                    help="raise `max_interruption`, add offerings with spot prices, or drop the spot policy",
+                )
+            )
+        return out
+
+
+BUILTIN: tuple[Check, ...] = (
+    AvailabilityNeedsRedundancy(),
+    BurstHeadroom(),
+    PeakUtilization(),
+    BudgetFloor(),
+    SpotWithoutPools(),
+)
+
+
+def run_checks(plan: Plan, extra: Sequence[Check] = ()) -> list[Diagnostic]:
+    """Built-in lints, then plugin checks (a failing plugin check is reported, not raised)."""
+    out: list[Diagnostic] = []
+    for check in BUILTIN:
+        out += check.run(plan)
+    for check in extra:
+        try:
+            out += list(check.run(plan))
+        except Exception as exc:  # a plugin's bug must not break `capdsl check`
+            name = getattr(check, "name", type(check).__name__)
+            out.append(
+                warning(
+                    "W0099",
+                    f"check `{name}` failed: {type(exc).__name__}: {exc}",
+                    help="report it to the plugin's authors; `CAPDSL_DISABLE_PLUGINS=1` runs without plugins",
+                )
+            )
+    return out
