@@ -331,10 +331,20 @@ def _setting_range(text: str, setting: Setting, path: str) -> tuple[int, int] | 
     written = " ".join(setting.text.split())
     # a span over the whole item must read as the setting; a span over the value alone
     # must be the end of it. Anything else: the text moved since the plan was built.
-    looks_right = seg == written or _operator(seg) is not None or (seg and written.endswith(seg))
+    looks_right = (
+        seg == written
+        or (_key_part(seg) is not None and _key_part(seg) == _key_part(written))
+        or (_operator(seg) is None and bool(seg) and written.endswith(seg))
+    )
     if not looks_right:
         raise WhatIfError(f"the plan text changed since `{setting.path}` was read; rebuild first")
     return start, end
+
+
+def _key_part(item: str) -> str | None:
+    """``growth`` of ``growth = 3% per month``; None without an operator."""
+    pos = _operator(item)
+    return None if pos is None else " ".join(item[: pos[0]].split())
 
 
 def same_file(a: str, b: str) -> bool:

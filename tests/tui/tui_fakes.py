@@ -382,7 +382,7 @@ def solve_plan(plan: Plan) -> Solution:
                 allocations.append(Allocation(workload="recs", offering=C7G, zone=ZONES[1], option="on_demand",
                                               month=md.index, block=b.index, count=n_od))
             if n_spot:
-                allocations.append(Allocation(workload="recs", offering=M7G, zone=ZONES[1], option="spot",
+                allocations.append(Allocation(workload="recs", offering=C7G, zone=ZONES[1], option="spot",
                                               month=md.index, block=b.index, count=n_spot))
             c_od += od * n_od * hours
             c_spot += spot_p * n_spot * hours
