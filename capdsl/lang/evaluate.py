@@ -305,6 +305,7 @@ class Definitions:
     env: dict[str, Result] = field(default_factory=dict)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     lets: dict[str, ast.Let] = field(default_factory=dict)
+    failed: set[str] = field(default_factory=set)  # lets whose value had errors
 
 
 def _ordered(
@@ -374,6 +375,7 @@ def evaluate_lets(
             elif isinstance(item, ast.UnitDecl) and item.value is not None:
                 _alias(defs, env, item, defined_at)
     defs.env = {k: v for k, v in env.items() if v is not _FAILED}  # type: ignore[misc]
+    defs.failed = {k for k, v in env.items() if v is _FAILED}
     return defs
 
 
@@ -494,7 +496,9 @@ def check_expressions(documents: Iterable[ast.Document], defs: Definitions) -> l
     """Unit of every quantity (E0203) and dimensions of every arithmetic expression."""
     out: list[Diagnostic] = []
     registry = defs.registry
-    ev = _Evaluator(defs.env, registry, None)
+    # A reference to a let that already failed is not a new error.
+    env: dict[str, object] = {**defs.env, **dict.fromkeys(defs.failed, _FAILED)}
+    ev = _Evaluator(env, registry, None)
     for doc in documents:
         for expr in _expressions(doc.items):
             for node in _walk(expr):

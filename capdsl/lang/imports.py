@@ -42,6 +42,15 @@ def _read(path: str) -> tuple[str | None, str | None]:
         return None, exc.strerror or str(exc)
 
 
+def _shown(path: str) -> str:
+    """A path as the user would type it: relative to the current directory when shorter."""
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:
+        return path
+    return rel if len(rel) < len(path) else path
+
+
 def _inside(root: str, path: str) -> bool:
     try:
         return os.path.commonpath([root, path]) == root
@@ -157,8 +166,8 @@ def _resolve(
                 "E0305",
                 f"import `{rel}` is outside the plan's directory",
                 item.path.span,
-                label=f"resolves to `{t_real}`",
-                notes=(f"the plan's directory is `{walk.root_dir}`",),
+                label=f"resolves to `{_shown(t_real)}`",
+                notes=(f"the plan's directory is `{_shown(walk.root_dir)}`",),
                 help="move the file under the plan's directory, or pass `--allow-outside`",
             )
         )

@@ -74,6 +74,7 @@ _CLOSER_TERMINALS = {"RBRACE": "}", "RBRACKET": "]", "RPAR": ")"}
 def describe_expected(expected: Iterable[str]) -> list[str]:
     """Human words for a set of expected terminals, grouped ("a value", "an operator")."""
     exp = {e for e in expected if not e.startswith("__")}
+    item_start = "EQ" in exp
     words: list[str] = []
     if "EQ" in exp:
         words.append(TERMINAL_WORDS["EQ"])
@@ -91,7 +92,7 @@ def describe_expected(expected: Iterable[str]) -> list[str]:
         words.append("a comparison (`<`, `<=`, `>`, `>=`)")
         exp -= _COMPARE
     if {"LBRACE"} <= exp and exp >= _LABELS:
-        words.append("a block (`kind label { ... }`)")
+        words.append("a block (`kind label { ... }`)" if item_start else "a block label or `{`")
         exp -= _LABELS | {"LBRACE", "COMMA"}
     rest = sorted(exp, key=lambda t: _ORDER.index(t) if t in _ORDER else len(_ORDER))
     words += [TERMINAL_WORDS.get(t, f"`{t.lower()}`") for t in rest]
@@ -190,6 +191,13 @@ def _block_bounds(text: str, br: Brackets, pos: int) -> tuple[int, int]:
 def statement_region(text: str, br: Brackets, pos: int) -> list[tuple[int, int]]:
     """Ranges to blank so the parser can resume after an error at offset ``pos``."""
     lo, hi = _block_bounds(text, br, pos)
+    if pos >= hi:
+        # The error is the block's own `}` (or the end of the file): the statement before
+        # it is incomplete; blank that one and keep the brace.
+        prev = prev_significant(text, pos)
+        if prev is None or prev <= lo:
+            return [(pos, pos + 1)] if pos < len(text) and text[pos] not in _CLOSERS else []
+        return [(a, min(b, hi)) for a, b in statement_region(text, br, prev)]
     # Grow the anchor to the outermost matched group inside this block that holds pos.
     left = right = pos
     for o in br.open_at(text, pos):
@@ -249,6 +257,48 @@ def statement_region(text: str, br: Brackets, pos: int) -> list[tuple[int, int]]
         if e >= end:
             break
     return [(start, max(end, pos + 1))]
+
+
+def prev_significant(text: str, pos: int) -> int | None:
+    """Offset of the last character before ``pos`` that is not blank or in a comment."""
+    i = pos - 1
+    while i >= 0:
+        if text[i] in " \t\r\n\f":
+            i -= 1
+            continue
+        line_start = text.rfind("\n", 0, i) + 1
+        hash_at = _comment_start(text[line_start : i + 1])
+        if hash_at is not None:
+            i = line_start + hash_at - 1
+            continue
+        return i
+    return None
+
+
+def _comment_start(line: str) -> int | None:
+    for m in _SCAN.finditer(line):
+        if m.group().startswith("#"):
+            return m.start()
+    return None
+
+
+def protect(ranges: list[tuple[int, int]], br: Brackets) -> list[tuple[int, int]]:
+    """Split ranges around brackets whose partner stays: blanking never unbalances a pair."""
+
+    def inside(k: int) -> bool:
+        return any(a <= k < b for a, b in ranges)
+
+    out: list[tuple[int, int]] = []
+    for a, b in ranges:
+        cuts = sorted(k for k, other in br.partner.items() if a <= k < b and not inside(other))
+        start = a
+        for k in cuts:
+            if start < k:
+                out.append((start, k))
+            start = k + 1
+        if start < b:
+            out.append((start, b))
+    return out
 
 
 def blank(text: str, ranges: list[tuple[int, int]]) -> str:
@@ -351,8 +401,15 @@ _CHAR_HELP = {
 
 def classify(exc: UnexpectedInput, text: str, file: str) -> SyntaxErrorReport:
     """One diagnostic for lark's error, and the statement to blank before re-parsing."""
-    loc = Locator(text, file)
     br = Brackets.scan(text)
+    report = _classify(exc, text, file, br)
+    if report.resume is not None:
+        report.resume = protect(report.resume, br)
+    return report
+
+
+def _classify(exc: UnexpectedInput, text: str, file: str, br: Brackets) -> SyntaxErrorReport:
+    loc = Locator(text, file)
     if isinstance(exc, UnexpectedCharacters):
         return _bad_character(exc, text, loc, br)
     if isinstance(exc, UnexpectedToken | UnexpectedEOF):
@@ -422,6 +479,26 @@ def _at_end(text: str, loc: Locator, br: Brackets, expected: set[str]) -> Syntax
     return SyntaxErrorReport(diag, None)
 
 
+_LINE_HEAD = re.compile(r"[ \t]*[A-Za-z_][A-Za-z0-9_.*\"-]*[ \t]*")
+
+
+def _dangling_operator(text: str, pos: int) -> int | None:
+    """``latency p95 <`` followed by a new setting on the next line: newlines are not
+    significant, so the parser took the next line's first word as the value and failed on
+    its second token. Returns the dangling operator's offset."""
+    line_start = text.rfind("\n", 0, pos) + 1
+    if line_start == 0 or not _LINE_HEAD.fullmatch(text[line_start:pos]):
+        return None
+    prev = prev_significant(text, line_start)
+    if prev is None:
+        return None
+    if text[prev] == "=" and prev > 0 and text[prev - 1] in "<>":
+        prev -= 1
+    if text[prev] not in "=<>+-*/" or (prev > 0 and text[prev - 1] not in " \t"):
+        return None
+    return prev
+
+
 def _bad_token(
     kind: str, value: str, pos: int, expected: set[str], text: str, loc: Locator, br: Brackets
 ) -> SyntaxErrorReport:
@@ -443,6 +520,18 @@ def _bad_token(
                 help=f"remove this `{ch}`",
             )
             return SyntaxErrorReport(diag, [(pos, pos + 1)])
+        if inner and text[inner[-1]] != _CLOSERS[ch] and pos in br.partner:
+            o = inner[-1]
+            diag = error(
+                "E0103",
+                f"unclosed `{text[o]}`",
+                loc.span(o),
+                label=f"this `{text[o]}` is never closed",
+                labels=(Label(span, f"expected `{_OPENERS[text[o]]}` before {found}"),),
+                help=f"add the missing `{_OPENERS[text[o]]}`",
+            )
+            start = statement_region(text, br, o)[0][0]
+            return SyntaxErrorReport(diag, [(start, pos)])
         if inner and text[inner[-1]] != _CLOSERS[ch]:
             o = inner[-1]
             diag = error(
@@ -478,6 +567,21 @@ def _bad_token(
             start = statement_region(text, br, o)[0][0]
             return SyntaxErrorReport(diag, [(start, line_start)])
 
+    dangling = _dangling_operator(text, pos)
+    if dangling is not None:
+        op_end = dangling + 1 + (text[dangling + 1 : dangling + 2] == "=")
+        op = text[dangling:op_end]
+        diag = error(
+            "E0101",
+            f"expected a value after `{op}`",
+            loc.span(dangling, op_end),
+            label="nothing follows it on this line",
+            help="write the value on the same line",
+        )
+        start = statement_region(text, br, dangling)[0][0]
+        line_end = text.find("\n", dangling)
+        return SyntaxErrorReport(diag, [(start, len(text) if line_end < 0 else line_end)])
+
     words = describe_expected(expected)
     help_text = None
     if "EQ" in expected and kind in _VALUE_START - {"NAME", "PATH", "STRING", "MINUS", "LPAR"}:
@@ -496,12 +600,7 @@ def _bad_token(
         "E0101",
         f"expected {join_words(words)}, found {found}",
         span,
-        label="unexpected "
-        + (
-            "token"
-            if kind not in TERMINAL_WORDS
-            else TERMINAL_WORDS[kind].removeprefix("a ").removeprefix("an ").strip("`")
-        ),
+        label=f"expected {words[0]}" if len(words) == 1 else "not expected here",
         help=help_text,
     )
     return SyntaxErrorReport(diag, region)

@@ -283,12 +283,23 @@ class ToAst(Transformer[Token, Any]):
         sp = token_span(tok, self._file())
         value, bad = unescape(str(tok)[1:-1])
         if bad is not None:
+            at = str(tok).find("\\" + bad)
+            where = Span(
+                sp.file,
+                sp.line,
+                sp.column + at,
+                sp.line,
+                sp.column + at + 2,
+                sp.start + at,
+                sp.start + at + 2,
+            )
             self._report(
                 error(
                     "E0104",
                     f"unknown escape `\\{bad}` in string",
-                    sp,
-                    help='strings know the escapes `\\"`, `\\\\`, `\\n` and `\\t`',
+                    where,
+                    label="unknown escape",
+                    help='strings know the escapes `\\"`, `\\\\`, `\\n` and `\\t`; write `\\\\` for a backslash',
                 )
             )
         return ast.String(value, sp)
