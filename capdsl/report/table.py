@@ -100,9 +100,14 @@ def _header(console: Console, r: Result, timings: bool) -> None:
         facts.append(f"gap {fmt.gap(sol.gap)}")
     if timings and sol.stats.solve_s:
         facts.append(f"{sol.stats.solve_s:.1f} s")
-    if facts:
-        line.append("  " + " · ".join(facts))
-    console.print(line)
+    text = " · ".join(facts)
+    if facts and line.cell_len + 2 + len(text) <= console.width:
+        line.append("  " + text)
+        console.print(line)
+    else:
+        console.print(line)
+        if facts:
+            console.print(text)
     if sol.message:
         console.print(Text(sol.message, style="bold red" if not r.solved else "yellow"))
 

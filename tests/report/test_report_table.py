@@ -109,6 +109,10 @@ def test_not_verified_is_loud(f: ModuleType) -> None:
     out = render_solutions([(plan, f.make_solution(plan, verified=False))], "table")
     assert "✘ NOT VERIFIED — do not act on this plan" in out
     assert "✔ VERIFIED" not in out
+    assert max(len(line) for line in out.splitlines()) <= 100
+    assert re.search(
+        r"^objective \$[\d,.]+ · bound", out, flags=re.M
+    )  # facts move to their own line
 
 
 def test_infeasible_renders_diagnostics(infeasible: Results) -> None:
