@@ -95,6 +95,13 @@ def _names(value: str | None) -> set[str]:
     return {_norm(n) for n in (value or "").split(",") if n.strip()}
 
 
+def _protocol_members(protocol: type) -> set[str]:
+    """Attributes and methods a runtime-checkable Protocol requires."""
+    members = set(getattr(protocol, "__annotations__", {}))
+    members |= {n for n, v in vars(protocol).items() if callable(v) and not n.startswith("_")}
+    return members
+
+
 def _describe(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
@@ -271,20 +278,18 @@ class CapdslPluginManager:
                 def register(
                     obj: object, _plugin: str = plugin, _version: str | None = version
                 ) -> None:
+                    what = f"{type(obj).__module__}.{type(obj).__qualname__}"
                     if not isinstance(obj, protocol):
-                        attrs = getattr(protocol, "__protocol_attrs__", ())
-                        missing = sorted(a for a in attrs if not hasattr(obj, a))
-                        why = f" (missing {', '.join(missing)})" if missing else ""
-                        self._fail(
-                            _plugin,
-                            _version,
-                            f"{obj!r} is not a {protocol.__name__}{why}; ignored",
-                            hook,
+                        missing = sorted(
+                            a for a in _protocol_members(protocol) if not hasattr(obj, a)
                         )
+                        why = f" (missing {', '.join(missing)})" if missing else ""
+                        msg = f"{what} is not a {protocol.__name__}{why}; ignored"
+                        self._fail(_plugin, _version, msg, hook)
                         return
                     ident = getattr(obj, key)
                     if not isinstance(ident, str) or not ident:
-                        self._fail(_plugin, _version, f"{obj!r} has no {key}; ignored", hook)
+                        self._fail(_plugin, _version, f"{what} has no {key}; ignored", hook)
                         return
                     if ident in found:
                         self._fail(
