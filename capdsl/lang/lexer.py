@@ -24,8 +24,8 @@ from pygments.token import (
     _TokenType,
 )
 
-_NUM = r"[0-9][0-9_]*(?:\.[0-9]+)?(?:[kMB](?![A-Za-z0-9_]))?"
-_WORD = r"(?:%|[A-Za-z_][A-Za-z0-9_]*)"
+_NUM = r"[0-9][0-9_]*+(?:\.[0-9]+)?+(?:[kMB](?![A-Za-z0-9_]))?+"
+_WORD = r"(?:%|[A-Za-z][A-Za-z0-9_]*)"
 _UNIT = rf"(?:{_WORD}|per[ \t]+{_WORD})(?:(?:/|[ \t]+per[ \t]+){_WORD})*"
 _PATH = r'[A-Za-z_][A-Za-z0-9_]*(?:\.(?:[A-Za-z0-9_*][A-Za-z0-9_*-]*|"(?:[^"\\\n]|\\.)*"))+'
 _NAME = r"[A-Za-z_][A-Za-z0-9_]*"

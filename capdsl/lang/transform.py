@@ -274,8 +274,9 @@ class ToAst(Transformer[Token, Any]):
         tok = c[0]
         digits, scale, rest = split_quantity(str(tok)[1:])
         value = self._decimal(tok, digits, scale)
-        rest = normalize_unit(rest)
-        unit = "USD" + (rest if rest.startswith("/") else ("/" + rest if rest else ""))
+        # `$40/h`, `$40 per h`, `$60k/month per zone`: the unit is USD over the rest
+        rest = re.sub(r"^[ \t]*per[ \t]+", "/", rest)
+        unit = "USD" + normalize_unit(rest)
         return ast.Quantity(value, unit, str(tok), token_span(tok, self._file()))
 
     def string(self, c: list[Any]) -> ast.String:
