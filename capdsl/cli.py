@@ -372,7 +372,9 @@ def catalog(
     except UnknownSource as exc:
         raise _usage_error(str(exc)) from None
     except PricingError as exc:
-        err.print(f"[bold red]error:[/] {_escape(str(exc))}")
+        err.print(f"[bold red]{_escape(f'error[{exc.code}]')}:[/] {_escape(str(exc))}")
+        if exc.help:
+            err.print(f"  = help: {_escape(exc.help)}")
         raise typer.Exit(EXIT_PLAN) from None
     for warning in view.table.warnings:
         err.print(f"[yellow]warning:[/] {_escape(warning)}")

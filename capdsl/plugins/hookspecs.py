@@ -60,6 +60,6 @@ def register_checks(register: Callable[[Check], None]) -> None:
     """Register plan checks (lints): ``register(check)`` for each ``Check``.
 
     ``check.run(plan)`` returns diagnostics; they are reported with the plan's own lints.
-    ``check.code`` is the diagnostic code it emits (``W9001``); plugin codes should use the
+    ``check.code`` is the diagnostic code it emits; plugin codes should use the
     ``W9xxx`` / ``E9xxx`` range, which capdsl never uses.
     """

@@ -133,11 +133,14 @@ class GuardedSource:
             raise
         except Exception as exc:
             raise PricingError(
-                f"pricing source `{self.name}` ({who}) failed: {_describe(exc)}"
+                f"pricing source `{self.name}` ({who}) failed: {_describe(exc)}",
+                code="E0504",
+                help=f"report it to the plugin's authors; `CAPDSL_DISABLE_PLUGINS={self.plugin}` turns it off",
             ) from exc
         if not isinstance(table, PriceTable):
             raise PricingError(
-                f"pricing source `{self.name}` ({who}) returned {type(table).__name__}, not a PriceTable"
+                f"pricing source `{self.name}` ({who}) returned {type(table).__name__}, not a PriceTable",
+                code="E0504",
             )
         return table
 

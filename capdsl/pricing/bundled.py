@@ -27,7 +27,8 @@ def _raw(provider: str) -> tuple[dict[str, list[dict[str, Any]]], tuple[SourceSt
 
     if provider not in PROVIDERS:
         raise PricingError(
-            f"the bundled snapshot has no prices for provider `{provider}` (it has {', '.join(PROVIDERS)})"
+            f"the bundled snapshot has no prices for provider `{provider}` (it has {', '.join(PROVIDERS)})",
+            code="E0503",
         )
     ref = resources.files("capdsl.pricing").joinpath("data").joinpath(f"{provider}.json.gz")
     try:

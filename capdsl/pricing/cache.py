@@ -58,7 +58,7 @@ def default_ttl() -> dt.timedelta:
     try:
         return parse_ttl(text)
     except ValueError as exc:
-        raise PricingError(f"CAPDSL_CACHE_TTL: {exc}") from exc
+        raise PricingError(f"CAPDSL_CACHE_TTL: {exc}", code="E0503") from exc
 
 
 def offline() -> bool:
@@ -192,7 +192,11 @@ class PriceCache:
             if stale is not None:
                 warnings.append(self._stale_warning(label, stale, now, "CAPDSL_OFFLINE is set"))
                 return Loaded(stale.payload, stale.fetched_at, True, warnings)
-            raise PricingError(f"{label}: not in the price cache and CAPDSL_OFFLINE is set")
+            raise PricingError(
+                f"{label}: not in the price cache and CAPDSL_OFFLINE is set",
+                code="E0505",
+                help="fetch once while online (`capdsl catalog --source ... --refresh`), or use `bundled`",
+            )
         try:
             payload = produce()
         except PricingError as exc:

@@ -160,7 +160,18 @@ CatalogResolver = Callable[[str, CatalogQuery], PriceTable]
 
 
 class PricingError(Exception):
-    """A pricing source failed (network, parse, stale cache with no fallback)."""
+    """A pricing source failed (network, parse, stale cache with no fallback).
+
+    ``code`` says which kind of failure (``capdsl explain CODE``): ``E0500`` a source
+    failed, ``E0501`` the price service could not be reached, ``E0502`` a price file cannot
+    be used, ``E0503`` the source needs another setting, ``E0504`` a pricing plugin crashed,
+    ``E0505`` offline and not cached. ``help`` is the fix, when one is known.
+    """
+
+    def __init__(self, message: str, *, code: str = "E0500", help: str | None = None):
+        super().__init__(message)
+        self.code = code
+        self.help = help
 
 
 def filter_offerings(offerings: Iterable[Offering], query: CatalogQuery) -> list[Offering]:

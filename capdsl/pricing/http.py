@@ -108,7 +108,8 @@ class HttpClient:
                         response.read()
                         raise PricingError(
                             f"{label}: HTTP {response.status_code} {response.reason_phrase}"
-                            + _snippet(response.text)
+                            + _snippet(response.text),
+                            code="E0501",
                         )
                     else:
                         return b"".join(self._chunks(response, label, progress))
@@ -121,7 +122,11 @@ class HttpClient:
                 if progress is not None:
                     progress(f"{label}: {last}; retrying in {delay:.1f} s", None)
                 self.sleep(delay)
-        raise PricingError(f"{label}: giving up after {self.retries + 1} attempts ({last})")
+        raise PricingError(
+            f"{label}: giving up after {self.retries + 1} attempts ({last})",
+            code="E0501",
+            help="check the network (or a proxy: HTTPS_PROXY), then retry; `bundled` works offline",
+        )
 
     def download(
         self,
@@ -151,7 +156,8 @@ class HttpClient:
                         response.read()
                         raise PricingError(
                             f"{label}: HTTP {response.status_code} {response.reason_phrase}"
-                            + _snippet(response.text)
+                            + _snippet(response.text),
+                            code="E0501",
                         )
                     else:
                         with tmp.open("wb") as fh:
@@ -170,7 +176,11 @@ class HttpClient:
                 if progress is not None:
                     progress(f"{label}: {last}; retrying in {delay:.1f} s", None)
                 self.sleep(delay)
-        raise PricingError(f"{label}: giving up after {self.retries + 1} attempts ({last})")
+        raise PricingError(
+            f"{label}: giving up after {self.retries + 1} attempts ({last})",
+            code="E0501",
+            help="check the network (or a proxy: HTTPS_PROXY), then retry; `bundled` works offline",
+        )
 
     def _chunks(
         self, response: httpx.Response, label: str, progress: ProgressFn | None
@@ -197,7 +207,9 @@ class HttpClient:
         try:
             return json.loads(body)
         except ValueError as exc:
-            raise PricingError(f"{what or url}: the response is not JSON ({exc})") from exc
+            raise PricingError(
+                f"{what or url}: the response is not JSON ({exc})", code="E0501"
+            ) from exc
 
 
 def _snippet(text: str) -> str:

@@ -36,7 +36,7 @@ def option_path(query: CatalogQuery, name: str = "file") -> Path | None:
         return None
     path = Path(str(value)).expanduser()
     if not path.is_file():
-        raise PricingError(f"option `{name}`: no such file: {path}")
+        raise PricingError(f"option `{name}`: no such file: {path}", code="E0502")
     return path
 
 
@@ -49,7 +49,7 @@ def option_bool(query: CatalogQuery, name: str, default: bool = False) -> bool:
         return True
     if text in FALSE:
         return False
-    raise PricingError(f"option `{name}` must be true or false, not `{value}`")
+    raise PricingError(f"option `{name}` must be true or false, not `{value}`", code="E0503")
 
 
 def option_list(query: CatalogQuery, name: str) -> tuple[str, ...]:

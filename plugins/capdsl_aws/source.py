@@ -182,7 +182,9 @@ class AwsSource:
         progress: ProgressFn | None = None,
     ) -> PriceTable:
         if query.provider not in (None, "aws"):
-            raise PricingError(f"source `aws` serves provider `aws`, not `{query.provider}`")
+            raise PricingError(
+                f"source `aws` serves provider `aws`, not `{query.provider}`", code="E0503"
+            )
         refresh = refresh or option_bool(query, "refresh")
         path = option_path(query)
         if path is not None:
@@ -213,7 +215,7 @@ class AwsSource:
             else:
                 prices = offers.read_document(_read_json(path))
         except (offers.OfferFormatError, json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise PricingError(f"{path}: {exc}") from exc
+            raise PricingError(f"{path}: {exc}", code="E0502") from exc
         hint = query.regions[0] if len(query.regions) == 1 else None
         regions = sorted(
             {offers.region_of(s.attributes, hint) or "" for s in prices.by_sku.values()} - {""}
@@ -251,7 +253,8 @@ class AwsSource:
         if not query.regions:
             raise PricingError(
                 "source `aws` needs `regions` (each region's offer file is large); "
-                'e.g. regions = ["us-east-1"], or use the offline `bundled` source'
+                'e.g. regions = ["us-east-1"], or use the offline `bundled` source',
+                code="E0503",
             )
         base = str(query.options.get("base_url") or self.base_url).rstrip("/")
         index_loaded = self.cache.load(
@@ -265,7 +268,7 @@ class AwsSource:
         try:
             index = offers.region_index(json.loads(index_loaded.payload))
         except (ValueError, offers.OfferFormatError) as exc:
-            raise PricingError(f"AWS region_index.json: {exc}") from exc
+            raise PricingError(f"AWS region_index.json: {exc}", code="E0501") from exc
         warnings = list(index_loaded.warnings)
         advisor: dict[str, dict[str, offers.AdvisorEntry]] = {}
         if option_bool(query, "spot", True):
@@ -285,7 +288,8 @@ class AwsSource:
         for region in query.regions:
             if region not in index:
                 raise PricingError(
-                    f"AWS has no EC2 offer file for region `{region}` (see region_index.json)"
+                    f"AWS has no EC2 offer file for region `{region}` (see region_index.json)",
+                    code="E0503",
                 )
             url = base + index[region]
             loaded = self.cache.load(
@@ -351,7 +355,7 @@ class AwsSource:
                 with path.open(encoding="utf-8") as fh:
                     prices = offers.read_offer_stream(offers.iter_offer_file(fh))
             except (offers.OfferFormatError, ValueError) as exc:
-                raise PricingError(f"AWS offer file {region}: {exc}") from exc
+                raise PricingError(f"AWS offer file {region}: {exc}", code="E0501") from exc
         as_of = offers.publication_date(prices.publication)
         offerings, warnings = build_offerings(prices, region_hint=region, as_of=as_of)
         doc = {
@@ -367,4 +371,4 @@ def _read_json(path: Path) -> Any:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise PricingError(f"{path}: cannot read JSON ({exc})") from exc
+        raise PricingError(f"{path}: cannot read JSON ({exc})", code="E0502") from exc

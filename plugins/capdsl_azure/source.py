@@ -123,16 +123,20 @@ class AzureSource:
         self, query: CatalogQuery, *, refresh: bool = False, progress: ProgressFn | None = None
     ) -> PriceTable:
         if query.provider not in (None, "azure"):
-            raise PricingError(f"source `azure` serves provider `azure`, not `{query.provider}`")
+            raise PricingError(
+                f"source `azure` serves provider `azure`, not `{query.provider}`", code="E0503"
+            )
         path = option_path(query)
         if path is not None:
             try:
                 doc = json.loads(path.read_text(encoding="utf-8"))
             except (OSError, ValueError) as exc:
-                raise PricingError(f"{path}: cannot read JSON ({exc})") from exc
+                raise PricingError(f"{path}: cannot read JSON ({exc})", code="E0502") from exc
             pages = doc if isinstance(doc, list) else [doc]
             if not all(isinstance(p, dict) and "Items" in p for p in pages):
-                raise PricingError(f"{path}: not an Azure Retail Prices API response (no `Items`)")
+                raise PricingError(
+                    f"{path}: not an Azure Retail Prices API response (no `Items`)", code="E0502"
+                )
             prices = read_items(i for p in pages for i in p["Items"])
             offerings, warnings = build_offerings(prices, path.name)
             dates = [o.as_of for o in offerings if o.as_of]
@@ -146,7 +150,8 @@ class AzureSource:
             return table(offerings, query, [stamp], warnings)
         if not query.regions:
             raise PricingError(
-                'source `azure` needs `regions` online (e.g. regions = ["eastus"]), or `file`, or use `bundled`'
+                'source `azure` needs `regions` online (e.g. regions = ["eastus"]), or `file`, or use `bundled`',
+                code="E0503",
             )
         offerings: list[Offering] = []
         warnings: list[str] = []
@@ -193,7 +198,9 @@ class AzureSource:
                 what=f"Azure prices {region} page {pages + 1}",
             )
             if not isinstance(page, dict) or "Items" not in page:
-                raise PricingError(f"Azure prices {region}: unexpected response (no `Items`)")
+                raise PricingError(
+                    f"Azure prices {region}: unexpected response (no `Items`)", code="E0501"
+                )
             items += page["Items"]
             pages += 1
             if progress is not None:
@@ -201,7 +208,9 @@ class AzureSource:
             url = page.get("NextPageLink") or None
             params = None  # NextPageLink carries the query
             if pages >= MAX_PAGES:
-                raise PricingError(f"Azure prices {region}: more than {MAX_PAGES} pages; giving up")
+                raise PricingError(
+                    f"Azure prices {region}: more than {MAX_PAGES} pages; giving up", code="E0501"
+                )
         # keep only what read_items uses: the cache stays small
         keep = [
             "armSkuName",

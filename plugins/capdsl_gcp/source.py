@@ -106,7 +106,7 @@ def read_shapes(path: Path) -> dict[str, Shape]:
                 )
     except (OSError, KeyError, ValueError) as exc:
         raise PricingError(
-            f"{path}: not a shapes CSV (machine_type,vcpus,memory_gib,...): {exc}"
+            f"{path}: not a shapes CSV (machine_type,vcpus,memory_gib,...): {exc}", code="E0502"
         ) from exc
     return out
 
@@ -241,7 +241,9 @@ class GcpSource:
         self, query: CatalogQuery, *, refresh: bool = False, progress: ProgressFn | None = None
     ) -> PriceTable:
         if query.provider not in (None, "gcp"):
-            raise PricingError(f"source `gcp` serves provider `gcp`, not `{query.provider}`")
+            raise PricingError(
+                f"source `gcp` serves provider `gcp`, not `{query.provider}`", code="E0503"
+            )
         shapes = bundled_shapes()
         if (p := option_path(query, "shapes")) is not None:
             shapes.update(read_shapes(p))
@@ -251,11 +253,12 @@ class GcpSource:
             try:
                 doc = json.loads(path.read_text(encoding="utf-8"))
             except (OSError, ValueError) as exc:
-                raise PricingError(f"{path}: cannot read JSON ({exc})") from exc
+                raise PricingError(f"{path}: cannot read JSON ({exc})", code="E0502") from exc
             pages = doc if isinstance(doc, list) else [doc]
             if not all(isinstance(p, dict) and "skus" in p for p in pages):
                 raise PricingError(
-                    f"{path}: not a Cloud Billing Catalog skus.list response (no `skus`)"
+                    f"{path}: not a Cloud Billing Catalog skus.list response (no `skus`)",
+                    code="E0502",
                 )
             rates, _ = parse_skus(pages)
             origin, fetched_at = str(path), None
@@ -297,7 +300,8 @@ class GcpSource:
         if not key:
             raise PricingError(
                 "source `gcp` needs a Cloud Billing API key online: set CAPDSL_GCP_API_KEY (or the "
-                "catalog option `api_key`), or give `file` with a saved skus.list response, or use `bundled`"
+                "catalog option `api_key`), or give `file` with a saved skus.list response, or use `bundled`",
+                code="E0503",
             )
         pages: list[dict[str, Any]] = []
         token = ""
@@ -315,7 +319,9 @@ class GcpSource:
             if not token:
                 break
             if len(pages) > 1000:
-                raise PricingError("GCP SKUs: more than 1000 pages; giving up (a paging loop?)")
+                raise PricingError(
+                    "GCP SKUs: more than 1000 pages; giving up (a paging loop?)", code="E0501"
+                )
         rates, _ = parse_skus(pages)
         return json.dumps({"rates": [r.to_row() for r in rates]}, separators=(",", ":")).encode(
             "utf-8"
