@@ -56,7 +56,7 @@ def test_without_sources_or_span() -> None:
     assert render(error("E0203", "m", Span("f", 1, 1, 1, 2), help="h")).splitlines() == [
         "error[E0203]: m",
         " --> f:1:1",
-        " = help: h",
+        "  = help: h",
     ]
 
 
