@@ -21,7 +21,7 @@ scenario (``None`` = the base plan).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -54,7 +54,7 @@ from capdsl.model.plan import (
 )
 from capdsl.model.scenario import apply_scenario, scenarios
 from capdsl.model.schema import WORKLOAD_KINDS
-from capdsl.model.tree import Section, read_documents
+from capdsl.model.tree import Entry, Section, read_documents
 from capdsl.model.values import UNIT_KINDS, Reader
 from capdsl.model.workload import BuiltWorkload, WorkloadBuilder
 from capdsl.pricing.catalog import PAYMENTS, CatalogResolver, SourceStamp
@@ -97,14 +97,14 @@ def build(
     checks: Sequence[Check] = (),
 ) -> tuple[Plan | None, list[Diagnostic]]:
     """Build the plan (or one of its scenarios) from a parsed source."""
-    root, diags = read_documents(parsed.documents)
+    root, diags, broken = read_documents(parsed.documents)
     declared = scenarios(root)
     registry = parsed.registry or UnitRegistry()
     ctx = Context(
         parsed, resolve, latency_models or {}, checks, registry, parsed.env, tuple(declared)
     )
     diags += check_names(root)
-    diags += validate_scenarios(root, declared, ctx)
+    diags += validate_scenarios(root, declared, ctx, broken)
     if scenario is not None and scenario not in declared:
         diags.append(
             error(
@@ -206,13 +206,15 @@ def workload_unit(tree: Section, path: str, reader: Reader) -> str | None:
 
 
 def validate_scenarios(
-    root: Section, declared: Mapping[str, Section], ctx: Context
+    root: Section, declared: Mapping[str, Section], ctx: Context, broken: Set[str] = frozenset()
 ) -> list[Diagnostic]:
-    """Every scenario's override paths exist and its values fit their settings."""
+    """Every scenario's override paths exist and its values fit their settings (paths into
+    blocks that could not be read are already reported)."""
     out: list[Diagnostic] = []
     for section in declared.values():
         tree, problems, applied = apply_scenario(root, section)
-        out += problems
+        quiet = [e.span for e in section.entries.values() if _head(e) in broken]
+        out += [d for d in problems if d.span is None or not any(_within(d.span, q) for q in quiet)]
         reader = Reader(ctx.registry, ctx.env, scenarios=ctx.scenario_names)
         for entry, target in applied:
             spec = target.section.spec.settings[target.key]
@@ -226,6 +228,15 @@ def validate_scenarios(
             reader.convert(entry, spec, unit=unit)
         out += reader.diagnostics
     return out
+
+
+def _head(entry: Entry) -> str:
+    path = entry.item.key if isinstance(entry.item, ast.Attribute) else entry.item.subject
+    return path.parts[0]
+
+
+def _within(inner: Span, outer: Span) -> bool:
+    return inner.file == outer.file and outer.start <= inner.start and inner.end <= outer.end
 
 
 # --------------------------------------------------------------------------- assembly

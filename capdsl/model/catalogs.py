@@ -2,11 +2,11 @@
 
 ``catalog NAME from "SOURCE" { filters }`` asks the injected resolver for a ``PriceTable``;
 ``catalog NAME { offering "..." { } }`` declares offerings inline. Price overrides apply on
-top of any source, most specific first, and every change is written down in
-``PlanOffering.price_notes`` so the plan output shows it:
+top of any source (``capdsl.pricing.catalog.apply_overrides``), and every change is written
+down in ``PlanOffering.price_notes`` so the plan output shows it:
 
-- ``discount = 12%`` (catalog): every price of the catalog x (1 - 12%);
-- ``price GLOB { discount = 20% }``: replaces the catalog discount for matching types;
+- ``discount = 12%`` (catalog): every source price of the catalog x (1 - 12%);
+- ``price GLOB { discount = 20% }``: a family discount on top (discounts compound);
 - ``price GLOB { on_demand = $/h, spot = $/h, reserved { ... } }``: negotiated rates, taken
   as they are (no discount on top); ``spot`` applies to every zone of the offering.
 
@@ -35,6 +35,7 @@ from capdsl.pricing.catalog import (
     PricingError,
     ReservedPrice,
     SourceStamp,
+    apply_overrides,
 )
 
 ZERO = Decimal(0)
@@ -47,6 +48,7 @@ class Catalog:
     source: str | None
     offerings: list[PlanOffering] = field(default_factory=list)
     stamps: list[SourceStamp] = field(default_factory=list)
+    failed: bool = False  # the source failed: references to it are not reported again
 
     def types(self) -> list[str]:
         return sorted({o.offering.instance_type for o in self.offerings})
@@ -124,13 +126,15 @@ def fetch(
             )
         ]
     except PricingError as exc:
+        # Sources classify their failures (E05xx codes owned by capdsl.pricing).
         return None, [
             error(
-                "E0406",
+                getattr(exc, "code", None) or "E0500",
                 f"pricing source `{source}` failed: {str(exc).rstrip('.')}",
                 span,
                 label="while fetching this catalog",
-                help="try again, or use the `bundled` source to work offline",
+                help=getattr(exc, "help", None)
+                or "try again, or use the `bundled` source to work offline",
             )
         ]
 
@@ -187,32 +191,6 @@ def reserved_price(section: Section, reader: Reader) -> ReservedPrice | None:
 # --------------------------------------------------------------------------- prices
 
 
-def _money(value: Decimal) -> str:
-    text = f"{value:.4f}".rstrip("0").rstrip(".")
-    if "." in text and len(text.split(".")[1]) < 2:
-        text += "0"
-    return f"${text}"
-
-
-def _pct(value: float) -> str:
-    return f"{value * 100:g}%"
-
-
-def discounted(offering: Offering, discount: float) -> Offering:
-    factor = Decimal(1) - Decimal(str(discount))
-    od = offering.on_demand_hourly
-    return offering.model_copy(
-        update={
-            "on_demand_hourly": None if od is None else od * factor,
-            "spot_hourly": {z: p * factor for z, p in offering.spot_hourly.items()},
-            "reserved": tuple(
-                r.model_copy(update={"upfront": r.upfront * factor, "hourly": r.hourly * factor})
-                for r in offering.reserved
-            ),
-        }
-    )
-
-
 def matches_type(glob: str, offering: Offering) -> bool:
     return fnmatch.fnmatchcase(offering.instance_type, glob) or fnmatch.fnmatchcase(
         offering.family, glob
@@ -221,52 +199,31 @@ def matches_type(glob: str, offering: Offering) -> bool:
 
 def apply_prices(
     catalog: str, offering: Offering, section: Section, reader: Reader
-) -> tuple[Offering, tuple[str, ...]]:
-    """The offering with the catalog's overrides applied, and what changed (in words)."""
+) -> tuple[Offering, tuple[str, ...], str | None]:
+    """The offering with the catalog's overrides applied (``pricing.catalog.apply_overrides``:
+    the catalog discount, then each matching ``price`` block in order, discounts compounding,
+    negotiated rates taken as they are), the notes, and an error message if one is invalid."""
     notes: list[str] = []
-    prices = [
-        p for p in section.all("price") if p.name is not None and matches_type(p.name, offering)
-    ]
-    discount = reader.get(section, "discount") or 0.0
-    where = f"catalog `{catalog}`"
-    for p in prices:
-        d = reader.get(p, "discount")
-        if d is not None:
-            discount, where = d, f"price `{p.name}`"
-    if discount:
-        offering = discounted(offering, discount)
-        notes.append(f"discount {_pct(discount)} on all prices ({where})")
-    for p in prices:
-        offering, changed = negotiated(offering, p, reader)
-        notes += changed
-    return offering, tuple(notes)
-
-
-def negotiated(offering: Offering, price: Section, reader: Reader) -> tuple[Offering, list[str]]:
-    notes: list[str] = []
-    update: dict[str, object] = {}
-    od = reader.get(price, "on_demand")
-    if od is not None:
-        was = offering.on_demand_hourly
-        update["on_demand_hourly"] = od
-        notes.append(
-            f"negotiated on-demand {_money(od)}/h"
-            + (f" (list {_money(was)}/h)" if was is not None else "")
-        )
-    spot = reader.get(price, "spot")
-    if spot is not None:
-        update["spot_hourly"] = dict.fromkeys(offering.zone_list(), spot)
-        notes.append(f"negotiated spot {_money(spot)}/h")
-    reserved = [r for r in (reserved_price(s, reader) for s in price.all("reserved")) if r]
-    if reserved:
-        keep = {r.key: r for r in offering.reserved}
-        for r in reserved:
-            keep[r.key] = r
-            notes.append(
-                f"negotiated reserved {r.key}: {_money(r.upfront)} upfront + {_money(r.hourly)}/h"
+    try:
+        discount = reader.get(section, "discount")
+        if discount:
+            offering, changed = apply_overrides(offering, discount=discount)
+            notes += [f"{n} (catalog `{catalog}`)" for n in changed]
+        for p in section.all("price"):
+            if p.name is None or not matches_type(p.name, offering):
+                continue
+            reserved = [r for r in (reserved_price(s, reader) for s in p.all("reserved")) if r]
+            offering, changed = apply_overrides(
+                offering,
+                discount=reader.get(p, "discount"),
+                on_demand=reader.get(p, "on_demand"),
+                spot=reader.get(p, "spot"),
+                reserved=reserved or None,
             )
-        update["reserved"] = tuple(keep.values())
-    return (offering.model_copy(update=update) if update else offering), notes
+            notes += [f"{n} (price `{p.name}`)" for n in changed]
+    except ValueError as exc:
+        return offering, tuple(notes), str(exc)
+    return offering, tuple(notes), None
 
 
 # --------------------------------------------------------------------------- loading
@@ -294,6 +251,7 @@ def load_catalog(
         table, problems = fetch(section, source, catalog_query(section, reader), resolve)
         diags += problems
         if table is None:
+            catalog.failed = True
             return catalog, diags
         raw = list(table.offerings)
         catalog.stamps = list(table.stamps)
@@ -318,14 +276,22 @@ def load_catalog(
                     "spot_hourly": {z: p for z, p in o.spot_hourly.items() if z in zones},
                 }
             )
-        priced, notes = apply_prices(name, o, section, reader)
+        priced, notes, problem = apply_prices(name, o, section, reader)
+        if problem is not None:
+            diags.append(
+                error("E0402", f"price override of catalog `{name}`: {problem}", section.kind_span)
+            )
+            catalog.failed = True
+            return catalog, diags
         catalog.offerings.append(
             PlanOffering(
                 id=offering_id(name, priced), catalog=name, offering=priced, price_notes=notes
             )
         )
-    if not catalog.offerings and not any(d.is_error for d in diags):
-        diags.append(empty_catalog(section, source))
+    if not catalog.offerings:
+        catalog.failed = True
+        if not any(d.is_error for d in diags):
+            diags.append(empty_catalog(section, source))
     diags += unused_prices(catalog, section)
     return catalog, diags
 
@@ -409,7 +375,7 @@ def resolve_glob(
             ),
         )
     found = [o for o in catalog.offerings if fnmatch.fnmatchcase(o.offering.instance_type, glob)]
-    if found:
+    if found or catalog.failed:
         return found, None
     suggestion = did_you_mean(text, glob_candidates(catalog))
     return [], error(

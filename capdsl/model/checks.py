@@ -7,7 +7,7 @@ then plugin checks; a plugin check that raises is reported (W0099), never fatal.
 | code  | rule |
 |-------|------|
 | W0001 | an availability target of 99.9% or more wants at least N+1 (or zone survival) |
-| W0002 | a spiky service (peak hour > 1.5x the month's average, or dated events) wants 30-50% burst headroom |
+| W0002 | a spiky service (peak hour > 1.5x the month's average, events included) wants 30-50% burst headroom |
 | W0003 | planned peak utilisation above 80% |
 | W0004 | even the cheapest capacity for a month reaches a budget's alert threshold |
 | W0005 | even the cheapest capacity for a month (or the horizon) exceeds a budget |
@@ -103,16 +103,12 @@ def peak_to_average(plan: Plan, name: str) -> float:
     return worst
 
 
-def has_events(plan: Plan, name: str) -> bool:
-    return any(b.event for m in plan.demand for b in m.blocks if b.level.get(name, 0.0) > 0)
-
-
 def spiky(plan: Plan, w: Workload) -> tuple[bool, str]:
-    if w.kind == "batch":
+    """A service whose peak hour is over 1.5x its month's average (events included).
+    Streams are planned at their burst rate already, and batch has no bursts."""
+    if w.kind != "service":
         return False, ""
     ratio = peak_to_average(plan, w.name)
-    if has_events(plan, w.name):
-        return True, f"dated events, peak hour {ratio:.2g}x the month's average"
     if ratio > SPIKY_PEAK_TO_AVERAGE:
         return True, f"peak hour {ratio:.2g}x the month's average"
     return False, ""
@@ -154,7 +150,8 @@ class PeakUtilization:
                 spiky(plan, w)[0] and w.required_factor < 1 + MIN_BURST_HEADROOM
             ):
                 continue  # W0002 already says it
-            utilization = 1.0 / w.required_factor
+            # A stream's demand is its burst rate: at the average rate it runs burst x lower.
+            utilization = 1.0 / (w.required_factor * w.burst)
             if utilization <= MAX_PEAK_UTILIZATION + 1e-9:
                 continue
             out.append(
@@ -179,26 +176,57 @@ class PeakUtilization:
 # --------------------------------------------------------------------------- budgets
 
 
-def cheapest_unit_price(plan: Plan, w: Workload) -> float | None:
-    """Lowest $ per unit of capacity-hour for ``w`` over every purchase option allowed."""
+def unit_prices(plan: Plan, w: Workload) -> tuple[float | None, float | None]:
+    """Lowest $ per unit of capacity-hour for ``w``: (without spot, on spot)."""
     allowed = {(o.term_months, o.payment, o.offering_class) for o in plan.commitments.options}
-    best: float | None = None
+    firm: float | None = None
+    spot: float | None = None
     for cap in w.capacities:
         offering = plan.offering(cap.offering).offering
         prices: list[Decimal] = []
         if offering.on_demand_hourly is not None:
             prices.append(offering.on_demand_hourly)
-        prices += [offering.spot_hourly[z] for z in cap.spot_zones if z in offering.spot_hourly]
         prices += [
             r.effective_hourly(plan.hours_per_month)
             for r in offering.reserved
             if (r.term_months, r.payment, r.offering_class) in allowed
         ]
-        if not prices:
-            continue
-        unit = float(min(prices)) / cap.per_instance
-        best = unit if best is None else min(best, unit)
-    return best
+        if prices:
+            unit = float(min(prices)) / cap.per_instance
+            firm = unit if firm is None else min(firm, unit)
+        spots = [offering.spot_hourly[z] for z in cap.spot_zones if z in offering.spot_hourly]
+        if spots:
+            unit = float(min(spots)) / cap.per_instance
+            spot = unit if spot is None else min(spot, unit)
+    return firm, spot
+
+
+def firm_share(w: Workload) -> float:
+    """Least share of capacity that must be on-demand or reserved (not spot): losing any
+    ``k`` of ``n`` zones (and all spot) must leave the demand, so non-spot capacity is at
+    least ``n / (n - k)`` x demand, spread evenly at best."""
+    if w.survive_zones:
+        n = len({z for c in w.capacities for z in c.zones})
+        return n / (n - w.survive_zones) if n > w.survive_zones else float("inf")
+    if w.survive_regions:
+        n = len({c.offering.split("@")[-1] for c in w.capacities})
+        return n / (n - w.survive_regions) if n > w.survive_regions else float("inf")
+    return 0.0
+
+
+def capacity_cost(
+    w: Workload, demand: float, need: float, firm: float | None, spot: float | None
+) -> float:
+    """Cheapest cost rate of capacity ``need`` (demand ``demand`` before headroom)."""
+    if need <= 0:
+        return 0.0
+    if spot is None or not w.spot.allowed:
+        return need * (firm or 0.0)
+    if firm is None:
+        return need * spot
+    share = 1.0 if w.spot.max_share is None else w.spot.max_share
+    on_spot = min(need * share, max(0.0, need - demand * firm_share(w)))
+    return on_spot * spot + (need - on_spot) * firm
 
 
 def fleet_cost(plan: Plan, month: int) -> float:
@@ -224,17 +252,16 @@ def month_cost_floor(
     demand = plan.demand[month]
     total = fleet_cost(plan, month) if with_fleet else 0.0
     for w in workloads:
-        price = cheapest_unit_price(plan, w)
-        if price is None:
-            continue
+        firm, spot = unit_prices(plan, w)
         owned = fleet_capacity(plan, w, month)
         if w.kind == "batch":
-            work = demand.work.get(w.name, 0.0) - owned * float(plan.hours_per_month)
-            total += max(0.0, work) * price
+            work = demand.work.get(w.name, 0.0) / float(plan.hours_per_month) - owned
+            total += capacity_cost(w, 0.0, work, firm, spot) * float(plan.hours_per_month)
             continue
         for b in demand.blocks:
-            need = b.level.get(w.name, 0.0) * w.required_factor - owned
-            total += max(0.0, need) * b.billed_hours * price
+            level = b.level.get(w.name, 0.0)
+            need = level * w.required_factor - owned
+            total += capacity_cost(w, max(0.0, level - owned), need, firm, spot) * b.billed_hours
     return total
 
 

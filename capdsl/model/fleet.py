@@ -57,6 +57,8 @@ def find_offering(
             or "reservations name an offering as `CATALOG.TYPE`",
         )
     same_type = [o for o in catalog.offerings if o.offering.instance_type == type_name]
+    if not same_type and catalog.failed:
+        return None, None
     if not same_type:
         return None, error(
             "E0314",

@@ -114,6 +114,7 @@ class Workload(BaseModel):
     capacities: tuple[Capacity, ...]
     ineligible: tuple[Ineligible, ...] = ()
     headroom: float = 0.0  # capacity >= demand * (1 + headroom)
+    burst: float = 1.0  # stream: demand is already the burst rate (burst x average events)
     max_utilization: float | None = None  # capacity >= demand / max_utilization
     redundancy: int = 0  # N+k: capacity minus its k largest instances still carries demand
     survive_zones: int = 0  # any k zones lost (and all spot lost): demand still carried

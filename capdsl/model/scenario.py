@@ -8,7 +8,7 @@ scenario's line) is what diagnostics and explanations point at. Paths:
 - ``WORKLOAD.SETTING`` (``recs.headroom``), through nested blocks:
   ``recs.spot.max``, ``recs.event."annual sale".scale``, ``chat.small.share`` (a mix);
   a ``runs on`` setting at the workload (``recs.service_time = 12 ms``) applies to every
-  ``runs on`` block of that workload;
+  ``runs on`` block of that workload (and of its mixes);
 - ``CATALOG.SETTING`` (``aws.discount``, ``aws.regions``), ``aws.price."c7g.*".on_demand``;
 - ``budget.monthly`` (the unnamed budget), ``budget.NAME.monthly``, ``quota.NAME.max``,
   ``commitments.terms``, ``plan.horizon``.
@@ -157,7 +157,7 @@ class Resolver:
             if head in spec.settings:
                 return [Target(sec, head)]
             if sec.kind in (*WORKLOAD_KINDS, "mix") and head in RUNS_SHORTHAND:
-                runs = sec.all("runs")
+                runs = sec.all("runs") + [r for m in sec.all("mix") for r in m.all("runs")]
                 if not runs:
                     raise self.fail(where, list(spec.settings), head)
                 return [Target(r, head) for r in runs]

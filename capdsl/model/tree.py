@@ -168,6 +168,16 @@ def check_labels(block: ast.Block, spec: BlockSpec) -> tuple[str | None, Diagnos
         return (labels[0].name, None) if ok else (None, bad)  # type: ignore[union-attr]
     if rule == "runs_on":
         ok = len(labels) >= 2 and isinstance(labels[0], ast.Name) and labels[0].name == "on"
+        if ok and len(labels) >= 3 and isinstance(labels[-1], ast.Name):
+            # `runs on aws.g6.*` without a body swallows the next block's kind as a label.
+            last = labels[-1]
+            return None, error(
+                "E0317",
+                f"`runs on` has no body before `{last.name}`",
+                last.span,
+                label=f"`{last.name}` read as another offering",
+                help="give `runs on` a body, even an empty one: `runs on aws.g6.* { }`",
+            )
         ok = ok and all(isinstance(x, ast.Path | ast.String) for x in labels[1:])
         return ("on", None) if ok else (None, bad)
     if rule == "offering":
@@ -206,6 +216,9 @@ class TreeReader:
 
     def __init__(self) -> None:
         self.diagnostics: list[Diagnostic] = []
+        # Names of top-level blocks that could not be read: later references to them
+        # (scenario paths) are not reported again.
+        self.broken: set[str] = set()
 
     def report(self, diag: Diagnostic) -> None:
         self.diagnostics.append(diag)
@@ -237,10 +250,12 @@ class TreeReader:
         spec = parent.spec.children.get(kind)
         if spec is None:
             self.unknown_block(parent, block)
+            self.remember_broken(parent, block)
             return
         name, bad = check_labels(block, spec)
         if bad is not None:
             self.report(bad)
+            self.remember_broken(parent, block)
             return
         same = [c for c in parent.children if c.kind == kind]
         if not spec.repeatable and same:
@@ -278,6 +293,10 @@ class TreeReader:
                 )
         self.check_required(section)
         self.check_spot(section)
+
+    def remember_broken(self, parent: Section, block: ast.Block) -> None:
+        if parent.kind == "<root>" and block.labels:
+            self.broken.add(label_text(block.labels[0]))
 
     # ------------------------------------------------------------------ settings
 
@@ -407,8 +426,9 @@ def _source_hint(item: ast.Comparison) -> str:
     return "..." if not hasattr(item.value, "text") else str(item.value.text)  # type: ignore[union-attr]
 
 
-def read_documents(documents: Sequence[ast.Document]) -> tuple[Section, list[Diagnostic]]:
-    """Merge the documents into one validated section tree."""
+def read_documents(documents: Sequence[ast.Document]) -> tuple[Section, list[Diagnostic], set[str]]:
+    """Merge the documents into one validated section tree. Also returns the names of
+    top-level blocks that could not be read (so references to them stay quiet)."""
     reader = TreeReader()
     root = reader.read(documents)
-    return root, reader.diagnostics
+    return root, reader.diagnostics, reader.broken

@@ -5,7 +5,7 @@ constants, arithmetic, exact units) and converts it to what the schema says it i
 (``SettingSpec.kind``): a fraction, seconds, GiB, a rate in the workload's unit per second,
 Decimal money, ... Problems are diagnostics at the value's span, worded from the schema:
 
-    error[E0401]: `headroom` expects a percentage (`30%`), got a duration `30 ms`
+    error[E0207]: `headroom` expects a percentage (`30%`), got a duration `30 ms`
 
 Conventions: percentages and multipliers are plain floats (``30%`` -> 0.3, ``4x`` -> 4.0);
 durations are seconds; memory is GiB; money is ``Decimal`` (per hour for prices, per month
@@ -87,7 +87,7 @@ class Reader:
         shown = _source(entry.value)
         got_text = describe(got) + (f" `{shown}`" if shown else "")
         return self.fail(
-            "E0401",
+            "E0207",
             f"`{entry.key}` expects {spec.expects}, got {got_text}",
             entry.value_span,
             label=detail or f"this is {describe(got)}",

@@ -247,6 +247,7 @@ class WorkloadBuilder:
             capacities=tuple(capacities),
             ineligible=tuple(ineligible),
             headroom=chain.get("headroom", 0.0),
+            burst=chain.get("burst", 1.0) if kind == "stream" else 1.0,
             max_utilization=chain.get("max_utilization"),
             redundancy=chain.get("redundancy", 0),
             survive_zones=survive[0] if survive and survive[1] == "zone" else 0,
