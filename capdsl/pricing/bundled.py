@@ -88,7 +88,7 @@ class BundledSource:
         "real prices bundled with capdsl (AWS us-east-1; GCP us-central1, us-east1, us-east4, "
         "europe-west4; Azure eastus, westus2, northeurope, westeurope); offline"
     )
-    providers = PROVIDERS
+    providers: tuple[str, ...] = PROVIDERS
 
     def fetch(
         self,

@@ -731,7 +731,7 @@ def build_gcp(data: Path) -> Built:
             detail="1y/3y resource-based committed use (month_1y, month_3y / 730 h, no upfront); cross-check of on-demand",
         ),
     ]
-    per_region = defaultdict(int)
+    per_region: dict[str, int] = defaultdict(int)
     for o in offerings:
         per_region[o.region] += 1
     by_family_replaced: dict[str, list[str]] = defaultdict(list)
@@ -872,9 +872,9 @@ def build_azure(data: Path) -> Built:
                 )
                 counts["real"] += 1
             else:
-                ratio = family_ratio.get((family, term))
-                which = f"{family} series" if ratio is not None else "all sampled series (median)"
-                ratio = ratio if ratio is not None else general[term]
+                series_ratio = family_ratio.get((family, term))
+                which = f"{family} series" if series_ratio is not None else "all sampled series (median)"
+                ratio = series_ratio if series_ratio is not None else general[term]
                 total = q2(od * hours * ratio)
                 derived, basis = (
                     True,
@@ -942,7 +942,7 @@ def build_azure(data: Path) -> Built:
             detail="reservation term totals; real where the size and region are sampled, else a documented ratio",
         ),
     ]
-    per_region = defaultdict(int)
+    per_region: dict[str, int] = defaultdict(int)
     for o in offerings:
         per_region[o.region] += 1
     report = [

@@ -18,6 +18,7 @@ import json
 import tempfile
 from collections.abc import Callable
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -145,7 +146,7 @@ class AwsSource:
 
     name = "aws"
     description = "AWS Price List offer files (on-demand, reserved), Spot Advisor, spot history; online or file"
-    providers = ("aws",)
+    providers: tuple[str, ...] = ("aws",)
 
     def __init__(
         self,
@@ -294,7 +295,7 @@ class AwsSource:
             url = base + index[region]
             loaded = self.cache.load(
                 f"offerings:{region}:{url}",
-                lambda url=url, region=region: self._download_offerings(url, region, progress),
+                partial(self._download_offerings, url, region, progress),
                 refresh=refresh,
                 what=f"AWS EC2 prices for {region}",
             )

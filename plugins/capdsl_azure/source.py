@@ -15,10 +15,18 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from capdsl.pricing.cache import PriceCache
-from capdsl.pricing.catalog import CatalogQuery, Offering, PriceTable, PricingError, SourceStamp
+from capdsl.pricing.catalog import (
+    CatalogQuery,
+    Offering,
+    PriceTable,
+    PricingError,
+    ReservedPrice,
+    SourceStamp,
+)
 from capdsl.pricing.http import HttpClient
 from capdsl.pricing.naming import azure_arch, azure_family
 from capdsl.pricing.sourcekit import facts_by_type, option_path, table, zones_by_region
@@ -51,7 +59,7 @@ def build_offerings(prices: RetailPrices, origin: str) -> tuple[list[Offering], 
             notes.append(
                 "zones assumed from the bundled snapshot (the API has none); spot repeated per zone"
             )
-        reserved = []
+        reserved: list[ReservedPrice] = []
         for months, total in sorted(p.reserved.items()):
             reserved += reservation_options(
                 total, months, f"Azure reservation {months // 12}y total {total} ({origin})"
@@ -98,7 +106,7 @@ class AzureSource:
     description = (
         "Azure Retail Prices API (Linux on-demand, spot, 1y/3y reservations); online or file"
     )
-    providers = ("azure",)
+    providers: tuple[str, ...] = ("azure",)
 
     def __init__(
         self, *, http: HttpClient | None = None, cache: PriceCache | None = None, url: str = API
@@ -138,8 +146,8 @@ class AzureSource:
                     f"{path}: not an Azure Retail Prices API response (no `Items`)", code="E0502"
                 )
             prices = read_items(i for p in pages for i in p["Items"])
-            offerings, warnings = build_offerings(prices, path.name)
-            dates = [o.as_of for o in offerings if o.as_of]
+            found, notes = build_offerings(prices, path.name)
+            dates = [o.as_of for o in found if o.as_of]
             stamp = SourceStamp(
                 source=self.name,
                 provider="azure",
@@ -147,7 +155,7 @@ class AzureSource:
                 origin=str(path),
                 detail="Azure Retail Prices API page(s)",
             )
-            return table(offerings, query, [stamp], warnings)
+            return table(found, query, [stamp], notes)
         if not query.regions:
             raise PricingError(
                 'source `azure` needs `regions` online (e.g. regions = ["eastus"]), or `file`, or use `bundled`',
@@ -160,7 +168,7 @@ class AzureSource:
         for region in query.regions:
             loaded = self.cache.load(
                 f"items:{self.url}:{region}",
-                lambda region=region: self._download(region, progress),
+                partial(self._download, region, progress),
                 refresh=refresh,
                 what=f"Azure VM prices for {region}",
             )

@@ -212,7 +212,7 @@ class GcpSource:
 
     name = "gcp"
     description = "GCP Cloud Billing Catalog SKUs (on-demand, spot, 1y/3y committed use); online (API key) or file"
-    providers = ("gcp",)
+    providers: tuple[str, ...] = ("gcp",)
 
     def __init__(
         self,

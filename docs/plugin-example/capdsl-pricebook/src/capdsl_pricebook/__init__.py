@@ -32,7 +32,7 @@ class PriceBook:
 
     name = "pricebook"
     description = "a private cloud's price book (CSV file given as the `file` option)"
-    providers = ("dc",)
+    providers: tuple[str, ...] = ("dc",)
 
     def fetch(
         self,
