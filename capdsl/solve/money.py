@@ -1,0 +1,64 @@
+"""Cost conventions of ``solution.py`` as exact arithmetic (Fraction), shared by the
+formulation and the solution's costing. ``verify.py`` deliberately re-implements them."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_EVEN, Decimal
+from fractions import Fraction
+
+from capdsl.model.plan import Plan
+
+CENT = Decimal("0.01")
+
+
+def to_cents(x: Fraction) -> Decimal:
+    """Round an exact amount to cents (half to even)."""
+    return (Decimal(x.numerator) / Decimal(x.denominator)).quantize(CENT, rounding=ROUND_HALF_EVEN)
+
+
+def reservation_month_cost(
+    hourly: Decimal, upfront: Decimal, term: int, start: int, month: int, horizon: int, hpm: Decimal, mode: str
+) -> Fraction:
+    """What one reservation bought at ``start`` costs in ``month``.
+
+    ``amortize``: hourly x hours_per_month + upfront / term, every month of the term inside the
+    horizon. ``full``: hourly x hours_per_month every month inside the horizon, plus at the
+    purchase month the upfront fee and the hourly part of the months beyond the horizon."""
+    if not start <= month < start + term or month >= horizon:
+        return Fraction(0)
+    rec = Fraction(hourly) * Fraction(hpm)
+    if mode == "full":
+        if month == start:
+            beyond = max(0, start + term - horizon)
+            return rec + Fraction(upfront) + rec * beyond
+        return rec
+    return rec + Fraction(upfront) / term
+
+
+def reservation_cost(hourly: Decimal, upfront: Decimal, term: int, start: int, horizon: int, hpm: Decimal, mode: str) -> Fraction:
+    """What one reservation bought at ``start`` costs over the horizon (the objective)."""
+    return sum(
+        (reservation_month_cost(hourly, upfront, term, start, m, horizon, hpm, mode) for m in range(start, min(horizon, start + term))),
+        Fraction(0),
+    )
+
+
+def beyond_horizon_cost(hourly: Decimal, upfront: Decimal, term: int, start: int, horizon: int, hpm: Decimal) -> Fraction:
+    """Cost of one reservation falling after the horizon (its amortised months beyond it)."""
+    beyond = max(0, start + term - horizon)
+    return beyond * (Fraction(hourly) * Fraction(hpm) + Fraction(upfront) / term)
+
+
+def existing_fleet_cost(plan: Plan) -> list[Fraction]:
+    """Cost of reservations already owned, per month (their hourly part while active)."""
+    hpm = Fraction(plan.hours_per_month)
+    out = [Fraction(0)] * plan.horizon
+    for r in plan.fleet:
+        for m in range(max(0, r.start), min(plan.horizon, r.end)):
+            out[m] += r.count * Fraction(r.hourly) * hpm
+    return out
+
+
+def billed_hours(plan: Plan, month: int, hours: int) -> Fraction:
+    """Billed hours of ``hours`` calendar hours of ``month``: hours_per_month spread evenly."""
+    return Fraction(hours) * Fraction(plan.hours_per_month) / plan.demand[month].hours
