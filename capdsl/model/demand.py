@@ -360,9 +360,11 @@ def block_invariants(month: MonthDemand, hours_per_month: float, *, rel: float =
     billed = sum(b.billed_hours for b in month.blocks)
     if abs(billed - hours_per_month) > 1e-6 * hours_per_month:
         problems.append(f"{month.month}: billed hours sum to {billed:.6f}, not {hours_per_month:g}")
+    block_of_hour = np.asarray(month.block_of_hour, dtype=int)
     for name, values in month.hourly.items():
         hourly = np.asarray(values)
-        levels = np.array([b.level.get(name, 0.0) for b in month.blocks])[month.block_of_hour]
+        block_levels = np.array([b.level.get(name, 0.0) for b in month.blocks])
+        levels = block_levels[block_of_hour]
         above = np.flatnonzero(hourly > levels * (1 + rel) + 1e-12)
         if above.size:
             h = int(above[0])
@@ -370,15 +372,12 @@ def block_invariants(month: MonthDemand, hours_per_month: float, *, rel: float =
                 f"{month.month}: {name} hour {h} ({hourly[h]:.6g}) is above its block level "
                 f"({levels[h]:.6g}) in {above.size} hour(s)"
             )
-        for block in month.blocks:
-            members = np.flatnonzero(np.asarray(month.block_of_hour) == block.index)
-            if (
-                members.size
-                and block.level.get(name, 0.0) > hourly[members].max() * (1 + rel) + 1e-12
-            ):
-                problems.append(
-                    f"{month.month}: {name} block {block.index} level is above every hour it covers"
-                )
+        peak = np.full(len(month.blocks), -np.inf)
+        np.maximum.at(peak, block_of_hour, hourly)
+        for b in np.flatnonzero(block_levels > peak * (1 + rel) + 1e-12):
+            problems.append(
+                f"{month.month}: {name} block {int(b)} level is above every hour it covers"
+            )
     return problems + _event_problems(month)
 
 
