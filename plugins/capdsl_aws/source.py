@@ -94,9 +94,9 @@ def build_offerings(
             else:
                 no_zones.add(region)
         adv = (advisor or {}).get(region, {}).get(itype)
-        if adv is not None and not spot and zones:
+        if adv is not None and not spot:
             price = (sku.on_demand * (100 - adv.savings_pct) / 100).quantize(Decimal("0.000001"))
-            spot = dict.fromkeys(zones, price)
+            spot = dict.fromkeys(zones or (region,), price)
             notes.append(
                 f"spot estimated: on-demand x (1 - {adv.savings_pct}% Spot Advisor savings)"
             )
@@ -304,13 +304,13 @@ class AwsSource:
             for row in doc["offerings"]:
                 o = Offering.model_validate(row)
                 adv = advisor.get(region, {}).get(o.instance_type)
-                if adv is not None and o.on_demand_hourly and o.zones:
+                if adv is not None and o.on_demand_hourly:
                     price = (o.on_demand_hourly * (100 - adv.savings_pct) / 100).quantize(
                         Decimal("0.000001")
                     )
                     o = o.model_copy(
                         update={
-                            "spot_hourly": dict.fromkeys(o.zones, price),
+                            "spot_hourly": dict.fromkeys(o.zone_list(), price),
                             "spot_interruption": adv.interruption,
                             "notes": (
                                 *o.notes,
