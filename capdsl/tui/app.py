@@ -56,6 +56,8 @@ if TYPE_CHECKING:
     from capdsl.tui.whatif import Knob
 
 _SAME: Any = object()
+# actions that make no sense while a modal (help, a problem, the palette) is up
+_MAIN_SCREEN_ACTIONS = frozenset({"save", "undo", "redo", "solve", "reload", "export_report", "goto_line"})
 TABS = ("mix", "schedule", "cost", "capacity", "compare", "whatif")
 
 
@@ -68,14 +70,14 @@ class CapApp(App[int]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f5", "solve", "Solve", id="solve"),
         Binding("escape", "cancel", "Cancel", id="cancel"),
-        Binding("ctrl+s", "save", "Save", id="save"),
-        Binding("ctrl+z", "undo", "Undo", id="undo"),
-        Binding("ctrl+y", "redo", "Redo", id="redo", show=False),
+        Binding("ctrl+s", "save", "Save", id="save", priority=True),
+        Binding("ctrl+z", "undo", "Undo", id="undo", priority=True),
+        Binding("ctrl+y", "redo", "Redo", id="redo", show=False, priority=True),
         Binding("f2", "pick_scenario", "Scenario", id="scenario"),
         Binding("f3", "compare_tab", "Compare", id="compare", show=False),
         Binding("f4", "show_tab('whatif')", "What-if", id="whatif"),
         Binding("ctrl+r", "reload", "Reload", id="reload", show=False),
-        Binding("ctrl+e", "export_report", "Export", id="export", show=False),
+        Binding("f9", "export_report", "Export report", id="export", show=False),
         Binding("f8", "next_diagnostic", "Next problem", id="diagnostic.next", show=False),
         Binding("shift+f8", "previous_diagnostic", "Previous problem", id="diagnostic.previous", show=False),
         Binding("ctrl+g", "goto_line", "Go to line", id="goto", show=False),
@@ -268,7 +270,6 @@ class CapApp(App[int]):
                 if pending is not None:
                     self.query_one(WhatIfForm).mark_invalid(pending[0])
                 self._end_job()
-                self.refresh_knobs()
                 return
             self.session.push(text)
         self._plan_diags = list(built.diagnostics)
@@ -371,7 +372,6 @@ class CapApp(App[int]):
 
     def _set_busy(self, busy: bool) -> None:
         self.busy = busy
-        self.set_class(busy, "-busy")
         self.refresh_bindings()
 
     @on(Worker.StateChanged)
@@ -504,6 +504,10 @@ class CapApp(App[int]):
     # ------------------------------------------------------------------ actions
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        from textual.screen import ModalScreen
+
+        if isinstance(self.screen, ModalScreen) and action in _MAIN_SCREEN_ACTIONS:
+            return False
         if action == "cancel":
             return self.busy
         if action == "save":
@@ -548,6 +552,10 @@ class CapApp(App[int]):
 
     @on(Select.Changed, "#scenario")
     def _scenario_selected(self, event: Select.Changed) -> None:
+        select = event.select
+        # only the user's choice switches; programmatic updates (mount, sync) do not
+        if not (select.has_focus or select.expanded) or select.value != event.value:
+            return
         value = event.value
         self.switch_scenario(value if isinstance(value, str) and value else None)
 

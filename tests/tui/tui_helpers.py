@@ -2,20 +2,33 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from textual.message import Message
 from textual.pilot import Pilot
+from textual.worker import WorkerState
 
 from capdsl.tui.app import CapApp
 
 
-async def settle(pilot: Pilot[Any], app: CapApp, rounds: int = 4) -> None:
-    """Wait until workers are done and their messages handled."""
-    for _ in range(rounds):
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-    await pilot.pause(0.05)
+async def settle(pilot: Pilot[Any], app: CapApp, rounds: int = 3, timeout: float = 20.0) -> None:
+    """Wait until no worker runs (failed and cancelled ones included) and the messages
+    they posted are handled."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    quiet = 0
+    while quiet < rounds:
+        running = any(w.state in (WorkerState.PENDING, WorkerState.RUNNING) for w in app.workers)
+        if running:
+            quiet = 0
+            if loop.time() > deadline:
+                raise TimeoutError("workers still running")
+            await pilot.pause(0.02)
+        else:
+            quiet += 1
+            await pilot.pause()
+    await pilot.pause(0.02)
 
 
 def of_type(seen: list[Message], kind: type[Message]) -> list[Any]:

@@ -84,9 +84,8 @@ class WhatIfForm(Vertical):
             value = current.get(k.path, k.default)
             file_value = file_values.get(k.path)
             inp = row.query_one(Input)
-            if not inp.has_focus or inp.value == "":
+            if not inp.has_class("-rejected") and (not inp.has_focus or inp.value == ""):
                 inp.value = value
-            inp.remove_class("-invalid")
             state = row.query_one(".knob-state", Static)
             if file_value is not None and file_value != value:
                 changed += 1
@@ -101,7 +100,11 @@ class WhatIfForm(Vertical):
     def mark_invalid(self, knob: Knob) -> None:
         for i, k in enumerate(self.knobs):
             if k.path == knob.path:
-                self.query_one(f"#knob-input-{i}", Input).add_class("-invalid")
+                self.query_one(f"#knob-input-{i}", Input).add_class("-rejected")
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.has_class("-rejected") and event.input.has_focus:
+            event.input.remove_class("-rejected")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         row = next((a for a in event.input.ancestors if isinstance(a, KnobRow)), None)
