@@ -10,7 +10,14 @@ import pytest
 from rich.console import Console
 from tui_fakes import C7G, M7G, built, shop_text, solve_plan
 
-from capdsl.tui.derive import binding_for, capacity_series, compare_rows, mix_rows, schedule_rows, why_not_for
+from capdsl.tui.derive import (
+    binding_for,
+    capacity_series,
+    compare_rows,
+    mix_rows,
+    schedule_rows,
+    why_not_for,
+)
 from capdsl.tui.display import gap_text, money, money_short, pct, si
 from capdsl.tui.session import Session
 from capdsl.tui.settings import TuiSettings, load_settings

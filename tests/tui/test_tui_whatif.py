@@ -216,7 +216,7 @@ def test_a_setting_written_in_another_file_is_not_edited() -> None:
     moved = s.model_copy(update={"span": s.span.__class__("shared/recs.cap", s.span.line, s.span.column,
                                                           s.span.end_line, s.span.end_column)})
     plan = plan.model_copy(update={"settings": {**plan.settings, "recs.growth": moved}})
-    with pytest.raises(WhatIfError, match="shared/recs.cap"):
+    with pytest.raises(WhatIfError, match=r"shared/recs\.cap"):
         apply_whatif(text, plan, k, "5% per month", path=PATH, scenario=None)
 
 
