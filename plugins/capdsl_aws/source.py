@@ -37,6 +37,23 @@ SPOT_ADVISOR = "https://spot-bid-advisor.s3.amazonaws.com/spot-advisor-data.json
 LARGE_FILE = 64 * 1024 * 1024  # stream-parse files above this size
 
 
+def _one_sku_per_type(
+    prices: offers.OfferPrices, region_hint: str | None
+) -> list[offers.SkuPrices]:
+    """One SKU per (region, instance type): bare-metal types can appear both as shared and
+    dedicated products; the shared one (and one with an hourly rate) wins."""
+    best: dict[tuple[str, str], offers.SkuPrices] = {}
+
+    def rank(s: offers.SkuPrices) -> tuple[bool, bool]:
+        return (s.on_demand is not None, s.attributes.get("tenancy") == "Shared")
+
+    for sku in prices.by_sku.values():
+        key = (offers.region_of(sku.attributes, region_hint) or "", sku.attributes["instanceType"])
+        if key not in best or rank(sku) > rank(best[key]):
+            best[key] = sku
+    return sorted(best.values(), key=lambda s: (s.attributes["instanceType"], s.sku))
+
+
 def build_offerings(
     prices: offers.OfferPrices,
     *,
@@ -55,7 +72,7 @@ def build_offerings(
     no_region: list[str] = []
     no_rate: list[str] = []
     no_zones: set[str] = set()
-    for sku in sorted(prices.by_sku.values(), key=lambda s: s.attributes.get("instanceType", "")):
+    for sku in _one_sku_per_type(prices, region_hint):
         a = sku.attributes
         itype = a["instanceType"]
         if sku.on_demand is None or sku.on_demand <= 0:
