@@ -212,3 +212,17 @@ def test_online_needs_regions_and_known_regions(pricing: Path, tmp_path: Path) -
         src.fetch(CatalogQuery())
     with pytest.raises(PricingError, match="no EC2 offer file for region `mars-1`"):
         src.fetch(CatalogQuery(regions=("mars-1",), options={"spot": "false"}))
+
+
+def test_one_offering_per_type_shared_product_wins(pricing: Path, tmp_path: Path) -> None:
+    shared = json.loads((pricing / "aws" / "getproducts_m5_large.json").read_text())
+    dedicated = json.loads(json.dumps(shared).replace("6C86BEPQVG73ZGGR", "DEDICATEDSKU0001"))
+    dedicated["product"]["productFamily"] = "Compute Instance (bare metal)"
+    dedicated["product"]["attributes"]["tenancy"] = "Dedicated"
+    (term,) = dedicated["terms"]["OnDemand"].values()
+    (dim,) = term["priceDimensions"].values()
+    dim["pricePerUnit"]["USD"] = "0.5"
+    path = tmp_path / "two.json"
+    path.write_text(json.dumps({"PriceList": [dedicated, shared]}))
+    (o,) = fetch_file(path).offerings  # type: ignore[attr-defined]
+    assert o.on_demand_hourly == Decimal("0.096")
