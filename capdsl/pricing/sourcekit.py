@@ -1,8 +1,8 @@
 """Small helpers shared by pricing-source plugins (the reference ones and third parties).
 
-- ``option_path(query)``: the ``file`` option as a ``Path`` (``~`` expanded; relative paths
-  are taken as the plan layer passed them: the model resolves them against the plan file's
-  folder, a bare ``capdsl catalog --file`` against the current directory).
+- ``option_path(query)``: the ``file`` option as a ``Path`` (``~`` expanded; a relative path
+  is taken as given, i.e. against the current directory; ``capdsl catalog --file`` passes
+  an absolute path).
 - ``option_bool`` / ``option_list``: typed views of the string options of a catalog block.
 - ``facts_by_type(provider)``: hardware facts (vCPU, memory, arch, GPU) per instance type
   from the bundled snapshot, for price formats that carry no or partial facts.
