@@ -12,6 +12,7 @@ then plugin checks; a plugin check that raises is reported (W0099), never fatal.
 | W0004 | even the cheapest capacity for a month reaches a budget's alert threshold |
 | W0005 | even the cheapest capacity for a month (or the horizon) exceeds a budget |
 | W0007 | spot is allowed but no spot pool is eligible |
+| W0009 | a quota that covers every offering of a workload cannot hold its peak (or its batch work within the deadline) |
 
 Budget lints use a lower bound of each month's cost that no plan can beat: every block's
 demand (with headroom, less the whole existing fleet that could serve it) times the cheapest
@@ -26,7 +27,7 @@ from decimal import Decimal
 from typing import Protocol, runtime_checkable
 
 from capdsl.lang.diagnostics import Diagnostic, Span, warning
-from capdsl.model.plan import Budget, Plan, Workload
+from capdsl.model.plan import Budget, Plan, Quota, Workload
 
 SPIKY_PEAK_TO_AVERAGE = 1.5
 MIN_BURST_HEADROOM = 0.30
@@ -382,12 +383,86 @@ class SpotWithoutPools:
         return out
 
 
+def quota_units(plan: Plan, offering_id: str, kind: str) -> float:
+    o = plan.offering(offering_id).offering
+    return {"instance": 1.0, "vcpu": float(o.vcpu), "gpu": float(o.gpu_count)}[kind]
+
+
+def quota_ceiling(plan: Plan, w: Workload, quota: Quota) -> tuple[float, str] | None:
+    """Most capacity ``w`` can have under ``quota`` (when every offering it may use is
+    covered by the quota), with the quota's unit; None when it does not bind ``w``."""
+    covered = set(quota.offerings)
+    if not w.capacities or any(c.offering not in covered for c in w.capacities):
+        return None
+    for kind, limit in (
+        ("gpu", quota.max_gpu),
+        ("vcpu", quota.max_vcpu),
+        ("instance", quota.max_instances),
+    ):
+        if limit is None:
+            continue
+        best = 0.0
+        for c in w.capacities:
+            units = quota_units(plan, c.offering, kind)
+            best = max(best, c.per_instance / units if units > 0 else float("inf"))
+        return best * limit, f"{limit} {kind}"
+    return None
+
+
+def needed_rate(plan: Plan, w: Workload, month: int) -> float:
+    """Capacity ``w`` must have running at some hour of the month (a lower bound)."""
+    demand = plan.demand[month]
+    if w.kind == "batch":
+        hours = w.batch.deadline_hours if w.batch and w.batch.deadline_hours else demand.hours
+        return demand.work.get(w.name, 0.0) / hours
+    return max((b.level.get(w.name, 0.0) for b in demand.blocks), default=0.0) * w.required_factor
+
+
+class QuotaFloor:
+    code = "W0009"
+    name = "quota-floor"
+
+    def run(self, plan: Plan) -> list[Diagnostic]:
+        out = []
+        for quota in plan.quotas:
+            for w in plan.workloads:
+                ceiling = quota_ceiling(plan, w, quota)
+                if ceiling is None:
+                    continue
+                cap, allowed = ceiling
+                short = [
+                    m for m in range(plan.horizon) if needed_rate(plan, w, m) > cap * (1 + 1e-9)
+                ]
+                if not short:
+                    continue
+                m = max(short, key=lambda i: needed_rate(plan, w, i))
+                what = (
+                    "work within its deadline" if w.kind == "batch" else "peak demand with headroom"
+                )
+                out.append(
+                    warning(
+                        self.code,
+                        f"`{w.name}` cannot carry {plan.months[m]}'s {what} under quota `{quota.name}`: "
+                        f"it needs {needed_rate(plan, w, m) / cap:.2g}x what {allowed} can run",
+                        _span(plan, f"quota.{quota.name}.max", f"quota.{quota.name}"),
+                        label=f"every offering `{w.name}` may use is under this quota",
+                        notes=(
+                            f"months short: {', '.join(plan.months[i] for i in short[:8])}"
+                            + (" ..." if len(short) > 8 else ""),
+                        ),
+                        help="raise the quota (ask the provider), allow offerings outside it, or spread the work (`deadline`)",
+                    )
+                )
+        return out
+
+
 BUILTIN: tuple[Check, ...] = (
     AvailabilityNeedsRedundancy(),
     BurstHeadroom(),
     PeakUtilization(),
     BudgetFloor(),
     SpotWithoutPools(),
+    QuotaFloor(),
 )
 
 

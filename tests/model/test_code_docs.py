@@ -140,6 +140,15 @@ CASES: dict[str, tuple[list[Edit], dict[str, str]]] = {
         [("spot { max = 40%, per_pool = 15% }", "spot { max = 40%, max_interruption = 2% }")],
         {},
     ),
+    "W0009": (
+        [
+            (
+                "budget { monthly <= $60k, alert = 90% }",
+                "quota cpus { on = [aws.c7g.*, aws.m7g.*], max = 32 vcpu }",
+            )
+        ],
+        {},
+    ),
     "W0008": ([("until = 2027-09", "until = 2026-11")], {}),
 }
 
