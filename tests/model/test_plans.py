@@ -175,7 +175,7 @@ def test_training_work_per_month() -> None:
     # 3 gpu_hour/day x 12 scientists, counted over the 730 billed hours of a month
     assert plan.demand[0].work["experiments"] == pytest.approx(3 * 12 * 730 / 24)
     retrain = plan.workload("retrain")
-    assert retrain.batch is not None and retrain.batch.deadline_hours == 120
+    assert retrain.batch is not None and retrain.batch.deadline_hours == 480
     assert not retrain.batch.interruptible and all(not c.spot_zones for c in retrain.capacities)
     exp = plan.workload("experiments")
     assert exp.batch is not None and exp.batch.checkpoint_overhead == pytest.approx(0.1)
