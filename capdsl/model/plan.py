@@ -13,6 +13,27 @@ verifier never convert anything:
   as ``hours_per_month`` hours (730 by convention), spread evenly over its calendar hours;
 - months are indices ``0..horizon-1`` into ``Plan.months`` (``"2027-01"``...).
 
+``Plan.offerings`` holds the offerings some workload can run on (``Capacity.offering``) and
+those of the existing fleet; ``Workload.ineligible`` may name others (with the reason).
+A traffic-mix share is its own workload (``chat.small``, ``parent="chat"``); its parent is
+not a workload of the plan. A stream's demand is already its burst rate (``Workload.burst``).
+
+``Plan.settings`` indexes every setting of the .cap source by a dotted key, so the optimiser
+and explanations can speak in the plan's own words. The key is the setting's block path
+plus its name; the text is the source as written (a scenario's override line where a
+scenario set it, with the scenario's span):
+
+- workloads: ``recs.headroom``, ``recs.redundancy``, ``recs.survive``, ``recs.latency``,
+  ``recs.growth``, ``recs.baseline``, ``recs.spot.max``, ``recs.spot.per_pool``,
+  ``recs.event.annual sale.scale`` (event names unquoted), ``recs.runs.service_time``;
+  mix shares ``chat.small.share``;
+- ``budget.monthly``, ``budget.total``, ``budget.<name>.monthly``; ``quota.<name>.max``;
+  ``commitments.max``, ``commitments.terms``; ``<catalog>.regions``, ``<catalog>.discount``;
+  ``plan.horizon``; fleet ``fleet.<catalog>.<type>.count`` (``#2``, ``#3`` for repeats);
+- blocks themselves under their path with their header line as text: ``recs.spot``,
+  ``recs.runs`` (``runs#2`` for a second block), ``recs.event.annual sale``, ``quota.<name>``,
+  ``budget``, ``commitments``, ``fleet.aws.c7g.2xlarge``.
+
 The Plan serialises to JSON (``capdsl check --emit plan``).
 """
 
