@@ -61,7 +61,7 @@ def render_table(
     for v in views:
         _result(console, v, timings)
     out = console.file.getvalue()  # type: ignore[attr-defined]
-    return "\n".join(line.rstrip() for line in out.splitlines()) + "\n"
+    return "\n".join(line.rstrip() for line in out.splitlines()).rstrip("\n") + "\n"
 
 
 # --------------------------------------------------------------------------- pieces
@@ -224,7 +224,9 @@ def _months(console: Console, r: Result) -> None:
     for w in r.plan.workloads:
         if w.cliff_month is not None:
             cliff_at.setdefault(w.cliff_month, []).append(w.name)
-    title = "Cost by quarter" if quarterly else "Cost by month"
+    title = (
+        "Cost by quarter" if quarterly else "Cost by month"
+    )  # reserved = new reservations, owned = existing
     table = Table(
         title=f"{title}, instances at peak (R reserved, OD on-demand, S spot)",
         title_justify="left",
@@ -234,29 +236,39 @@ def _months(console: Console, r: Result) -> None:
         show_edge=False,
     )
     table.add_column("quarter" if quarterly else "month", no_wrap=True)
-    for name in ("total", "reserved", "on-demand", "spot"):
+    for name in ("total", "reserved", "owned", "on-demand", "spot"):
         table.add_column(name, justify="right", no_wrap=True)
     table.add_column("peak mix", ratio=1)
     sums = [
         [
             sum((m.total for m in group), Decimal(0)),
-            sum((m.reserved + m.existing for m in group), Decimal(0)),
+            sum((m.reserved for m in group), Decimal(0)),
+            sum((m.existing for m in group), Decimal(0)),
             sum((m.on_demand for m in group), Decimal(0)),
             sum((m.spot for m in group), Decimal(0)),
         ]
         for group in periods
     ]
-    columns = [fmt.money_column([row[i] for row in sums], cur) for i in range(4)]
+    columns = [fmt.money_column([row[i] for row in sums], cur) for i in range(5)]
     for g, group in enumerate(periods):
         label = group[0].month if len(group) == 1 else f"{group[0].month}–{group[-1].month[5:]}"
         mix = escape(
             " · ".join(f"{w.name} {_compact_mix(r, w.name, group)}" for w in r.plan.workloads)
         )
-        cliffs = [name for m in group for name in cliff_at.get(m.index, [])]
-        if cliffs:
-            mix += f"  [bold yellow]◀ cliff: {escape(', '.join(cliffs))}[/]"
+        if any(m.index in cliff_at for m in group):
+            label += " [bold yellow]◀[/]"
         table.add_row(label, *(col[g] for col in columns), mix)
     console.print(table)
+    cliffs = [
+        f"{name} {r.month_label(m)}"
+        for m in sorted(cliff_at)
+        for name in cliff_at[m]
+        if r.month_label(m)
+    ]
+    if cliffs:
+        console.print(
+            f"[bold yellow]◀[/] capacity cliff of today's fleet: {escape(', '.join(cliffs))}"
+        )
     if quarterly:
         console.print("[dim]per-month detail: --format md, json or csv[/]")
 
@@ -324,10 +336,17 @@ def _sources(console: Console, r: Result) -> None:
     if not stamps:
         console.print("[yellow]prices: no sources recorded[/]")
         return
-    text = "; ".join(
-        f"{s.provider} via {s.source} as of {s.as_of.isoformat()} ({s.origin})" for s in stamps
-    )
-    console.print(f"[dim]prices:[/] {escape(text)}")
+    if len(stamps) == 1:
+        s = stamps[0]
+        console.print(
+            f"[dim]prices:[/] {escape(f'{s.provider} via {s.source} as of {s.as_of.isoformat()} ({s.origin})')}"
+        )
+        return
+    console.print("[dim]prices:[/]")
+    for s in stamps:
+        console.print(
+            f"  • {escape(f'{s.provider} via {s.source} as of {s.as_of.isoformat()} ({s.origin})')}"
+        )
 
 
 def _diagnostics(console: Console, r: Result) -> None:

@@ -74,7 +74,8 @@ def test_months_mix_cliff_binding_sources(one: Results) -> None:
     assert "Cost by month" in out
     assert re.search(r"^2027-03 .* recs 8R 1OD 2S · etl 2S", out, flags=re.M)
     assert re.search(r"^2027-02 .* recs 12R · etl 2S", out, flags=re.M)
-    assert re.search(r"^2027-02 .*◀ cliff: recs", out, flags=re.M)
+    assert re.search(r"^2027-02 ◀ .* recs 12R · etl 2S", out, flags=re.M)
+    assert "◀ capacity cliff of today's fleet: recs 2027-02" in out
     assert "Binding constraints" in out and "N+1 after losing us-east-1a" in out
     assert "Why not" in out and "+$412.77/month" in out
     assert "prices: aws via bundled as of 2026-07-20" in out
