@@ -250,13 +250,15 @@ def _event_ids(
     month_hours: int, actives: Sequence[dict[int, set[str]]]
 ) -> tuple[np.ndarray, list[str | None]]:
     """Joint event-set id per hour (0 = none) and the display name of each id."""
+    per_hour: dict[int, set[str]] = {}
+    for active in actives:
+        for h, names in active.items():
+            per_hour.setdefault(h, set()).update(names)
     ids = np.zeros(month_hours, dtype=int)
     names: list[str | None] = [None]
     seen: dict[tuple[str, ...], int] = {}
-    for h in range(month_hours):
-        key = tuple(sorted(set().union(*(a.get(h, set()) for a in actives))))
-        if not key:
-            continue
+    for h in sorted(per_hour):
+        key = tuple(sorted(per_hour[h]))
         if key not in seen:
             seen[key] = len(names)
             names.append(" + ".join(key))

@@ -183,23 +183,30 @@ def shortfalls(
 ) -> dict[str, Shortfall | None]:
     """The first month each workload's demand outgrows today's fleet (None: never)."""
     first: dict[str, Shortfall | None] = dict.fromkeys((w.name for w in workloads), None)
+    if not fleet:
+        for w in workloads:
+            first[w.name] = Shortfall(0, "", 0.0, 0.0)
+        return first
     for month in demand:
         pool_month: dict[tuple[str, str | None], int] = {}
         for r in fleet:
             if r.start <= month.index < r.end:
                 key = (r.offering, r.zone)
                 pool_month[key] = pool_month.get(key, 0) + r.count
-        order = sorted(workloads, key=lambda w: (len(_usable(w, pool_month)), w.name))
-        n_slots = max(len(_needs(w, month, hours_per_month)) for w in workloads) if workloads else 0
-        for slot in range(n_slots):
+        open_ = [w for w in workloads if first[w.name] is None]
+        if not open_:
+            break
+        order = sorted(open_, key=lambda w: (len(_usable(w, pool_month)), w.name))
+        needs = {w.name: _needs(w, month, hours_per_month) for w in order}
+        usable = {w.name: _usable(w, pool_month) for w in order}
+        for slot in range(max(len(n) for n in needs.values())):
             pool = dict(pool_month)
             for w in order:
-                needs = _needs(w, month, hours_per_month)
-                if first[w.name] is not None or slot >= len(needs):
+                if first[w.name] is not None or slot >= len(needs[w.name]):
                     continue
-                label, need = needs[slot]
+                label, need = needs[w.name][slot]
                 got = 0.0
-                for key, per in _usable(w, pool):
+                for key, per in usable[w.name]:
                     if got >= need:
                         break
                     take = min(pool[key], math.ceil((need - got) / per - 1e-9))

@@ -27,6 +27,7 @@ see ``LatencyModel``.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -84,9 +85,11 @@ def idle_percentile(service_time_s: float, percentile: float) -> float:
     return service_time_s * math.log(1.0 / (1.0 - percentile))
 
 
+@functools.lru_cache(maxsize=4096)
 def mmc_capacity(servers: int, service_time_s: float, percentile: float, target_s: float) -> float:
     """Largest arrival rate (per second) one M/M/c instance sustains with its ``percentile``
-    response time at most ``target_s``; 0.0 when even an idle instance misses the target."""
+    response time at most ``target_s``; 0.0 when even an idle instance misses the target.
+    (Cached: many offerings share a slot count.)"""
     if servers < 1:
         raise ValueError("servers must be >= 1")
     if service_time_s <= 0 or target_s <= 0:
