@@ -201,7 +201,8 @@ def solve(
             results.append((plan, solve_plan(plan, time_limit=time_limit, seed=seed, on_progress=on_progress)))
     for plan, sol in results:
         _print_diagnostics(sol.diagnostics, built.sources)
-    _write_output(render_solutions(results, fmt.value), output)
+    color = fmt is OutFormat.table and output is None and sys.stdout.isatty()
+    _write_output(render_solutions(results, fmt.value, color=color), output)
     bad = any(sol.status not in ("optimal", "feasible") or not sol.verified for _, sol in results)
     raise typer.Exit(EXIT_PLAN if bad else EXIT_OK)
 
