@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
     from capdsl.lang.diagnostics import Span
-    from capdsl.model.plan import Plan, Setting
+    from capdsl.model.plan import Plan, Setting, Workload
 
 KnobKind = Literal[
     "growth", "headroom", "spot_max", "event_scale", "budget_monthly", "budget_total", "terms"
@@ -41,7 +41,7 @@ class WhatIfError(ValueError):
 class Knob:
     """One what-if parameter: a setting path of the plan and how to write it."""
 
-    path: str  # Plan.settings key: "recs.growth", "budget.monthly", 'recs.event."annual sale".scale'
+    path: str  # Plan.settings key: "recs.growth", "budget.monthly", "recs.event.annual sale.scale"
     kind: KnobKind
     label: str  # "recs · growth"
     op: Literal["=", "<="]
@@ -80,28 +80,31 @@ _EVENT_KEY = re.compile(r'^(?P<w>[^.]+)\.event\.(?P<name>"[^"]*"|[^.]+)\.(?P<att
 def knobs_for(plan: Plan) -> list[Knob]:
     """The what-if knobs that make sense for this plan, in a stable order."""
     out: list[Knob] = []
+    # a traffic mix (``chat.small``, ``chat.large``) is tuned on its parent block ``chat``
+    tops: dict[str, Workload] = {}
     for w in plan.workloads:
-        if w.parent is not None:
-            continue
-        out.append(Knob(f"{w.name}.growth", "growth", f"{w.name} · growth", "=", "0% per month",
-                        _HELP["growth"], workload=w.name))
+        tops.setdefault(w.parent or w.name, w)
+    for name, w in tops.items():
+        out.append(Knob(f"{name}.growth", "growth", f"{name} · growth", "=", "0% per month",
+                        _HELP["growth"], workload=name))
         if w.kind != "batch":
-            out.append(Knob(f"{w.name}.headroom", "headroom", f"{w.name} · headroom", "=", "0%",
-                            _HELP["headroom"], workload=w.name))
-        out.append(Knob(f"{w.name}.spot.max", "spot_max", f"{w.name} · spot max", "=",
-                        "0%" if not w.spot.allowed else "100%", _HELP["spot_max"], workload=w.name))
+            out.append(Knob(f"{name}.headroom", "headroom", f"{name} · headroom", "=", "0%",
+                            _HELP["headroom"], workload=name))
+        out.append(Knob(f"{name}.spot.max", "spot_max", f"{name} · spot max", "=",
+                        "0%" if not w.spot.allowed else "100%", _HELP["spot_max"], workload=name))
         seen: set[str] = set()
-        for key in plan.settings:
+        # batch events add work in a month (``work =``), they have no scale
+        for key in plan.settings if w.kind != "batch" else ():
             m = _EVENT_KEY.match(key)
-            if not m or m["w"] != w.name:
+            if not m or m["w"] != name:
                 continue
-            name = m["name"].strip('"')
-            if name in seen:
+            event = m["name"].strip('"')
+            if event in seen:
                 continue
-            seen.add(name)
+            seen.add(event)
             path = key.rsplit(".", 1)[0] + ".scale"
-            out.append(Knob(path, "event_scale", f"{w.name} · {name} · scale", "=", "1x",
-                            _HELP["event_scale"], workload=w.name, event=name))
+            out.append(Knob(path, "event_scale", f"{name} · {event} · scale", "=", "1x",
+                            _HELP["event_scale"], workload=name, event=event))
     out.append(Knob("budget.monthly", "budget_monthly", "budget · monthly", "<=", "none",
                     _HELP["budget_monthly"]))
     if "budget.total" in plan.settings:
@@ -214,7 +217,7 @@ def apply_whatif(
         if where is not None and block.open < where[0] < block.close:
             return _replace_value(text, where, value)
         if spot_off is not None and block.open < spot_off[0] < block.close:
-            return _replace(text, spot_off, f"{knob.path} = {value}")
+            return _replace(text, spot_off, f"{_scenario_path(knob)} = {value}")
         return insert_item(text, block, f"{_scenario_path(knob)} {knob.op} {value}")
 
     if where is not None:
@@ -225,7 +228,15 @@ def apply_whatif(
 
 
 def _scenario_path(knob: Knob) -> str:
+    """The knob's path as a scenario override writes it: segments that are not plain
+    names are quoted (``recs.event."annual sale".scale``)."""
+    if knob.kind == "event_scale" and knob.workload and knob.event is not None:
+        return f"{knob.workload}.event.{_quote(knob.event)}.scale"
     return knob.path
+
+
+def _quote(segment: str) -> str:
+    return segment if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", segment) else f'"{segment}"'
 
 
 def _insert_in_owner(text: str, blocks: list[BlockRange], knob: Knob, value: str) -> str:

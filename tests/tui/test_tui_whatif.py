@@ -54,7 +54,7 @@ def test_knobs_cover_the_issue_parameters() -> None:
     assert ("growth", "recs.growth") in kinds
     assert ("headroom", "recs.headroom") in kinds
     assert ("spot_max", "recs.spot.max") in kinds
-    assert ("event_scale", 'recs.event."annual sale".scale') in kinds
+    assert ("event_scale", "recs.event.annual sale.scale") in kinds  # the model's key: unquoted
     assert ("budget_monthly", "budget.monthly") in kinds
     assert ("terms", "commitments.terms") in kinds
     # batch workloads have no headroom knob
@@ -258,3 +258,11 @@ def test_insert_item_when_the_closing_brace_shares_a_line() -> None:
     text = "service s {\n  a = 1 }\n"
     out = insert_item(text, scan_blocks(text)[0], "b = 2")
     assert out == "service s {\n  a = 1\n  b = 2\n}\n"
+
+
+def test_a_scenario_override_of_an_event_quotes_the_event_name() -> None:
+    after = edit("recs.event.annual sale.scale", "7", scenario="conservative")
+    assert 'scenario conservative { recs.growth = 1% per month, recs.event."annual sale".scale = 7x }' in after
+    plan = built(after, "conservative").plan
+    assert plan is not None
+    assert plan.settings["recs.event.annual sale.scale"].text == 'recs.event."annual sale".scale = 7x'

@@ -169,14 +169,15 @@ def _settings(text: str, path: str) -> tuple[dict[str, Setting], dict[str, dict[
                         put(base, f"{name}.spot.{it.key}", it)
                 elif child.kind == "event" and child.labels:
                     for it in _items(text, child, blocks):
-                        put(base, f'{name}.event."{child.labels[0]}".{it.key}', it)
+                        put(base, f"{name}.event.{child.labels[0]}.{it.key}", it)
         elif b.kind in ("budget", "commitments", "plan"):
             for it in _items(text, b, blocks):
                 put(base, f"{b.kind}.{it.key}", it)
         elif b.kind == "scenario" and b.labels:
             scenarios[b.labels[0]] = {}
             for it in _items(text, b, blocks):
-                put(scenarios[b.labels[0]], it.key, it)
+                # the model's keys are unquoted: recs.event."annual sale".scale -> recs.event.annual sale.scale
+                put(scenarios[b.labels[0]], it.key.replace('"', ""), it)
     return base, scenarios
 
 
@@ -271,7 +272,7 @@ class FakeBackend:
         growth = _num(val("recs.growth", "0%")) / 100
         headroom = _num(val("recs.headroom", "0%")) / 100
         spot_max = _num(val("recs.spot.max", "100%")) / 100
-        scale = _num(val('recs.event."annual sale".scale', "1x"))
+        scale = _num(val("recs.event.annual sale.scale", "1x"))
         terms_text = val("commitments.terms", "[1y, 3y]")
         terms = [int(t) for t in re.findall(r"(\d+)y", terms_text)]
         horizon = int(_num(val("plan.horizon", "12 months")))
