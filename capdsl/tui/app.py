@@ -81,6 +81,7 @@ class CapApp(App[int]):
         Binding("f8", "next_diagnostic", "Next problem", id="diagnostic.next", show=False),
         Binding("shift+f8", "previous_diagnostic", "Previous problem", id="diagnostic.previous", show=False),
         Binding("ctrl+g", "goto_line", "Go to line", id="goto", show=False),
+        Binding("f10", "zoom", "Zoom pane", id="zoom", show=False),
         Binding("f1", "help", "Help", id="help"),
         *(
             Binding(str(i + 1), f"show_tab('{tab}')", f"{tab} tab", id=f"tab.{tab}", show=False)
@@ -226,10 +227,10 @@ class CapApp(App[int]):
         if built is None:
             built = self.backend.build(text, self.plan_path, scenario)
         self.post_message(BuildFinished(job, text, scenario, built, purpose=purpose))
-        if not solve or built.plan is None:
+        if built.plan is None:
             return
-        if stop.is_set():
-            self.post_message(JobEnded(job))
+        if not solve or stop.is_set():
+            self.post_message(JobEnded(job, cancelled=stop.is_set()))
             return
         solution = self._solve(job, built.plan, hint, stop)
         self.post_message(SolveFinished(job, text, scenario, built.plan, solution,
@@ -363,7 +364,10 @@ class CapApp(App[int]):
     def on_job_ended(self, message: JobEnded) -> None:
         if message.job == self._job:
             self._end_job()
-            self.notify("cancelled before solving", title="solve", severity="warning")
+            if message.cancelled:
+                self.notify("cancelled before solving", title="solve", severity="warning")
+            elif self.session.shown is None:
+                self.query_one(SolutionSummary).set_empty("not solved yet: f5 solves")
             self._refresh_summary()
 
     def _end_job(self) -> None:
@@ -513,7 +517,7 @@ class CapApp(App[int]):
         if action == "save":
             return True if self.session.dirty else None
         if action == "undo":
-            return True if self.session.undo_stack else None
+            return bool(self.session.undo_stack)
         return True
 
     def action_solve(self) -> None:
@@ -530,6 +534,22 @@ class CapApp(App[int]):
 
     def action_show_tab(self, tab: str) -> None:
         self.query_one(TabbedContent).active = f"tab-{tab}"
+
+    def action_zoom(self) -> None:
+        """Fill the screen with the focused pane (the source, the diagnostics or the
+        tabs); again to restore."""
+        screen = self.screen
+        if screen.maximized is not None:
+            screen.minimize()
+            return
+        focused = self.focused
+        if focused is None:
+            return
+        tabs = self.query_one(TabbedContent)
+        if focused is tabs or tabs in focused.ancestors:
+            screen.maximized = tabs
+        else:
+            screen.maximize(focused, container=False)
 
     def action_compare_tab(self) -> None:
         self.action_show_tab("compare")

@@ -74,11 +74,12 @@ class SolveFinished(Message):
 
 
 class JobEnded(Message):
-    """A job stopped after its build, before solving (it was cancelled)."""
+    """A job ended after its build without solving: asked not to solve, or cancelled."""
 
-    def __init__(self, job: int) -> None:
+    def __init__(self, job: int, *, cancelled: bool) -> None:
         super().__init__()
         self.job = job
+        self.cancelled = cancelled
 
 
 class CompareReady(Message):

@@ -118,7 +118,8 @@ class DiagnosticsList(OptionList):
     def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
         event.stop()
         d = self.current
-        if d is not None and d.span is not None:
+        # follow the user's cursor, not the list being refilled
+        if d is not None and d.span is not None and self.has_focus:
             self.post_message(self.Jump(d, focus=False))
 
     def action_explain(self) -> None:

@@ -196,6 +196,10 @@ class SourceView(TextArea):
         else:
             self.cursor_location = start
         self.scroll_cursor_visible(center=True, animate=False)
+        # keep the start of lines in view when the span fits on screen
+        visible = self.scrollable_content_region.width - self.gutter_width
+        if max(start[1], self.selection.end[1]) < visible - 1:
+            self.scroll_to(x=0, animate=False, immediate=True)
 
     # ------------------------------------------------------------------ highlighting
 
