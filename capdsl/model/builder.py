@@ -23,6 +23,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence, Set
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from capdsl.lang import ast
@@ -40,7 +41,7 @@ from capdsl.model.blocks import CompressionOptions
 from capdsl.model.catalogs import Catalog, load_catalog, resolve_glob
 from capdsl.model.checks import Check, run_checks
 from capdsl.model.demand import RateDemand, WorkDemand, compile_demand, months
-from capdsl.model.fleet import build_fleet, cliff_reason, month_index, shortfalls
+from capdsl.model.fleet import Shortfall, build_fleet, cliff_reason, month_index, shortfalls
 from capdsl.model.latency import LatencyModel
 from capdsl.model.plan import (
     Budget,
@@ -299,14 +300,15 @@ def assemble(
             built += builder.build(sec)
     diags += builder.diagnostics
     if not built and not has_errors(diags + reader.diagnostics):
+        header_block = tree.child("plan")
         diags.append(
             error(
                 "E0313",
                 "the plan has no workload",
-                tree.child("plan").kind_span if tree.child("plan") else None,
+                header_block.kind_span if header_block else None,
                 help="add a `service`, `stream` or `batch` block",
             )
-        )  # type: ignore[union-attr]
+        )
     fleet, fleet_offerings, problems = build_fleet(
         tree.child("fleet"), reader, catalogs, header.start
     )
@@ -333,10 +335,10 @@ def assemble(
     workloads = [
         w.model_copy(
             update={
-                "cliff_month": falls[w.name].month if falls[w.name] else None,
+                "cliff_month": cliff_month(falls[w.name]),
                 "cliff_reason": cliff_reason(w, falls[w.name], fleet, header.start),
             }
-        )  # type: ignore[union-attr]
+        )
         for w in workloads
     ]
     offerings: dict[str, PlanOffering] = {}
@@ -370,6 +372,10 @@ def assemble(
     )
     diags += run_checks(plan, ctx.checks)
     return plan, diags
+
+
+def cliff_month(shortfall: Shortfall | None) -> int | None:
+    return shortfall.month if shortfall is not None else None
 
 
 def stamps(catalogs: Mapping[str, Catalog]) -> list[SourceStamp]:
@@ -451,7 +457,7 @@ def read_budgets(
                 monthly=monthly,
                 total=total,
                 hard=(reader.get(sec, "mode") or "hard") == "hard",
-                penalty=reader.get(sec, "penalty") or 1,
+                penalty=Decimal(str(reader.get(sec, "penalty") or 1)),
                 alert=reader.get(sec, "alert"),
             )
         )

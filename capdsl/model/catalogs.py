@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import fnmatch
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -355,7 +356,7 @@ def ref_text(label: ast.Path | ast.String | ast.Name) -> str:
 
 
 def resolve_glob(
-    label: ast.Path | ast.String | ast.Name, catalogs: dict[str, Catalog]
+    label: ast.Path | ast.String | ast.Name, catalogs: Mapping[str, Catalog]
 ) -> tuple[list[PlanOffering], Diagnostic | None]:
     """The offerings a reference like ``aws.c7g.*`` names, or a diagnostic."""
     cat_name, glob = split_ref(label)

@@ -252,8 +252,8 @@ def _event_ids(
     """Joint event-set id per hour (0 = none) and the display name of each id."""
     per_hour: dict[int, set[str]] = {}
     for active in actives:
-        for h, names in active.items():
-            per_hour.setdefault(h, set()).update(names)
+        for h, active_names in active.items():
+            per_hour.setdefault(h, set()).update(active_names)
     ids = np.zeros(month_hours, dtype=int)
     names: list[str | None] = [None]
     seen: dict[tuple[str, ...], int] = {}

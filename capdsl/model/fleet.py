@@ -21,6 +21,7 @@ import datetime as dt
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 
 from capdsl.lang import ast
 from capdsl.lang.diagnostics import Diagnostic, did_you_mean, error, warning
@@ -139,7 +140,7 @@ def build_fleet(
                 count=count,
                 start=begin,
                 end=end,
-                hourly=reader.get(sec, "hourly") or 0,
+                hourly=reader.get(sec, "hourly") or Decimal(0),
                 label=f"{count} x {label}" + (f" in {zone}" if zone else ""),
                 span=sec.span,
             )

@@ -65,7 +65,7 @@ DEFAULT_PEAKED = "consumer"
 PeakKind = str  # "peak" | "p95"
 
 
-def normalised(factors: Sequence[float]) -> np.ndarray:
+def normalised(factors: Sequence[float] | np.ndarray) -> np.ndarray:
     """Rescale to average 1 (raises ValueError for negative factors or an all-zero list)."""
     arr = np.asarray(factors, dtype=float)
     if (arr < 0).any():
@@ -76,7 +76,7 @@ def normalised(factors: Sequence[float]) -> np.ndarray:
     return arr / mean
 
 
-def week_profile(daily: Sequence[float], weekly: Sequence[float]) -> np.ndarray:
+def week_profile(daily: Sequence[float] | np.ndarray, weekly: Sequence[float] | np.ndarray) -> np.ndarray:
     """The typical week, shape (7, 24), average 1."""
     return np.outer(normalised(weekly), normalised(daily))
 

@@ -423,7 +423,7 @@ class TreeReader:
 
 
 def _source_hint(item: ast.Comparison) -> str:
-    return "..." if not hasattr(item.value, "text") else str(item.value.text)  # type: ignore[union-attr]
+    return str(getattr(item.value, "text", "...") or "...")
 
 
 def read_documents(documents: Sequence[ast.Document]) -> tuple[Section, list[Diagnostic], set[str]]:

@@ -122,8 +122,8 @@ class Reader:
 
     @property
     def _cache(self) -> dict[int, Any]:
-        cache = self.__dict__.setdefault("_values", {})
-        return cache  # type: ignore[no-any-return]
+        cache: dict[int, Any] = self.__dict__.setdefault("_values", {})
+        return cache
 
     def evaluate(self, expr: ast.Expr, spec: SettingSpec) -> Any:
         try:

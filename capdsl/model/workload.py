@@ -194,9 +194,10 @@ class WorkloadBuilder:
 
     def shares_add_up(self, section: Section, mixes: list[Section]) -> bool:
         shares = [self.reader.get(m, "share") for m in mixes]
-        if any(s is None for s in shares):
+        known = [s for s in shares if s is not None]
+        if len(known) < len(shares):
             return False
-        total = sum(shares)  # type: ignore[arg-type]
+        total = sum(known)
         if abs(total - 1.0) > 1e-9:
             self.report(
                 error(
@@ -337,7 +338,7 @@ class WorkloadBuilder:
             if not self.spec_is_usable(name, kind, runs, spec, latency):
                 continue
             for label in runs.labels[1:]:
-                found, problem = resolve_glob(label, self.catalogs)  # type: ignore[arg-type]
+                found, problem = resolve_glob(label, self.catalogs)
                 if problem:
                     self.report(problem)
                 for po in found:
@@ -495,7 +496,7 @@ class WorkloadBuilder:
                 idle = idle_percentile(st, latency.percentile)
                 best = idle if best is None else min(best, idle)
         pct = f"p{latency.percentile * 100:g}"
-        note = ()
+        note: tuple[str, ...] = ()
         if best is not None:
             note = (
                 f"an idle instance answers in {best * 1000:.1f} ms at {pct}: the service time alone is too slow",
