@@ -123,7 +123,7 @@ class Printer:
         indent = INDENT * depth
         out: list[str] = []
         prev_line = first_line  # last source line emitted so far (0: none)
-        runs = self._runs(items)
+        runs = self._runs(items, depth)
         for item, run in zip(items, runs, strict=True):
             for idx in self._between(lo, item.span.start):
                 c = self.comments[idx]
@@ -155,24 +155,36 @@ class Printer:
         return out
 
     # -- alignment runs
-    def _single_line(self, item: ast.Item) -> bool:
-        return isinstance(item, ast.Attribute | ast.Let) and not self._list_breaks(item.value)
+    def _single_line(self, item: ast.Attribute | ast.Let, depth: int) -> bool:
+        return not self._list_breaks(item.value, self._min_prefix(item, depth))
 
-    def _kind(self, item: ast.Item) -> str | None:
-        if isinstance(item, ast.Attribute) and self._single_line(item):
+    @staticmethod
+    def _min_prefix(item: ast.Item, depth: int) -> int:
+        """Width before the value without alignment padding (``key = ``): whether a list
+        breaks never depends on the alignment of its neighbours (fmt stays idempotent)."""
+        if isinstance(item, ast.Attribute):
+            head = item.key.text
+        elif isinstance(item, ast.Let):
+            head = f"let {item.name.name}"
+        else:
+            head = ""
+        return len(INDENT) * depth + len(head) + 3
+
+    def _kind(self, item: ast.Item, depth: int) -> str | None:
+        if isinstance(item, ast.Attribute) and self._single_line(item, depth):
             return "attr"
-        if isinstance(item, ast.Let) and self._single_line(item):
+        if isinstance(item, ast.Let) and self._single_line(item, depth):
             return "let"
         if isinstance(item, ast.Block) and self._one_line_block(item):
             return "block:" + item.kind.name
         return None
 
-    def _runs(self, items: list[ast.Item]) -> list[_Run]:
+    def _runs(self, items: list[ast.Item], depth: int) -> list[_Run]:
         runs = [_Run() for _ in items]
         groups: list[list[int]] = []
         prev_kind: str | None = None
         for i, item in enumerate(items):
-            kind = self._kind(item)
+            kind = self._kind(item, depth)
             joined = (
                 kind is not None
                 and kind == prev_kind
@@ -232,9 +244,12 @@ class Printer:
             return self._valued(f"{indent}unit {names} = ", item.value, depth)
         if isinstance(item, ast.Let):
             head = f"let {item.name.name}".ljust(run.width)
-            return self._valued(f"{indent}{head} = ", item.value, depth)
+            return self._valued(
+                f"{indent}{head} = ", item.value, depth, self._min_prefix(item, depth)
+            )
         if isinstance(item, ast.Attribute):
-            return self._valued(f"{indent}{item.key.text.ljust(run.width)} = ", item.value, depth)
+            prefix = f"{indent}{item.key.text.ljust(run.width)} = "
+            return self._valued(prefix, item.value, depth, self._min_prefix(item, depth))
         if isinstance(item, ast.Comparison):
             words = [item.subject.text] + ([item.qualifier.name] if item.qualifier else [])
             return self._valued(f"{indent}{' '.join(words)} {item.op} ", item.value, depth)
@@ -248,8 +263,11 @@ class Printer:
             return self._one_line(item, 0)
         return self.item(item, 0, _Run())[0]
 
-    def _valued(self, prefix: str, value: ast.Expr, depth: int) -> list[str]:
-        if isinstance(value, ast.List) and self._list_breaks(value, len(prefix)):
+    def _valued(
+        self, prefix: str, value: ast.Expr, depth: int, min_prefix: int | None = None
+    ) -> list[str]:
+        width = len(prefix) if min_prefix is None else min_prefix
+        if isinstance(value, ast.List) and self._list_breaks(value, width):
             return self._list_lines(prefix, value, depth)
         return [prefix + expr_text(value)]
 
@@ -266,9 +284,11 @@ class Printer:
         return " ".join(parts)
 
     def _one_line_block(self, block: ast.Block) -> bool:
-        if block.span.line != block.span.end_line:
-            return False
         if self._between_any(block.span.start, block.span.end):
+            return False
+        if not block.body:
+            return True  # always printed `kind label {}`
+        if block.span.line != block.span.end_line:
             return False
         return all(
             not isinstance(i, ast.Block) or self._one_line_block(i) for i in block.body
