@@ -261,10 +261,14 @@ class TreeReader:
         if not spec.repeatable and same:
             self.report(self.duplicate(f"`{kind}` block", block.kind.span, same[0].kind_span))
             return
-        if name is not None and spec.labels not in ("runs_on", "offering"):
+        if spec.labels not in ("runs_on", "offering") and (
+            name is not None or spec.labels == "optional_name"
+        ):
             twin = next((c for c in same if c.name == name), None)
             if twin is not None:
                 what = f"{kind} `{name}`" if spec.labels != "string" else f'{kind} "{name}"'
+                if name is None:
+                    what = f"unnamed `{kind}`"
                 self.report(self.duplicate(what, _labels_span(block), twin.kind_span))
                 return
         section = Section(

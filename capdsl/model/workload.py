@@ -391,6 +391,17 @@ class WorkloadBuilder:
                 return False
             return True
         if kind == "batch":
+            if spec.service_time_s is not None:
+                self.report(
+                    error(
+                        "E0405",
+                        f"batch `{name}` has a `service_time`, which only sizes request-serving workloads",
+                        runs.entries["service_time"].span,
+                        label="no latency target applies to batch work",
+                        help="batch capacity is GPU or vCPU hours per instance; give `throughput` to override",
+                    )
+                )
+                return False
             return True
         if spec.throughput is None and spec.service_time_s is None:
             self.report(
@@ -405,6 +416,17 @@ class WorkloadBuilder:
             return False
         if spec.service_time_s is not None and latency is None:
             entry = runs.entries["service_time"]
+            if kind == "stream":
+                self.report(
+                    error(
+                        "E0405",
+                        f"stream `{name}` has a `service_time`, but streams have no latency target",
+                        entry.span,
+                        label="capacity at which latency?",
+                        help="size a stream by measured `throughput` (`900 event/s per vcpu`) and plan bursts with `burst`",
+                    )
+                )
+                return False
             self.report(
                 error(
                     "E0313",
