@@ -21,7 +21,7 @@ scenario (``None`` = the base plan).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping, Sequence, Set
+from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -96,8 +96,15 @@ def build(
     scenario: str | None = None,
     latency_models: Mapping[str, LatencyModel] | None = None,
     checks: Sequence[Check] = (),
+    check_scenarios: bool = True,
 ) -> tuple[Plan | None, list[Diagnostic]]:
-    """Build the plan (or one of its scenarios) from a parsed source."""
+    """Build the plan (or one of its scenarios) from a parsed source.
+
+    Building the base plan (``scenario=None``) with ``check_scenarios`` also builds every
+    declared scenario, so a scenario that does not build, or that a sound floor proves
+    unsolvable (hard budget W0005, quota W0009), is reported now (W0010) rather than when
+    someone solves it; the scenario plans are kept for ``plan.variant``. Interactive loops
+    that rebuild often may pass ``check_scenarios=False``."""
     root, diags, broken = read_documents(parsed.documents)
     declared = scenarios(root)
     registry = parsed.registry or UnitRegistry()
@@ -128,28 +135,85 @@ def build(
     diags = dedupe(diags + more)
     if plan is None or has_errors(diags):
         return None, diags
+    variants = Variants(parsed, resolve, latency_models, checks, {scenario: plan})
+    if scenario is None and check_scenarios:
+        diags += scenario_lints(declared, variants)
     plan.warnings = [d for d in diags if not d.is_error]
-    plan._variant = variant_builder(parsed, resolve, latency_models, checks)
+    plan._variant = variants
     return plan, diags
 
 
-def variant_builder(
-    parsed: ParseResult,
-    resolve: CatalogResolver,
-    latency_models: Mapping[str, LatencyModel] | None,
-    checks: Sequence[Check],
-) -> Callable[[str | None], Plan]:
-    def rebuild(name: str | None) -> Plan:
+class Variants:
+    """``plan.variant(name)``: builds each scenario of the same source once, and shares
+    the built plans between all of them."""
+
+    def __init__(
+        self,
+        parsed: ParseResult,
+        resolve: CatalogResolver,
+        latency_models: Mapping[str, LatencyModel] | None,
+        checks: Sequence[Check],
+        built: dict[str | None, Plan],
+    ):
+        self.args = (parsed, resolve, latency_models, checks)
+        self.built = built
+        self.failed: dict[str | None, list[Diagnostic]] = {}
+
+    def attempt(self, name: str | None) -> tuple[Plan | None, list[Diagnostic]]:
+        if name in self.built:
+            return self.built[name], list(self.built[name].warnings)
+        if name in self.failed:
+            return None, self.failed[name]
+        parsed, resolve, models, checks = self.args
+        plan, diags = build(
+            parsed,
+            resolve=resolve,
+            scenario=name,
+            latency_models=models,
+            checks=checks,
+            check_scenarios=False,
+        )
+        if plan is None:
+            self.failed[name] = diags
+            return None, diags
+        plan._variant = self
+        self.built[name] = plan
+        return plan, diags
+
+    def __call__(self, name: str | None) -> Plan:
         from capdsl.lang.diagnostics import DiagnosticError
 
-        plan, diags = build(
-            parsed, resolve=resolve, scenario=name, latency_models=latency_models, checks=checks
-        )
+        plan, diags = self.attempt(name)
         if plan is None:
             raise DiagnosticError(diags)
         return plan
 
-    return rebuild
+
+UNSOLVABLE = ("W0005", "W0009")
+
+
+def scenario_lints(declared: Mapping[str, Section], variants: Variants) -> list[Diagnostic]:
+    """W0010: a declared scenario that does not build, or that is provably unsolvable."""
+    out: list[Diagnostic] = []
+    for name, section in declared.items():
+        _, diags = variants.attempt(name)
+        errors = [d for d in diags if d.is_error]
+        problems = errors or [d for d in diags if d.code in UNSOLVABLE]
+        if not problems:
+            continue
+        first = problems[0]
+        what = "does not build" if errors else "cannot be solved"
+        out.append(
+            warning(
+                "W0010",
+                f"scenario `{name}` {what}: {first.message}",
+                section.kind_span,
+                labels=(Label(first.span, first.label or "here"),) if first.span else (),
+                notes=tuple(f"{d.code}: {d.message}" for d in problems[1:4]),
+                help=f"`capdsl check --scenario {name}` shows every problem of this scenario",
+            )
+        )
+    return out
 
 
 def dedupe(diags: list[Diagnostic]) -> list[Diagnostic]:

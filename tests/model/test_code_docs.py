@@ -149,6 +149,15 @@ CASES: dict[str, tuple[list[Edit], dict[str, str]]] = {
         ],
         {},
     ),
+    "W0010": (
+        [
+            (
+                "scenario aggressive { recs.growth = 6% per month }",
+                "scenario aggressive { recs.growth = 6% per month, budget.monthly <= $300 }",
+            )
+        ],
+        {},
+    ),
     "W0008": ([("until = 2027-09", "until = 2026-11")], {}),
 }
 
