@@ -700,13 +700,13 @@ def settings_index(tree: Section, sources: Mapping[str, str]) -> dict[str, Setti
     Keys: ``<section path>.<setting>`` (``recs.headroom``, ``recs.spot.max``,
     ``recs.event.annual sale.scale``, ``budget.monthly``, ``budget.ml.monthly``,
     ``quota.gpu.max``, ``commitments.terms``, ``aws.regions``, ``plan.horizon``), plus each
-    block under its own path (``recs.spot``, ``quota.gpu``, ``recs.runs``,
-    ``fleet.aws.c7g.2xlarge``) with its header line as text."""
+    block under its own path (``recs``, ``aws``, ``recs.spot``, ``quota.gpu``,
+    ``recs.runs_on``, ``fleet.aws.c7g.2xlarge``) with its header line as text."""
     out: dict[str, Setting] = {}
     for sec in tree.walk():
         if sec.kind in ("<root>", "scenario") or sec.path.startswith("scenario."):
             continue
-        if sec.kind not in WORKLOAD_KINDS and sec.kind != "catalog" and sec.path:
+        if sec.path:
             out[sec.path] = Setting(
                 path=sec.path, text=source_text(sec.span, sources), span=sec.span
             )

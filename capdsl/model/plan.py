@@ -25,14 +25,15 @@ scenario set it, with the scenario's span):
 
 - workloads: ``recs.headroom``, ``recs.redundancy``, ``recs.survive``, ``recs.latency``,
   ``recs.growth``, ``recs.baseline``, ``recs.spot.max``, ``recs.spot.per_pool``,
-  ``recs.event.annual sale.scale`` (event names unquoted), ``recs.runs.service_time``;
+  ``recs.event.annual sale.scale`` (event names unquoted), ``recs.runs_on.service_time``;
   mix shares ``chat.small.share``;
 - ``budget.monthly``, ``budget.total``, ``budget.<name>.monthly``; ``quota.<name>.max``;
   ``commitments.max``, ``commitments.terms``; ``<catalog>.regions``, ``<catalog>.discount``;
   ``plan.horizon``; fleet ``fleet.<catalog>.<type>.count`` (``#2``, ``#3`` for repeats);
-- blocks themselves under their path with their header line as text: ``recs.spot``,
-  ``recs.runs`` (``runs#2`` for a second block), ``recs.event.annual sale``, ``quota.<name>``,
-  ``budget``, ``commitments``, ``fleet.aws.c7g.2xlarge``.
+- blocks themselves under their path with their header line as text: the workload
+  ``recs`` and catalog ``aws``, ``recs.spot``, ``recs.runs_on`` (``runs_on#2`` for a second
+  block), ``recs.event.annual sale``, ``quota.<name>``, ``budget``, ``commitments``,
+  ``fleet.aws.c7g.2xlarge``.
 
 The Plan serialises to JSON (``capdsl check --emit plan``).
 """

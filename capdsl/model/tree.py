@@ -208,7 +208,8 @@ def child_path(parent: Section, kind: str, name: str | None, index: int) -> str:
         return f"{base}.{kind}.{name}"
     if kind == "reserved" and parent.kind == "fleet":
         return f"{base}.{name}" if index == 0 else f"{base}.{name}#{index + 1}"
-    return f"{base}.{kind}" if index == 0 else f"{base}.{kind}#{index + 1}"
+    segment = "runs_on" if kind == "runs" else kind
+    return f"{base}.{segment}" if index == 0 else f"{base}.{segment}#{index + 1}"
 
 
 class TreeReader:

@@ -229,6 +229,10 @@ def test_settings_keep_the_source_text_and_scenario_spans() -> None:
     assert plan.settings["recs.spot.max"].text == "max = 40%"
     assert plan.settings["recs.event.annual sale.scale"].text == "scale = 4x"
     assert plan.settings["budget.monthly"].text == "monthly <= $25k"
+    assert plan.settings["recs"].text == "service recs"
+    assert plan.settings["recs.runs_on"].text == "runs on aws.c7g.*, aws.m7g.*"
+    assert plan.settings["recs.runs_on.service_time"].text.startswith("service_time = 15 ms")
+    assert plan.settings["fleet.aws.c7g.2xlarge#2"].text.startswith("reserved aws.c7g.2xlarge")
     assert plan.settings["aws.discount"].span is not None
     assert plan.settings["aws.discount"].span.file.endswith("shared/aws.cap")
     two = built("retail_recs.cap", "provision_2x")
