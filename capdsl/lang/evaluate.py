@@ -394,10 +394,6 @@ def _declare(defs: Definitions, name: ast.Name) -> None:
         )
 
 
-def _later(env: Mapping[str, object], defined_at: Mapping[str, Span]) -> dict[str, Span]:
-    return {k: v for k, v in defined_at.items() if k not in env}
-
-
 def _let(
     defs: Definitions, env: dict[str, object], item: ast.Let, defined_at: Mapping[str, Span]
 ) -> None:
@@ -415,7 +411,7 @@ def _let(
             )
         )
         return
-    ev = _Evaluator(env, defs.registry, (), _later(env, defined_at))
+    ev = _Evaluator(env, defs.registry, (), defined_at)
     value = ev.run(item.value)
     defs.diagnostics += ev.diags
     env[name] = _FAILED if ev.diags else value
@@ -427,7 +423,7 @@ def _alias(
 ) -> None:
     name = item.names[0]
     assert item.value is not None
-    ev = _Evaluator(env, defs.registry, (), _later(env, defined_at))
+    ev = _Evaluator(env, defs.registry, (), defined_at)
     value = ev.run(item.value)
     defs.diagnostics += ev.diags
     if ev.diags:

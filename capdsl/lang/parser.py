@@ -49,12 +49,16 @@ def grammar_text() -> str:
 
 @functools.lru_cache(maxsize=1)
 def get_parser() -> Lark:
-    """The process-wide parser (built once; thread-safe: per-parse state is a ContextVar)."""
+    """The process-wide parser (built once; thread-safe: per-parse state is a ContextVar).
+
+    Positions: the inline transformer builds every node's span from its tokens (it runs
+    with ``keep_all_tokens``), so lark's ``propagate_positions`` would only add work (it
+    cannot attach positions to non-``Tree`` results anyway)."""
     return Lark(
         grammar_text(),
         parser="lalr",
         lexer="contextual",
-        propagate_positions=True,
+        propagate_positions=False,
         keep_all_tokens=True,
         maybe_placeholders=False,
         transformer=ToAst(),
