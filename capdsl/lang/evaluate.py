@@ -263,7 +263,7 @@ def evaluate(
     result = ev.run(expr)
     if ev.diags:
         raise EvalError(ev.diags)
-    return result  # type: ignore[no-any-return]
+    return result  # type: ignore[no-any-return,unused-ignore]
 
 
 def to_unit(

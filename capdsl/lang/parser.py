@@ -99,7 +99,7 @@ def parse_recovering(text: str, path: str = "<string>") -> tuple[ast.Document, l
         ctx = ParseContext(path)
         token = CONTEXT.set(ctx)
         try:
-            items = parser.parse(work)
+            items = parser.parse(work)  # type: ignore[assignment]  # the inline transformer returns the item list
             break
         except UnexpectedInput as exc:
             report = classify(exc, work, path)

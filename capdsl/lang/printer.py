@@ -290,12 +290,13 @@ class Printer:
             return True  # always printed `kind label {}`
         if block.span.line != block.span.end_line:
             return False
-        return all(
-            not isinstance(i, ast.Block) or self._one_line_block(i) for i in block.body
-        ) and not any(
-            isinstance(getattr(i, "value", None), ast.List) and self._list_breaks(i.value)
-            for i in block.body
-        )  # type: ignore[union-attr]
+        for item in block.body:
+            if isinstance(item, ast.Block) and not self._one_line_block(item):
+                return False
+            value = getattr(item, "value", None)
+            if isinstance(value, ast.List) and self._list_breaks(value):
+                return False
+        return True
 
     def _one_line(self, block: ast.Block, width: int) -> str:
         head = self._header(block).ljust(width)

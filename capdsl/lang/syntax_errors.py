@@ -418,6 +418,7 @@ def _classify(exc: UnexpectedInput, text: str, file: str, br: Brackets) -> Synta
         expected = set(getattr(exc, "accepts", None) or exc.expected or ())
         if kind == "$END":
             return _at_end(text, loc, br, expected)
+        assert token is not None
         pos = token.start_pos if token.start_pos is not None else len(text)
         return _bad_token(kind, str(token), pos, expected, text, loc, br)
     # Not expected from an LALR parser, but never let a lark internal escape.
@@ -427,7 +428,7 @@ def _classify(exc: UnexpectedInput, text: str, file: str, br: Brackets) -> Synta
 def _bad_character(
     exc: UnexpectedCharacters, text: str, loc: Locator, br: Brackets
 ) -> SyntaxErrorReport:
-    pos = exc.pos_in_stream
+    pos = exc.pos_in_stream if exc.pos_in_stream is not None else len(text)
     ch = text[pos] if pos < len(text) else ""
     region = statement_region(text, br, pos)
     if ch == '"':

@@ -162,6 +162,9 @@ def _nodes(children: list[Any]) -> list[Any]:
     return [c for c in children if not isinstance(c, Token) and c is not None]
 
 
+_Children = list[Any]
+
+
 class ToAst(Transformer[Token, Any]):
     """Callbacks named after the grammar's rules and aliases (see grammars/cap.lark)."""
 
@@ -358,13 +361,13 @@ class ToAst(Transformer[Token, Any]):
         tok = c[0]
         return ast.Path(path_parts(str(tok)), str(tok), token_span(tok, self._file()))
 
-    def list(self, c: list[Any]) -> ast.List:
+    def list(self, c: _Children) -> ast.List:  # the grammar alias `-> list`
         return ast.List(tuple(_nodes(c[1:-1])), _span(c[0], c[-1], self._file()))
 
-    def kwarg(self, c: list[Any]) -> ast.KeywordArg:
+    def kwarg(self, c: _Children) -> ast.KeywordArg:
         return ast.KeywordArg(str(c[0]), c[2], _span(c[0], c[2], self._file()))
 
-    def call(self, c: list[Any]) -> ast.Call:
+    def call(self, c: _Children) -> ast.Call:
         inner = _nodes(c[2:-1])
         args = tuple(a for a in inner if not isinstance(a, ast.KeywordArg))
         kwargs = tuple(a for a in inner if isinstance(a, ast.KeywordArg))
