@@ -210,7 +210,7 @@ def test_price_overrides_are_noted_on_offerings() -> None:
     assert any("discount 8%" in n for n in c7g.price_notes)
     assert any("negotiated reserved 3y-all_upfront" in n for n in c7g.price_notes)
     ri = next(r for r in c7g.offering.reserved if r.key == "3y-all_upfront")
-    assert ri.upfront == 5400 and not ri.derived
+    assert ri.upfront == 2600 and not ri.derived
     assert float(c7g.offering.on_demand_hourly or 0) == pytest.approx(0.289 * 0.92)
 
 
