@@ -128,14 +128,27 @@ def fetch(
         ]
     except PricingError as exc:
         # Sources classify their failures (E05xx codes owned by capdsl.pricing).
+        message = str(exc).rstrip(".")
+        if not message.startswith("pricing source"):
+            message = f"pricing source `{source}` failed: {message}"
         return None, [
             error(
                 getattr(exc, "code", None) or "E0500",
-                f"pricing source `{source}` failed: {str(exc).rstrip('.')}",
+                message,
                 span,
                 label="while fetching this catalog",
                 help=getattr(exc, "help", None)
                 or "try again, or use the `bundled` source to work offline",
+            )
+        ]
+    except Exception as exc:  # a resolver that is not guarded (tests, embedding code)
+        return None, [
+            error(
+                "E0504",
+                f"pricing source `{source}` crashed: {type(exc).__name__}: {exc}",
+                span,
+                label="while fetching this catalog",
+                help="report it to the source's authors",
             )
         ]
 

@@ -324,3 +324,17 @@ def test_plan_json_is_what_check_emit_plan_prints() -> None:
     plan = ok(BASE)
     text = plan.model_dump_json()
     assert '"settings"' in text and '"demand"' in text and '"_variant"' not in text
+
+
+def test_a_crashing_resolver_is_a_diagnostic_not_a_traceback() -> None:
+    from capdsl.lang import parse_file
+    from capdsl.model import build
+
+    def resolve(source: str, query: object) -> object:
+        raise KeyError("price")
+
+    parsed = parse_file("<string>", text=BASE)
+    plan, diags = build(parsed, resolve=resolve)  # type: ignore[arg-type]
+    assert plan is None
+    assert [d.code for d in diags] == ["E0504"]
+    assert diags[0].message == "pricing source `fixture` crashed: KeyError: 'price'"
