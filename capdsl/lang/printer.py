@@ -74,9 +74,10 @@ def expr_text(e: ast.Expr) -> str:
 
 @dataclass
 class _Run:
-    """Alignment width for a run of items (0: not aligned)."""
+    """Alignment width for a run of items (0: not aligned) and the run's id (-1: none)."""
 
     width: int = 0
+    group: int = -1
 
 
 class Printer:
@@ -124,16 +125,26 @@ class Printer:
         out: list[str] = []
         prev_line = first_line  # last source line emitted so far (0: none)
         runs = self._runs(items, depth)
+        # trailing comments of a run of aligned items are aligned too: run -> [(line, width)]
+        trailing: dict[int, list[tuple[int, int]]] = {}
+        prev_group = -1
+
+        def add_trailing(idx: int) -> None:
+            if prev_group >= 0:
+                trailing.setdefault(prev_group, []).append((len(out) - 1, len(out[-1])))
+            out[-1] += "  " + self._take(idx)
+
         for item, run in zip(items, runs, strict=True):
             for idx in self._between(lo, item.span.start):
                 c = self.comments[idx]
                 if out and c.span.line == prev_line:
-                    out[-1] += "  " + self._take(idx)
+                    add_trailing(idx)
                     continue
                 if out and self._blank_between(prev_line, c.span.line):
                     out.append("")
                 out.append(indent + self._take(idx))
                 prev_line = c.span.line
+                prev_group = -1
             if out and self._blank_between(prev_line, item.span.line):
                 out.append("")
             mark = len(out)
@@ -142,16 +153,24 @@ class Printer:
             if moved:  # comments in a spot with no line of their own: keep them, before the item
                 out[mark:mark] = [indent + self._take(i) for i in moved]
             prev_line = item.span.end_line
+            prev_group = run.group if not moved and len(out) - mark == 1 else -1
             lo = item.span.end
         for idx in self._between(lo, hi):
             c = self.comments[idx]
             if out and c.span.line == prev_line:
-                out[-1] += "  " + self._take(idx)
+                add_trailing(idx)
                 continue
             if out and self._blank_between(prev_line, c.span.line):
                 out.append("")
             out.append(indent + self._take(idx))
             prev_line = c.span.line
+            prev_group = -1
+        for entries in trailing.values():
+            if len(entries) < 2:
+                continue
+            column = max(width for _, width in entries) + 2
+            for line, width in entries:
+                out[line] = out[line][:width].ljust(column) + out[line][width:].lstrip()
         return out
 
     # -- alignment runs
@@ -197,12 +216,13 @@ class Printer:
             elif kind is not None:
                 groups.append([i])
             prev_kind = kind
-        for g in groups:
+        for gid, g in enumerate(groups):
             if len(g) < 2:
                 continue
             width = max(len(self._head(items[i])) for i in g)
             for i in g:
                 runs[i].width = width
+                runs[i].group = gid
         return runs
 
     def _first_line(self, item: ast.Item, prev: ast.Item) -> int:
