@@ -106,6 +106,8 @@ def fetch(
     try:
         return resolve(source, query), []
     except LookupError as exc:
+        if type(exc) is not LookupError:  # a KeyError/IndexError inside a source is a crash
+            return None, [crashed(source, span, exc)]
         message = str(exc.args[0]) if exc.args else str(exc)
         known = _KNOWN.search(message)
         names = [n.strip() for n in known.group(1).split(",")] if known else []
@@ -142,15 +144,17 @@ def fetch(
             )
         ]
     except Exception as exc:  # a resolver that is not guarded (tests, embedding code)
-        return None, [
-            error(
-                "E0504",
-                f"pricing source `{source}` crashed: {type(exc).__name__}: {exc}",
-                span,
-                label="while fetching this catalog",
-                help="report it to the source's authors",
-            )
-        ]
+        return None, [crashed(source, span, exc)]
+
+
+def crashed(source: str, span: Span, exc: Exception) -> Diagnostic:
+    return error(
+        "E0504",
+        f"pricing source `{source}` crashed: {type(exc).__name__}: {exc}",
+        span,
+        label="while fetching this catalog",
+        help="report it to the source's authors",
+    )
 
 
 # --------------------------------------------------------------------------- inline
