@@ -64,7 +64,7 @@ TABS = ("mix", "schedule", "cost", "capacity", "compare", "whatif")
 class CapApp(App[int]):
     """The capdsl terminal UI for one plan file."""
 
-    CSS_PATH = "app.tcss"
+    CSS_PATH = str(Path(__file__).with_name("app.tcss"))  # absolute: subclasses live elsewhere
     TITLE = "capdsl"
     COMMANDS: ClassVar[set[Any]] = App.COMMANDS | {CapCommands}
     BINDINGS: ClassVar[list[BindingType]] = [

@@ -235,6 +235,10 @@ class FakeBackend:
         return "<html><body>" + "".join(f"<h1>{p.name} {s.scenario}</h1>" for p, s in results) + "</body></html>"
 
     def lexer(self) -> Any:
+        if self._lexer is None:
+            from capdsl.lang.lexer import CapLexer
+
+            return CapLexer()
         return self._lexer
 
     # build

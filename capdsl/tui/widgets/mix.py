@@ -46,7 +46,7 @@ class MixView(Vertical):
         table = self.query_one("#mix-table", DataTable)
         for label, key in (
             ("Month", "month"), ("Workload", "workload"), ("Offering", "offering"), ("Zone", "zone"),
-            ("Option", "option"), ("Peak", "peak"), ("Low", "low"), ("Inst·h", "hours"), ("Spend", "cost"),
+            ("Option", "option"), ("Instances", "count"), ("Inst·h", "hours"), ("Spend", "cost"),
         ):
             table.add_column(label, key=key)
         self.query_one(ExplainPanel).clear()
@@ -100,8 +100,7 @@ class MixView(Vertical):
                 short_offering(r.offering),
                 r.zone,
                 _option(r.option),
-                _right(str(r.peak)),
-                _right(str(r.low)),
+                _right(str(r.peak) if r.low == r.peak else f"{r.low}–{r.peak}"),
                 _right(si(r.instance_hours)),
                 _right(money(r.cost, cur) if r.cost is not None else "committed"),
                 key=r.key,

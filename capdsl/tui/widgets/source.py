@@ -61,41 +61,50 @@ def highlight_name(token_type: object) -> str | None:
 
 
 def theme_for(theme: Theme) -> TextAreaTheme:
-    """A TextArea theme whose syntax colours are the app theme's colours."""
-
-    primary = theme.primary
-    secondary = theme.secondary or primary
-    accent = theme.accent or primary
-    warning = theme.warning or "#ffa62b"
-    success = theme.success or "#4ebf71"
-    error = theme.error or "#ba3c5b"
+    """A TextArea theme whose syntax colours are the app theme's colours, each nudged
+    towards the foreground until it reads well on the background."""
     background = Color.parse(theme.background or ("#1e1e1e" if theme.dark else "#ffffff"))
     foreground = Color.parse(theme.foreground or ("#e0e0e0" if theme.dark else "#202020"))
-    muted = foreground.blend(background, 0.45).hex
 
-    def fg(color: str, **kw: bool) -> Style:
-        return Style(color=Color.parse(color).rich_color, **kw)
+    def readable(color: str | None, fallback: str) -> Color:
+        c = Color.parse(color or fallback)
+        for _ in range(6):
+            if abs(c.brightness - background.brightness) >= 0.35:
+                break
+            c = c.blend(foreground, 0.3)
+        return c
+
+    primary = readable(theme.primary, "#0178d4")
+    secondary = readable(theme.secondary, theme.primary)
+    accent = readable(theme.accent, theme.primary)
+    warning = readable(theme.warning, "#ffa62b")
+    success = readable(theme.success, "#4ebf71")
+    error = readable(theme.error, "#ba3c5b")
+    muted = foreground.blend(background, 0.45)
+
+    def fg(c: Color, **kw: bool) -> Style:
+        return Style(color=c.rich_color, **kw)
 
     syntax = {
         "comment": fg(muted, italic=True),
-        "keyword": fg(accent, bold=True),
-        "type": fg(secondary),
-        "type.builtin": fg(secondary),
-        "boolean": fg(warning),
-        "function": fg(primary),
+        "keyword": fg(primary, bold=True),
+        "property": fg(foreground),
+        "type": fg(warning),
+        "type.builtin": fg(warning),
+        "number": fg(warning),
+        "string": fg(success),
+        "boolean": fg(secondary, bold=True),
+        "constant.builtin": fg(secondary, bold=True),
+        "variable": fg(primary),
+        "function": fg(accent),
         "class": fg(primary, bold=True),
         "tag": fg(primary),
-        "property": fg(secondary),
-        "variable": fg(secondary),
-        "constant.builtin": fg(warning),
-        "string": fg(success),
-        "number": fg(warning),
-        "operator": fg(accent),
+        "operator": fg(muted),
         "punctuation.bracket": fg(muted),
-        "error": Style(color=Color.parse(error).rich_color, underline=True),
-        "diag.error": Style(underline=True, color=Color.parse(error).rich_color, bold=True),
+        "error": Style(color=error.rich_color, underline=True),
+        "diag.error": Style(underline=True, color=error.rich_color, bold=True),
         "diag.warning": Style(underline=True),
-        "whatif": Style(bgcolor=Color.parse(warning).blend(background, 0.8).rich_color),
+        "whatif": Style(bgcolor=Color.parse(theme.warning or "#ffa62b").blend(background, 0.8).rich_color),
     }
     return TextAreaTheme(name="capdsl", syntax_styles=syntax)
 
@@ -131,6 +140,7 @@ class SourceView(TextArea):
             tab_behavior="focus",
             id=id,
         )
+        self.cursor_blink = False  # a reading view: a steady cursor
 
     def on_mount(self) -> None:
         self._apply_theme()

@@ -95,7 +95,7 @@ class WhatIfForm(Vertical):
                 state.update("")
                 row.remove_class("-changed")
         self.query_one("#whatif-changes", Label).update(
-            f"{changed} setting{'s' * (changed != 1)} differ from the file" if changed else "")
+            f"{changed} changed" if changed else "")
 
     def mark_invalid(self, knob: Knob) -> None:
         for i, k in enumerate(self.knobs):
