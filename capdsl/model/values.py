@@ -464,8 +464,12 @@ def _unit(r: Reader, e: Entry, s: SettingSpec, raw: Any) -> str:
             help=exc.help or f"declare it at the top of the plan: `unit {word}`",
         ) from None
     if len(unit.dims) not in (1, 2) or unit.dims == (("time", 1),):
-        raise r.out_of_range(
-            e, f"`{word}` is not a count unit", "use a unit like `request`, `token` or `gpu_hour`"
+        raise r.fail(
+            "E0402",
+            f"`unit = {word}` is not a count unit",
+            e.value_span,
+            label="a workload counts requests, tokens, events or work",
+            help="use a unit like `request`, `token` or `gpu_hour` (declare your own: `unit request`)",
         )
     return word
 
