@@ -495,10 +495,28 @@ class CapApp(App[int]):
         return binding_id
 
     def _render_diags(self, diags: list[Diagnostic]) -> str:
+        """rustc-style text, with paths relative to the plan's folder (short, stable)."""
+        from dataclasses import replace
+
         from capdsl.lang.diagnostics import render
 
-        sources = {self.plan_path: self.session.text}
-        return "\n\n".join(render(d, sources) for d in diags)
+        folder = Path(self.plan_path).resolve().parent
+
+        def short(file: str) -> str:
+            try:
+                return str(Path(file).resolve().relative_to(folder))
+            except (ValueError, OSError):
+                return file
+
+        sources = {short(self.plan_path): self.session.text}
+        out = []
+        for d in diags:
+            if d.span is not None:
+                d = replace(d, span=replace(d.span, file=short(d.span.file)),
+                            labels=tuple(replace(lb, span=replace(lb.span, file=short(lb.span.file)))
+                                         for lb in d.labels))
+            out.append(render(d, sources))
+        return "\n\n".join(out)
 
     def _show_problem(self, title: str, summary: str, details: str = "", *, severity: str = "error") -> None:
         from capdsl.tui.screens.problem import ProblemScreen
