@@ -21,7 +21,7 @@ from lark.exceptions import UnexpectedInput
 
 from capdsl.lang import ast
 from capdsl.lang.diagnostics import Diagnostic, Level, Span, error, has_errors
-from capdsl.lang.syntax_errors import Locator, blank, classify, has_content
+from capdsl.lang.syntax_errors import Brackets, Locator, blank, classify, has_content
 from capdsl.lang.transform import CONTEXT, ParseContext, ToAst, on_comment, token_span
 
 if TYPE_CHECKING:
@@ -89,22 +89,33 @@ def _document_span(text: str, path: str) -> Span:
 
 
 def parse_recovering(text: str, path: str = "<string>") -> tuple[ast.Document, list[Diagnostic]]:
-    """Parse, collecting every syntax error; the Document holds what parsed (errors blanked)."""
+    """Parse, collecting every syntax error; the Document holds what parsed (errors blanked).
+
+    After an error, the next attempt only re-lexes what follows the last complete
+    top-level item before the error (the prefix is blanked: one whitespace token), so a
+    file with many errors costs about one parse per error *of what follows it*, plus one
+    final full parse that yields the recovered items (imports are followed from them)."""
     parser = get_parser()
-    work = text
+    work = text  # the text with every erroneous statement blanked so far
+    frozen = 0  # everything before this offset is complete top-level items
+    stop_at: int | None = None
     syntax: list[Diagnostic] = []
-    ctx = ParseContext(path)
     items: list[ast.Item] = []
+    ctx = ParseContext(path)
     while True:
+        probe = blank(work, [(0, frozen)]) if frozen else work
         ctx = ParseContext(path)
         token = CONTEXT.set(ctx)
         try:
-            items = parser.parse(work)  # type: ignore[assignment]  # the inline transformer returns the item list
+            items = parser.parse(probe)  # type: ignore[assignment]  # the inline transformer returns the item list
             break
         except UnexpectedInput as exc:
-            report = classify(exc, work, path)
+            report = classify(exc, probe, path)
             syntax.append(report.diagnostic)
+            error_at = min((a for a, _ in report.resume or ()), default=_error_offset(exc, probe))
+            frozen = max(frozen, _last_top_level_end(probe, ctx.item_ends, error_at))
             if report.resume is None or not has_content(work, report.resume):
+                stop_at = frozen
                 break
             if len(syntax) >= MAX_ERRORS:
                 syntax.append(
@@ -115,8 +126,21 @@ def parse_recovering(text: str, path: str = "<string>") -> tuple[ast.Document, l
                         help="fix these and run `capdsl check` again",
                     )
                 )
+                stop_at = frozen
                 break
             work = blank(work, report.resume)
+        finally:
+            CONTEXT.reset(token)
+    if syntax:
+        # One full parse of the recovered text: the items that parsed, their literal
+        # diagnostics and the comments (what stopped the recovery is cut off).
+        final = blank(work, [(stop_at, len(work))]) if stop_at is not None else work
+        ctx = ParseContext(path)
+        token = CONTEXT.set(ctx)
+        try:
+            items = parser.parse(final)  # type: ignore[assignment]
+        except UnexpectedInput:
+            items = []
         finally:
             CONTEXT.reset(token)
     diags = sorted(
@@ -126,6 +150,26 @@ def parse_recovering(text: str, path: str = "<string>") -> tuple[ast.Document, l
     comments = tuple(ast.Comment(str(t).rstrip(), token_span(t, path)) for t in ctx.comments)
     doc = ast.Document(path, tuple(items), comments, _document_span(text, path))
     return doc, diags
+
+
+def _error_offset(exc: UnexpectedInput, text: str) -> int:
+    token = getattr(exc, "token", None)
+    if token is not None and token.start_pos is not None:
+        return int(token.start_pos)
+    pos = getattr(exc, "pos_in_stream", None)
+    return len(text) if pos is None else int(pos)
+
+
+def _last_top_level_end(text: str, ends: list[int], limit: int) -> int:
+    """The end of the last complete top-level item before ``limit`` (0 if none)."""
+    candidates = sorted((e for e in ends if e <= limit), reverse=True)
+    if not candidates:
+        return 0
+    braces = Brackets.scan(text)
+    for end in candidates[:50]:
+        if not any(text[o] == "{" for o in braces.open_at(text, end)):
+            return end
+    return 0
 
 
 def _misplaced(items: list[ast.Item]) -> list[Diagnostic]:

@@ -33,6 +33,7 @@ class ParseContext:
     file: str
     comments: list[Token] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    item_ends: list[int] = field(default_factory=list)  # end offsets of reduced items
 
 
 CONTEXT: ContextVar[ParseContext] = ContextVar("capdsl_parse_context")
@@ -177,6 +178,12 @@ class ToAst(Transformer[Token, Any]):
     def _report(diag: Diagnostic) -> None:
         CONTEXT.get().diagnostics.append(diag)
 
+    @staticmethod
+    def _done(node: Any) -> Any:
+        """Every reduced item records where it ends (error recovery resumes after one)."""
+        CONTEXT.get().item_ends.append(node.span.end)
+        return node
+
     # -- document
     def start(self, children: list[Any]) -> list[Any]:
         return _nodes(children)
@@ -184,21 +191,23 @@ class ToAst(Transformer[Token, Any]):
     # -- items
     def import_stmt(self, c: list[Any]) -> ast.Import:
         string = self.string([c[1]])
-        return ast.Import(string, _span(c[0], c[1], self._file()))
+        return self._done(ast.Import(string, _span(c[0], c[1], self._file())))
 
     def let_stmt(self, c: list[Any]) -> ast.Let:
         f = self._file()
-        return ast.Let(ast.Name(str(c[1]), token_span(c[1], f)), c[3], _span(c[0], c[3], f))
+        return self._done(
+            ast.Let(ast.Name(str(c[1]), token_span(c[1], f)), c[3], _span(c[0], c[3], f))
+        )
 
     def unit_names(self, c: list[Any]) -> ast.UnitDecl:
         f = self._file()
         names = tuple(ast.Name(str(t), token_span(t, f)) for t in _tokens(c, "NAME"))
-        return ast.UnitDecl(names, None, _span(c[0], c[-1], f))
+        return self._done(ast.UnitDecl(names, None, _span(c[0], c[-1], f)))
 
     def unit_alias(self, c: list[Any]) -> ast.UnitDecl:
         f = self._file()
         name = ast.Name(str(c[1]), token_span(c[1], f))
-        return ast.UnitDecl((name,), c[3], _span(c[0], c[3], f))
+        return self._done(ast.UnitDecl((name,), c[3], _span(c[0], c[3], f)))
 
     def _key(self, tok: Token) -> ast.Path:
         f = self._file()
@@ -207,7 +216,7 @@ class ToAst(Transformer[Token, Any]):
         return ast.Path((str(tok),), str(tok), token_span(tok, f))
 
     def attribute(self, c: list[Any]) -> ast.Attribute:
-        return ast.Attribute(self._key(c[0]), c[2], _span(c[0], c[2], self._file()))
+        return self._done(ast.Attribute(self._key(c[0]), c[2], _span(c[0], c[2], self._file())))
 
     def comparison(self, c: list[Any]) -> ast.Comparison:
         f = self._file()
@@ -215,7 +224,8 @@ class ToAst(Transformer[Token, Any]):
         if len(c) == 4:
             qualifier = ast.Name(str(c[1]), token_span(c[1], f))
         op = str(c[-2])
-        return ast.Comparison(self._key(c[0]), qualifier, op, c[-1], _span(c[0], c[-1], f))  # type: ignore[arg-type]
+        node = ast.Comparison(self._key(c[0]), qualifier, op, c[-1], _span(c[0], c[-1], f))  # type: ignore[arg-type]
+        return self._done(node)  # type: ignore[no-any-return,unused-ignore]
 
     def block(self, c: list[Any]) -> ast.Block:
         f = self._file()
@@ -223,7 +233,7 @@ class ToAst(Transformer[Token, Any]):
         brace = next(i for i, x in enumerate(c) if isinstance(x, Token) and x.type == "LBRACE")
         labels = tuple(_nodes(c[1:brace]))
         body = tuple(_nodes(c[brace + 1 : -1]))
-        return ast.Block(kind, labels, body, _span(c[0], c[-1], f))
+        return self._done(ast.Block(kind, labels, body, _span(c[0], c[-1], f)))
 
     def label_name(self, c: list[Any]) -> ast.Name:
         return ast.Name(str(c[0]), token_span(c[0], self._file()))

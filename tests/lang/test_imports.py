@@ -124,3 +124,10 @@ def test_imports_of_a_broken_file_are_still_followed(tmp_path: Path) -> None:
     plan = write(tmp_path / "plan.cap", 'import "lib.cap"\nimport "missing.cap"\ny = = 2\n')
     codes = sorted(d.code for d in parse_file(str(plan)).diagnostics)
     assert codes == ["E0001", "E0101", "E0101"]
+
+
+def test_imports_before_an_unclosed_block_are_followed(tmp_path: Path) -> None:
+    write(tmp_path / "lib.cap", "x = = 1\n")
+    plan = write(tmp_path / "plan.cap", 'import "lib.cap"\nservice recs {\n  headroom = 30%\n')
+    result = parse_file(str(plan))
+    assert sorted(d.code for d in result.diagnostics) == ["E0101", "E0103"]
