@@ -394,8 +394,13 @@ _CHAR_HELP = {
     "'": 'strings use double quotes: `"retail"`',
     ".": "write decimals with a leading digit: `0.5`",
     "$": "money is written `$60k`, `$0.25/h` or `$40k/month`",
-    "@": None,
-    "!": None,
+    "\u00a0": "this is a non-breaking space (often pasted from a document): use a normal space",
+    "\u201c": 'this is a typographic quote: strings use straight double quotes `"`',
+    "\u201d": 'this is a typographic quote: strings use straight double quotes `"`',
+    "\u2018": 'this is a typographic quote: strings use straight double quotes `"`',
+    "\u2019": 'this is a typographic quote: strings use straight double quotes `"`',
+    "\u2212": "this is a typographic minus: use `-`",
+    "\u00d7": "this is a multiplication sign: use `*` (or `4x` for a multiplier)",
 }
 
 
