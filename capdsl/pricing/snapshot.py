@@ -873,7 +873,11 @@ def build_azure(data: Path) -> Built:
                 counts["real"] += 1
             else:
                 series_ratio = family_ratio.get((family, term))
-                which = f"{family} series" if series_ratio is not None else "all sampled series (median)"
+                which = (
+                    f"{family} series"
+                    if series_ratio is not None
+                    else "all sampled series (median)"
+                )
                 ratio = series_ratio if series_ratio is not None else general[term]
                 total = q2(od * hours * ratio)
                 derived, basis = (
