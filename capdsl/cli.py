@@ -199,9 +199,11 @@ def solve(
     for plan in plans:
         with _progress(f"solving {plan.name}" + (f" [{plan.scenario}]" if plan.scenario else "")) as on_progress:
             results.append((plan, solve_plan(plan, time_limit=time_limit, seed=seed, on_progress=on_progress)))
-    for plan, sol in results:
-        _print_diagnostics(sol.diagnostics, built.sources)
-    color = fmt is OutFormat.table and output is None and sys.stdout.isatty()
+    table_on_screen = fmt is OutFormat.table and output is None
+    if not table_on_screen:  # the table shows them itself
+        for _, sol in results:
+            _print_diagnostics(sol.diagnostics, built.sources)
+    color = table_on_screen and sys.stdout.isatty()
     _write_output(render_solutions(results, fmt.value, color=color), output)
     bad = any(sol.status not in ("optimal", "feasible") or not sol.verified for _, sol in results)
     raise typer.Exit(EXIT_PLAN if bad else EXIT_OK)
