@@ -150,3 +150,97 @@ async def test_a_broken_real_plan_lists_real_diagnostics(tmp_path: Path) -> None
         await pilot.pause()
         assert app.query_one(SourceView).cursor_location[0] == line - 1 or app.query_one(SourceView).selection
         assert app.session.shown is None and app.session.build_failed
+
+
+# --------------------------------------------------------------------------- solving real plans
+
+TINY = Path(__file__).parent / "plans" / "tiny.cap"
+needs_solver = pytest.mark.skipif(not has_solver, reason="the optimiser (solve, verify, explain) is not in place yet")
+
+
+def _real_app(tmp_path: Path, source: Path = TINY, **settings: object):  # type: ignore[no-untyped-def]
+    from capdsl.tui.app import CapApp
+    from capdsl.tui.settings import TuiSettings
+
+    plan_path = tmp_path / source.name
+    shutil.copy(source, plan_path)
+    settings.setdefault("watch_interval", 0)
+    settings.setdefault("time_limit", 10)
+    return CapApp(plan_path, settings=TuiSettings(**settings))  # type: ignore[arg-type]
+
+
+@needs_solver
+@pytest.mark.anyio
+async def test_real_open_solve_scenario_whatif_undo(tmp_path: Path) -> None:
+    from textual.widgets import DataTable
+    from tui_helpers import settle
+
+    app = _real_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, app, timeout=60)
+        shown = app.session.shown
+        assert shown is not None, [n.message for n in app._notifications]
+        assert shown.solution.status in ("optimal", "feasible") and shown.solution.verified
+        base = shown.solution.totals.cost  # type: ignore[union-attr]
+        assert app.query_one("#mix-table", DataTable).row_count > 0
+        assert app.query_one("#cost-table", DataTable).row_count == 3
+        # another scenario: more growth costs more
+        app.switch_scenario("busy")
+        await settle(pilot, app, timeout=60)
+        busy = app.session.shown
+        assert busy is not None and busy.solution.scenario == "busy"
+        assert busy.solution.totals.cost > base  # type: ignore[union-attr]
+        app.switch_scenario(None)
+        await settle(pilot, app, timeout=60)
+        # a what-if: growth 30% a month, re-solved warm
+        knob = next(k for k in app.knobs if k.path == "api.growth")
+        app.apply_whatif(knob, "30")
+        await settle(pilot, app, timeout=60)
+        after = app.session.shown
+        assert after is not None and "growth   = 30% per month   # organic" in app.session.text
+        assert after.solution.totals.cost > base  # type: ignore[union-attr]
+        assert after.solution.stats.warm_start
+        # undo: back to the file's value and its solution
+        app.action_undo()
+        await settle(pilot, app, timeout=60)
+        assert app.session.shown is not None and app.session.shown.solution.totals.cost == base  # type: ignore[union-attr]
+        assert not app.session.dirty
+
+
+@needs_solver
+@pytest.mark.anyio
+async def test_real_infeasible_budget_whatif(tmp_path: Path) -> None:
+    from tui_helpers import settle
+
+    from capdsl.tui.screens.problem import ProblemScreen
+
+    app = _real_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, app, timeout=60)
+        good = app.session.shown
+        assert good is not None
+        app.apply_whatif(next(k for k in app.knobs if k.path == "budget.monthly"), "100")
+        await settle(pilot, app, timeout=60)
+        assert isinstance(app.screen, ProblemScreen)
+        assert app.screen.title_text in ("Infeasible plan", "Solver error")
+        await pilot.press("escape")
+        assert app.session.shown is good and app.session.stale
+
+
+@needs_solver
+@pytest.mark.anyio
+async def test_real_cancel_a_long_solve(tmp_path: Path) -> None:
+    import time
+
+    from tui_helpers import settle
+
+    app = _real_app(tmp_path, EXAMPLES / "saas-growth.cap", time_limit=120)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause(2.0)
+        assert app.busy, "the solve is still running"
+        t0 = time.monotonic()
+        await pilot.press("escape")
+        await settle(pilot, app, timeout=30)
+        assert not app.busy
+        assert time.monotonic() - t0 < 15, "the solver stopped soon after the cancel key"
+        assert app.is_running
