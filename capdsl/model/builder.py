@@ -400,7 +400,7 @@ def assemble(
         w.model_copy(
             update={
                 "cliff_month": cliff_month(falls[w.name]),
-                "cliff_reason": cliff_reason(w, falls[w.name], fleet, header.start),
+                "cliff_reason": cliff_reason(w, falls[w.name], fleet),
             }
         )
         for w in workloads

@@ -37,11 +37,6 @@ def month_index(start: tuple[int, int], day: dt.date) -> int:
     return (day.year - start[0]) * 12 + day.month - start[1]
 
 
-def month_label(start: tuple[int, int], index: int) -> str:
-    y, m = divmod(start[1] - 1 + index, 12)
-    return f"{start[0] + y:04d}-{m + 1:02d}"
-
-
 def find_offering(
     section: Section, reader: Reader, catalogs: Mapping[str, Catalog]
 ) -> tuple[PlanOffering | None, Diagnostic | None]:
@@ -224,26 +219,25 @@ def _rate(value: float) -> str:
     return f"{value:,.3g}"
 
 
-def cliff_reason(
-    w: Workload, s: Shortfall | None, fleet: list[ExistingReservation], start: tuple[int, int]
-) -> str:
+def cliff_reason(w: Workload, s: Shortfall | None, fleet: list[ExistingReservation]) -> str:
+    """Why the cliff is where it is, in one short sentence (the month is ``cliff_month``)."""
     if s is None:
         return "today's fleet carries the demand through the whole horizon"
     usable = [r for r in fleet if r.offering in {c.offering for c in w.capacities}]
     if not usable:
         return f"no reservation already owned can run `{w.name}`"
-    when = month_label(start, s.month)
     per = "work units/h" if w.kind == "batch" else f"{w.unit}/s"
-    expired = [r.label for r in usable if r.end == s.month]
-    text = (
-        f"in {when} ({s.block}) `{w.name}` needs {_rate(s.need)} {per}"
-        + (
-            f" with headroom x{w.required_factor:g}"
-            if w.kind != "batch" and w.required_factor != 1
-            else ""
-        )
-        + f"; today's fleet carries {_rate(s.got)}"
+    headroom = (
+        f", x{w.required_factor:g} headroom" if w.kind != "batch" and w.required_factor != 1 else ""
     )
+    text = (
+        f"needs {_rate(s.need)} {per} ({s.block}{headroom}); today's fleet carries {_rate(s.got)}"
+    )
+    expired: dict[str, int] = {}
+    for r in usable:
+        if r.end == s.month:
+            expired[r.offering] = expired.get(r.offering, 0) + r.count
     if expired:
-        text += f" after {', '.join(expired)} expired"
+        gone = ", ".join(f"{n} x {o.split('@')[0]}" for o, n in expired.items())
+        text += f" once {gone} expire"
     return text
