@@ -338,3 +338,13 @@ def test_a_crashing_resolver_is_a_diagnostic_not_a_traceback() -> None:
     assert plan is None
     assert [d.code for d in diags] == ["E0504"]
     assert diags[0].message == "pricing source `fixture` crashed: KeyError: 'price'"
+
+
+def test_hours_per_month_sets_the_billed_hours() -> None:
+    plan = ok(
+        BASE.replace("  horizon = 6 months\n", "  horizon = 6 months\n  hours_per_month = 720 h\n")
+    )
+    assert plan.hours_per_month == 720
+    for month in plan.demand:
+        assert sum(b.billed_hours for b in month.blocks) == pytest.approx(720)
+        assert month.hour_weight == pytest.approx(720 / month.hours)
