@@ -1,9 +1,12 @@
 """The canonical layout of a parsed .cap document (what ``capdsl fmt`` writes).
 
 Rules: two-space indentation, one item per line, ``=`` aligned within a run of
-consecutive attributes (and of consecutive ``let``\\ s), ``{`` aligned within a run of
-consecutive one-line blocks of the same kind; blank lines between items preserved (runs
-collapse to one, none at the start or end of a block); a block written on one line stays
+consecutive attributes (comparisons without a qualifier, ``monthly <= $60k``, align their
+operator with them), and within a run of ``let``\\ s; ``{`` aligned within a run of one-line
+blocks of the same kind. A run is broken by an item of another kind (a block, a
+``latency p95 < 80 ms``), not by blank lines or comments. Trailing comments of a run start
+in one column. Blank lines between items are preserved (runs of them collapse to one,
+none at the start or end of a block); a block written on one line stays
 on one line (``spot { max = 40%, per_pool = 15% }``) while it fits in 100 columns.
 Lists stay on one line unless they were written over several lines, end with a trailing
 comma, hold comments, or do not fit: then each source line of items becomes one output
@@ -192,6 +195,12 @@ class Printer:
     def _kind(self, item: ast.Item, depth: int) -> str | None:
         if isinstance(item, ast.Attribute) and self._single_line(item, depth):
             return "attr"
+        if (
+            isinstance(item, ast.Comparison)
+            and item.qualifier is None
+            and not isinstance(item.value, ast.List)
+        ):
+            return "attr"  # `monthly <= $60k` aligns its operator with `alert   = 90%`
         if isinstance(item, ast.Let) and self._single_line(item, depth):
             return "let"
         if isinstance(item, ast.Block) and self._one_line_block(item):
@@ -204,13 +213,7 @@ class Printer:
         prev_kind: str | None = None
         for i, item in enumerate(items):
             kind = self._kind(item, depth)
-            joined = (
-                kind is not None
-                and kind == prev_kind
-                and not self._blank_between(
-                    items[i - 1].span.end_line, self._first_line(item, items[i - 1])
-                )
-            )
+            joined = kind is not None and kind == prev_kind
             if joined:
                 groups[-1].append(i)
             elif kind is not None:
@@ -225,16 +228,6 @@ class Printer:
                 runs[i].group = gid
         return runs
 
-    def _first_line(self, item: ast.Item, prev: ast.Item) -> int:
-        """The first source line of the item or of its leading comments."""
-        idxs = self._between_any(prev.span.end, item.span.start)
-        lines = [
-            self.comments[i].span.line
-            for i in idxs
-            if self.comments[i].span.line != prev.span.end_line
-        ]
-        return min([item.span.line, *lines])
-
     def _between_any(self, lo: int, hi: int) -> list[int]:
         i = bisect.bisect_left(self.starts, lo)
         out = []
@@ -246,6 +239,8 @@ class Printer:
     def _head(self, item: ast.Item) -> str:
         if isinstance(item, ast.Attribute):
             return item.key.text
+        if isinstance(item, ast.Comparison):
+            return item.subject.text
         if isinstance(item, ast.Let):
             return f"let {item.name.name}"
         if isinstance(item, ast.Block):
@@ -271,7 +266,9 @@ class Printer:
             prefix = f"{indent}{item.key.text.ljust(run.width)} = "
             return self._valued(prefix, item.value, depth, self._min_prefix(item, depth))
         if isinstance(item, ast.Comparison):
-            words = [item.subject.text] + ([item.qualifier.name] if item.qualifier else [])
+            words = [item.subject.text.ljust(run.width)] + (
+                [item.qualifier.name] if item.qualifier else []
+            )
             return self._valued(f"{indent}{' '.join(words)} {item.op} ", item.value, depth)
         if isinstance(item, ast.Block):
             return self.block(item, depth, run)
