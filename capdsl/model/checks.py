@@ -10,7 +10,8 @@ then plugin checks; a plugin check that raises is reported (W0099), never fatal.
 | W0002 | a spiky service (peak hour > 1.5x the month's average, events included) wants 30-50% burst headroom |
 | W0003 | planned peak utilisation above 80% |
 | W0004 | even the cheapest capacity for a month reaches a budget's alert threshold |
-| W0005 | even the cheapest capacity for a month (or the horizon) exceeds a budget |
+| W0005 | even the cheapest capacity for a month (or the horizon) exceeds a hard budget |
+| W0011 | ... exceeds a soft budget (it will be overrun, at its penalty) |
 | W0007 | spot is allowed but no spot pool is eligible |
 | W0009 | a quota that covers every offering of a workload cannot hold its peak (or its batch work within the deadline) |
 
@@ -276,6 +277,7 @@ class BudgetFloor:
     code = "W0005"
     name = "budget-floor"
     alert_code = "W0004"
+    soft_code = "W0011"  # a soft budget is overrun at a penalty, never infeasible
 
     def run(self, plan: Plan) -> list[Diagnostic]:
         out: list[Diagnostic] = []
@@ -297,10 +299,11 @@ class BudgetFloor:
         span = _span(plan, f"{budget.name}.monthly")
         if floors[worst] > cap * (1 + 1e-9):
             over = [plan.months[m] for m, f in enumerate(floors) if f > cap * (1 + 1e-9)]
+            verb = "cannot be met" if budget.hard else "will be overrun"
             return [
                 warning(
-                    self.code,
-                    f"`{budget.name}` of {_money(cap)} a month cannot be met in {plan.months[worst]}: "
+                    self.code if budget.hard else self.soft_code,
+                    f"`{budget.name}` of {_money(cap)} a month {verb} in {plan.months[worst]}: "
                     f"the cheapest capacity costs at least {_money(floors[worst])}",
                     span,
                     label=f"short by at least {_money(floors[worst] - cap)}",
@@ -330,10 +333,11 @@ class BudgetFloor:
         cap, floor = float(budget.total), sum(floors)
         span = _span(plan, f"{budget.name}.total")
         if floor > cap * (1 + 1e-9):
+            verb = "cannot be met" if budget.hard else "will be overrun"
             return [
                 warning(
-                    self.code,
-                    f"`{budget.name}` total of {_money(cap)} cannot be met: the cheapest capacity costs at least {_money(floor)}",
+                    self.code if budget.hard else self.soft_code,
+                    f"`{budget.name}` total of {_money(cap)} {verb}: the cheapest capacity costs at least {_money(floor)}",
                     span,
                     label=f"short by at least {_money(floor - cap)}",
                     help="raise the total, shorten the horizon, or plan for less demand",

@@ -158,6 +158,10 @@ CASES: dict[str, tuple[list[Edit], dict[str, str]]] = {
         ],
         {},
     ),
+    "W0011": (
+        [("budget { monthly <= $60k, alert = 90% }", "budget { monthly <= $300, mode = soft }")],
+        {},
+    ),
     "W0008": ([("until = 2027-09", "until = 2026-11")], {}),
 }
 
