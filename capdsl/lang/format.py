@@ -35,6 +35,8 @@ def format_text(text: str, path: str = "<string>") -> str:
     if doc is None or has_errors(diags):
         raise DiagnosticError(diags)
     out = print_document(text, doc)
+    if "\r\n" in text and text.count("\r\n") == text.count("\n"):
+        out = out.replace("\n", "\r\n")  # a file written with CRLF line ends keeps them
     again, _diags2 = parse(out, path)
     if again is None or strip_spans(again) != strip_spans(doc):
         raise FormatError(f"formatting {path} would change its meaning; the file was left as it is")
@@ -109,7 +111,8 @@ def format_paths(
             before = (stdin or sys.stdin).read()
         else:
             try:
-                before = Path(p).read_text(encoding="utf-8")
+                with open(p, encoding="utf-8", newline="") as fh:  # keep CRLF as it is
+                    before = fh.read()
             except (OSError, UnicodeDecodeError) as exc:
                 result.messages.append(
                     f"error: cannot read {p}: {getattr(exc, 'strerror', None) or exc}"

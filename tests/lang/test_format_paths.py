@@ -95,3 +95,11 @@ def test_missing_path_is_a_usage_error(tmp_path: Path) -> None:
     result = format_paths([str(tmp_path / "nope.cap")])
     assert result.exit_code == 2
     assert "no such file" in result.messages[0]
+
+
+def test_crlf_files_keep_their_line_ends(tmp_path: Path) -> None:
+    f = tmp_path / "win.cap"
+    f.write_bytes(UGLY.replace("\n", "\r\n").encode())
+    format_paths([str(f)])
+    assert f.read_bytes() == PRETTY.replace("\n", "\r\n").encode()
+    assert format_paths([str(f)], check=True).exit_code == 0
