@@ -306,7 +306,7 @@ class BudgetFloor:
                     f"`{budget.name}` of {_money(cap)} a month {verb} in {plan.months[worst]}: "
                     f"the cheapest capacity costs at least {_money(floors[worst])}",
                     span,
-                    label=f"short by at least {_money(floors[worst] - cap)}",
+                    label=f"the cheapest plan is over by at least {_money(floors[worst] - cap)}",
                     notes=(
                         f"months over the cap: {', '.join(over[:8])}"
                         + (" ..." if len(over) > 8 else ""),
@@ -339,7 +339,7 @@ class BudgetFloor:
                     self.code if budget.hard else self.soft_code,
                     f"`{budget.name}` total of {_money(cap)} {verb}: the cheapest capacity costs at least {_money(floor)}",
                     span,
-                    label=f"short by at least {_money(floor - cap)}",
+                    label=f"the cheapest plan is over by at least {_money(floor - cap)}",
                     help="raise the total, shorten the horizon, or plan for less demand",
                 )
             ]
