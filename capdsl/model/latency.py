@@ -148,6 +148,9 @@ class CapacityResult:
     per_instance: float
     basis: str = ""
     reason: str = ""
+    servers: int | None = None  # M/M/c slots, when the queue model gave per_instance
+    service_time_s: float | None = None
+    prompt_cache: float = 1.0
 
 
 @runtime_checkable
@@ -248,7 +251,13 @@ def queue_capacity(
     basis = f"M/M/{c} at {_pct(percentile)} < {_fmt_ms(target_s)}, service time {_fmt_ms(spec.service_time_s)}"
     if spec.prompt_cache != 1.0:
         basis += f", x {spec.prompt_cache:g} prompt cache"
-    return CapacityResult(lam * spec.prompt_cache, basis=basis)
+    return CapacityResult(
+        lam * spec.prompt_cache,
+        basis=basis,
+        servers=c,
+        service_time_s=spec.service_time_s,
+        prompt_cache=spec.prompt_cache,
+    )
 
 
 def plugin_capacity(

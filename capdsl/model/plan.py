@@ -81,6 +81,17 @@ class PlanOffering(BaseModel):
         return self.offering.zone_list()
 
 
+class QueueModel(BaseModel):
+    """The M/M/c parameters behind a queueing-derived capacity, so the latency of a load
+    other than the SLO's can be predicted (stress tests: "p95 at the sale peak is 3.2 s")."""
+
+    model_config = ConfigDict(frozen=True)
+
+    servers: int  # concurrency slots per instance
+    service_time_s: float  # mean time one slot spends on one unit of work
+    prompt_cache: float = 1.0  # capacity multiplier applied on top of the queue
+
+
 class Capacity(BaseModel):
     """What one instance of an offering does for a workload, already at the workload's SLO."""
 
@@ -91,6 +102,7 @@ class Capacity(BaseModel):
     zones: tuple[str, ...]  # zones this workload may use on this offering (placement applied)
     spot_zones: tuple[str, ...] = ()  # zones where spot is eligible (policy + interruption limit)
     basis: str = ""  # how per_instance was derived, for explanations
+    queue: QueueModel | None = None  # set when per_instance comes from the M/M/c model
 
 
 class Ineligible(BaseModel):

@@ -42,6 +42,7 @@ from capdsl.model.plan import (
     Ineligible,
     LatencySLO,
     PlanOffering,
+    QueueModel,
     SpotPolicy,
     Workload,
 )
@@ -363,6 +364,7 @@ class WorkloadBuilder:
                     zones=allowed,
                     spot_zones=self.spot_zones(po, allowed, spot),
                     basis=result.basis,
+                    queue=_queue_model(result),
                 )
             )
         return capacities, ineligible, offerings
@@ -712,3 +714,11 @@ class WorkloadBuilder:
             monthly=chain.get("monthly", {}),
             extra=extra,
         )
+
+
+def _queue_model(result: CapacityResult) -> QueueModel | None:
+    if result.servers is None or result.service_time_s is None:
+        return None
+    return QueueModel(
+        servers=result.servers, service_time_s=result.service_time_s, prompt_cache=result.prompt_cache
+    )
