@@ -177,6 +177,13 @@ class CapApp(App[int]):
         if self.settings.watch_interval > 0:
             self.set_interval(self.settings.watch_interval, self.check_disk, name="watch")
 
+    def on_unmount(self) -> None:
+        if self._stop is not None:
+            self._stop.set()
+        close = getattr(self.backend, "close", None)
+        if close is not None:
+            close()
+
     # ------------------------------------------------------------------ pipeline
 
     def run_pipeline(
@@ -224,6 +231,9 @@ class CapApp(App[int]):
         hint: Solution | None,
         stop: threading.Event,
     ) -> None:
+        prepare = getattr(self.backend, "prepare", None)
+        if solve and prepare is not None:
+            prepare()  # the solver process starts while the plan builds
         if built is None:
             built = self.backend.build(text, self.plan_path, scenario)
         self.post_message(BuildFinished(job, text, scenario, built, purpose=purpose))
@@ -381,17 +391,28 @@ class CapApp(App[int]):
     @on(Worker.StateChanged)
     def _worker_changed(self, event: Worker.StateChanged) -> None:
         worker = event.worker
-        if event.state is not WorkerState.ERROR:
+        if event.state is not WorkerState.ERROR or not self.is_running:
             return
         if worker is self._worker or worker.group == "solve":
             self._end_job()
             self._refresh_summary()
-        error = worker.error
         import traceback
 
+        from capdsl.tui.solver_process import SolverCrashed, SolverFailed
+
+        error = worker.error
+        keep = " The solution on screen is the last good one." if self.session.shown else ""
+        if isinstance(error, SolverCrashed):
+            self._show_problem("The solver crashed",
+                               "the solver process stopped; capdsl starts a new one on the next solve." + keep,
+                               str(error))
+            return
+        if isinstance(error, SolverFailed):
+            self._show_problem("Solver error", error.args[0] + keep, error.child_traceback[-4000:])
+            return
         details = "".join(traceback.format_exception(error)) if isinstance(error, BaseException) else ""
         self._show_problem(f"Unexpected error in {worker.description or worker.name}",
-                           f"{type(error).__name__}: {error}", details[-4000:])
+                           f"{type(error).__name__}: {error}" + keep, details[-4000:])
 
     # ------------------------------------------------------------------ showing things
 

@@ -59,7 +59,24 @@ class Backend(Protocol):
 
 
 class ApiBackend:
-    """The real pipeline, through ``capdsl.api``."""
+    """The real pipeline, through ``capdsl.api``.
+
+    Solves run in a child process (:mod:`capdsl.tui.solver_process`) unless ``isolate``
+    is False: a C++ abort in OR-Tools then costs one solve, not the session."""
+
+    def __init__(self, *, isolate: bool = True) -> None:
+        from capdsl.tui.solver_process import SolverProcess
+
+        self._process: SolverProcess | None = SolverProcess() if isolate else None
+
+    def prepare(self) -> None:
+        """Start the solver process early (it imports OR-Tools while the plan builds)."""
+        if self._process is not None:
+            self._process.start()
+
+    def close(self) -> None:
+        if self._process is not None:
+            self._process.close()
 
     def read(self, path: str) -> str:
         return Path(path).read_text(encoding="utf-8")
@@ -82,6 +99,10 @@ class ApiBackend:
         hint: Solution | None,
         seed: int,
     ) -> Solution:
+        if self._process is not None:
+            return self._process.solve(
+                plan, on_progress=on_progress, stop=stop, time_limit=time_limit, hint=hint, seed=seed
+            )
         from capdsl.api import solve_plan
 
         return solve_plan(

@@ -571,3 +571,36 @@ def test_run_returns_the_exit_code(monkeypatch: pytest.MonkeyPatch, plan_file: P
 
     monkeypatch.setattr(app_module.CapApp, "run", fake_run)
     assert app_module.run(str(plan_file)) == 0
+
+
+async def test_a_crashed_solver_process_is_a_modal_and_the_next_solve_works(
+    make_app: MakeApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A C++ abort in the solver's child process: the app shows it and carries on."""
+    from capdsl.tui.solver_process import SolverCrashed
+
+    backend = FakeBackend()
+    real_solve = backend.solve
+    crash = {"next": False}
+
+    def solve(plan: Any, **kw: Any) -> Any:
+        if crash["next"]:
+            crash["next"] = False
+            raise SolverCrashed("the solver process was killed by SIGABRT:\nCheck failed: x != nullptr")
+        return real_solve(plan, **kw)
+
+    monkeypatch.setattr(backend, "solve", solve)
+    app = make_app(backend=backend)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        good = total(app)
+        crash["next"] = True
+        await pilot.press("f5")
+        await settle(pilot, app)
+        assert isinstance(app.screen, ProblemScreen)
+        assert app.screen.title_text == "The solver crashed"
+        assert "SIGABRT" in app.screen.details and "last good one" in app.screen.summary
+        await pilot.press("escape")
+        await pilot.press("f5")
+        await settle(pilot, app)
+        assert total(app) == good and not app.busy

@@ -447,3 +447,38 @@ def built(text: str | None = None, scenario: str | None = None, path: str = "sho
 
 
 __all__ = ["C7G", "M7G", "FakeBackend", "built", "find_block", "shop_text", "solve_plan", "write_plan"]
+
+
+# --------------------------------------------------------------------------- solver-process targets
+# Module-level, so a spawned child can import them (``tui_fakes:child_solve``).
+
+
+def child_solve(plan: Plan, *, on_progress: Callable[[Any], None], stop: Any, **kw: Any) -> Solution:
+    on_progress(SimpleNamespace(objective=D("123.5"), bound=100, gap=0.19, elapsed_s=0.01))
+    return solve_plan(plan)
+
+
+def child_slow(plan: Plan, *, on_progress: Callable[[Any], None], stop: Any, **kw: Any) -> Solution:
+    on_progress(SimpleNamespace(objective=1.0, bound=0.5, gap=0.5, elapsed_s=0.0))
+    while not stop.is_set():
+        time.sleep(0.01)
+    return solve_plan(plan).model_copy(update={"status": "feasible", "gap": 0.5})
+
+
+def child_stubborn(plan: Plan, **kw: Any) -> Solution:
+    time.sleep(600)
+    raise AssertionError("unreachable")
+
+
+def child_abort(plan: Plan, **kw: Any) -> Solution:
+    import os
+    import sys
+
+    sys.stderr.write("Check failed: heuristics.fixed_search != nullptr\n")
+    sys.stderr.flush()
+    os.write(2, b"*** Check failure stack trace: ***\n")
+    os.abort()
+
+
+def child_raise(plan: Plan, **kw: Any) -> Solution:
+    raise ValueError("the model has no variables (fake)")
