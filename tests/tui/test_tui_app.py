@@ -604,3 +604,18 @@ async def test_a_crashed_solver_process_is_a_modal_and_the_next_solve_works(
         await pilot.press("f5")
         await settle(pilot, app)
         assert total(app) == good and not app.busy
+
+
+async def test_a_theme_change_restyles_the_source_highlighting(make_app: MakeApp) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        source = app.query_one(SourceView)
+        before = source._theme.syntax_styles["keyword"]
+        app.theme = "textual-light"
+        await pilot.pause(0.2)
+        after = source._theme.syntax_styles["keyword"]
+        assert before != after
+        # light theme: the keyword colour is readable on a light background (dark enough)
+        assert after.color is not None and after.color.triplet is not None
+        assert sum(after.color.triplet) / 3 < 200

@@ -184,6 +184,11 @@ async def test_real_open_solve_scenario_whatif_undo(tmp_path: Path) -> None:
         base = shown.solution.totals.cost  # type: ignore[union-attr]
         assert app.query_one("#mix-table", DataTable).row_count > 0
         assert app.query_one("#cost-table", DataTable).row_count == 3
+        # export the report (the real HTML renderer)
+        await pilot.press("f9")
+        await settle(pilot, app, timeout=60)
+        report = tmp_path / "tiny.report.html"
+        assert report.exists() and "<html" in report.read_text(encoding="utf-8").lower()
         # another scenario: more growth costs more
         app.switch_scenario("busy")
         await settle(pilot, app, timeout=60)
