@@ -28,10 +28,10 @@ class TuiSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     theme: str = "textual-dark"
-    time_limit: float = Field(10.0, gt=0)
+    time_limit: float = Field(default=10.0, gt=0)
     seed: int = 0
     solve_on_open: bool = True
-    watch_interval: float = Field(1.0, ge=0)
+    watch_interval: float = Field(default=1.0, ge=0)
     format_on_save: bool = True
     report_dir: str | None = None
     keymap: dict[str, str] = Field(default_factory=dict)

@@ -82,8 +82,8 @@ def theme_for(theme: Theme) -> TextAreaTheme:
     error = readable(theme.error, "#ba3c5b")
     muted = foreground.blend(background, 0.45)
 
-    def fg(c: Color, **kw: bool) -> Style:
-        return Style(color=c.rich_color, **kw)
+    def fg(c: Color, *, bold: bool = False, italic: bool = False) -> Style:
+        return Style(color=c.rich_color, bold=bold or None, italic=italic or None)
 
     syntax = {
         "comment": fg(muted, italic=True),
