@@ -65,9 +65,9 @@ class ApiBackend:
     is False: a C++ abort in OR-Tools then costs one solve, not the session."""
 
     def __init__(self, *, isolate: bool = True) -> None:
-        from capdsl.tui.solver_process import SolverProcess
+        from capdsl.tui.solver_process import SUPPORTED, SolverProcess
 
-        self._process: SolverProcess | None = SolverProcess() if isolate else None
+        self._process: SolverProcess | None = SolverProcess() if isolate and SUPPORTED else None
 
     def prepare(self) -> None:
         """Start the solver process early (it imports OR-Tools while the plan builds)."""

@@ -1,41 +1,42 @@
 """Solving in a child process, so the solver can never take the TUI down.
 
 OR-Tools is C++: a failed internal CHECK aborts the whole process, and its log lines go
-straight to file descriptor 2, over the screen. So the TUI solves in one long-lived child
-process (spawned on first use, reused for every later solve, so a warm re-solve pays no
-start-up): the plan goes over a pipe, progress comes back as small tuples, the verified
-``Solution`` comes back pickled. The child's stderr goes to a log file whose tail is
-shown when the child dies.
+straight to file descriptors 1 and 2, over the screen. So the TUI solves in one
+long-lived child process (``python -m capdsl.tui.solver_process``, started on first use
+and reused, so a warm re-solve pays no start-up): requests go over one pipe, progress and
+the verified ``Solution`` come back pickled over another. The child's stdout and stderr
+go to a log file whose tail is shown when it dies. It runs in its own session, so the
+terminal's ctrl+c stays with the TUI.
 
-Cancelling sets a shared event the solver polls (it then returns its best plan so far);
-a solver that does not stop within ``grace`` seconds is terminated. The app calls this
-from its thread worker, exactly like an in-process solve (the ``Backend.solve`` shape).
+Cancelling sends ``stop``: the solver returns its best plan so far; a solver that does
+not stop within ``grace`` seconds is terminated. The app calls this from its thread
+worker, exactly like an in-process solve (the ``Backend.solve`` shape).
 """
 
 from __future__ import annotations
 
 import contextlib
 import importlib
-import multiprocessing as mp
 import os
+import queue
 import signal
+import subprocess
 import sys
 import tempfile
 import threading
 import time
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Sequence
+from multiprocessing.connection import Connection
 from pathlib import Path
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from multiprocessing.connection import Connection
-    from multiprocessing.context import SpawnProcess
-    from multiprocessing.synchronize import Event as MpEvent
-
     from capdsl.model.plan import Plan
     from capdsl.solve.solution import Solution
+
+SUPPORTED = os.name == "posix"  # pass_fds and signals; elsewhere the app solves in-process
 
 
 class SolverCrashed(RuntimeError):
@@ -63,48 +64,58 @@ def portable(plan: Plan) -> Plan:
 class SolverProcess:
     """One child process that solves plans, one at a time."""
 
-    def __init__(self, target: str = "capdsl.api:solve_plan", *, grace: float = 5.0) -> None:
+    def __init__(
+        self,
+        target: str = "capdsl.api:solve_plan",
+        *,
+        grace: float = 5.0,
+        extra_path: Sequence[str] = (),
+    ) -> None:
         self.target = target
         self.grace = grace
-        self._ctx = mp.get_context("spawn")
+        self.extra_path = list(extra_path)
         self._lock = threading.Lock()
-        self._proc: SpawnProcess | None = None
-        self._conn: Connection | None = None
-        self._stop: MpEvent | None = None
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._send: Connection | None = None
+        self._recv: Connection | None = None
         self._log: Path | None = None
-        # multiprocessing's resource tracker is started with the process's stderr; once
-        # Textual runs, sys.stderr is a capture object without a file descriptor, so
-        # start the tracker now, while the real stderr is in place
-        with contextlib.suppress(Exception):
-            from multiprocessing import resource_tracker
-
-            resource_tracker.ensure_running()
 
     @property
     def pid(self) -> int | None:
-        return self._proc.pid if self._proc is not None and self._proc.is_alive() else None
+        return self._proc.pid if self._alive() else None
+
+    def _alive(self) -> bool:
+        return self._proc is not None and self._proc.poll() is None
 
     def start(self) -> None:
-        """Spawn the child now (optional: ``solve`` does it on first use)."""
+        """Start the child now (optional: ``solve`` does it on first use)."""
         with self._lock:
             self._ensure()
 
     def _ensure(self) -> None:
-        if self._proc is not None and self._proc.is_alive():
+        if self._alive():
             return
-        self._cleanup()
+        self._forget()
         fd, log = tempfile.mkstemp(prefix="capdsl-solver-", suffix=".log")
-        os.close(fd)
         self._log = Path(log)
-        with _real_std_streams():
-            parent, child = self._ctx.Pipe()
-            self._stop = self._ctx.Event()
-            self._proc = self._ctx.Process(
-                target=_serve, args=(child, self._stop, self.target, log), name="capdsl-solver", daemon=True
+        req_r, req_w = os.pipe()
+        resp_r, resp_w = os.pipe()
+        try:
+            self._proc = subprocess.Popen(
+                [sys.executable, "-m", "capdsl.tui.solver_process", self.target, str(req_r), str(resp_w),
+                 *self.extra_path],
+                stdin=subprocess.DEVNULL,
+                stdout=fd,
+                stderr=fd,
+                pass_fds=(req_r, resp_w),
+                start_new_session=True,
             )
-            self._proc.start()
-        child.close()
-        self._conn = parent
+        finally:
+            os.close(fd)
+            os.close(req_r)
+            os.close(resp_w)
+        self._send = Connection(req_w, readable=False)
+        self._recv = Connection(resp_r, writable=False)
 
     def solve(
         self,
@@ -117,29 +128,33 @@ class SolverProcess:
         """Solve in the child; blocks the calling (worker) thread, never the UI."""
         with self._lock:
             self._ensure()
-            assert self._conn is not None and self._stop is not None and self._proc is not None
-            self._stop.clear()
-            self._conn.send(("solve", portable(plan), kwargs))
+            assert self._send is not None and self._recv is not None and self._proc is not None
+            try:
+                self._send.send(("solve", portable(plan), kwargs))
+            except OSError:
+                raise SolverCrashed(self._crash_message()) from None
             stopped_at: float | None = None
             while True:
                 if stop.is_set() and stopped_at is None:
-                    self._stop.set()
                     stopped_at = time.monotonic()
+                    with contextlib.suppress(OSError):
+                        self._send.send(("stop",))
                 if stopped_at is not None and time.monotonic() - stopped_at > self.grace:
                     self._kill()
                     return _stopped(plan, f"the solver did not stop within {self.grace:g} s and was terminated")
                 try:
-                    ready = self._conn.poll(0.05)
-                except (EOFError, OSError):
+                    ready = self._recv.poll(0.05)
+                except OSError:
                     ready = False
                 if not ready:
-                    if not self._proc.is_alive():
+                    if not self._alive():
                         raise SolverCrashed(self._crash_message())
                     continue
                 try:
-                    kind, *rest = self._conn.recv()
+                    kind, *rest = self._recv.recv()
                 except (EOFError, OSError):
-                    self._proc.join(1.0)
+                    with contextlib.suppress(subprocess.TimeoutExpired):
+                        self._proc.wait(1.0)
                     raise SolverCrashed(self._crash_message()) from None
                 if kind == "progress":
                     if on_progress is not None:
@@ -153,8 +168,7 @@ class SolverProcess:
                     raise SolverFailed(f"{name}: {message}", tb)
 
     def _crash_message(self) -> str:
-        proc = self._proc
-        code = proc.exitcode if proc is not None else None
+        code = self._proc.poll() if self._proc is not None else None
         how = "died"
         if code is not None and code < 0:
             try:
@@ -166,56 +180,53 @@ class SolverProcess:
         tail = ""
         if self._log is not None:
             with contextlib.suppress(OSError):
-                lines = [ln for ln in self._log.read_text(encoding="utf-8", errors="replace").splitlines() if ln.strip()]
-                tail = "\n".join(lines[-12:])
+                text = self._log.read_text(encoding="utf-8", errors="replace")
+                tail = "\n".join([ln for ln in text.splitlines() if ln.strip()][-12:])
         self._forget()
         return f"the solver process {how}" + (f":\n{tail}" if tail else "")
 
     def _kill(self) -> None:
-        if self._proc is not None and self._proc.is_alive():
+        if self._alive():
+            assert self._proc is not None
             self._proc.terminate()
-            self._proc.join(2.0)
-            if self._proc.is_alive():
+            try:
+                self._proc.wait(2.0)
+            except subprocess.TimeoutExpired:
                 self._proc.kill()
-                self._proc.join(2.0)
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    self._proc.wait(2.0)
         self._forget()
 
     def _forget(self) -> None:
-        if self._conn is not None:
-            with contextlib.suppress(OSError):
-                self._conn.close()
-        self._conn = None
+        for conn in (self._send, self._recv):
+            if conn is not None:
+                with contextlib.suppress(OSError):
+                    conn.close()
+        self._send = self._recv = None
+        if self._proc is not None and self._proc.poll() is None:
+            self._proc.kill()
+        if self._proc is not None:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self._proc.wait(1.0)
         self._proc = None
-        self._cleanup()
-
-    def _cleanup(self) -> None:
         if self._log is not None:
             with contextlib.suppress(OSError):
                 self._log.unlink()
         self._log = None
 
     def close(self) -> None:
-        """Stop the child (the app calls this on exit)."""
-        if self._conn is not None and self._proc is not None and self._proc.is_alive():
-            with contextlib.suppress(OSError, BrokenPipeError):
-                self._conn.send(("quit",))
-            self._proc.join(1.0)
-        self._kill()
-
-
-@contextlib.contextmanager
-def _real_std_streams() -> Iterator[None]:
-    """multiprocessing passes ``sys.stderr.fileno()`` to helper processes; under Textual
-    that stream is a capture without a descriptor, so use the real ones meanwhile."""
-    saved = sys.stdout, sys.stderr
-    try:
-        if sys.__stderr__ is not None:
-            sys.stderr = sys.__stderr__
-        if sys.__stdout__ is not None:
-            sys.stdout = sys.__stdout__
-        yield
-    finally:
-        sys.stdout, sys.stderr = saved
+        """Stop the child (the app calls this on exit); safe while a solve runs."""
+        send = self._send
+        if send is not None:
+            with contextlib.suppress(OSError):
+                send.send(("quit",))
+        if self._lock.acquire(timeout=1.0):
+            try:
+                self._kill()
+            finally:
+                self._lock.release()
+        elif self._proc is not None and self._proc.poll() is None:
+            self._proc.kill()  # a solve holds the lock: its loop sees the child gone
 
 
 def _stopped(plan: Plan, message: str) -> Solution:
@@ -228,35 +239,50 @@ def _stopped(plan: Plan, message: str) -> Solution:
 # --------------------------------------------------------------------------- the child
 
 
-def _serve(conn: Connection, stop: MpEvent, target: str, log: str) -> None:
+def serve(target: str, requests: Connection, responses: Connection) -> None:
     """The child's loop: solve what arrives, report progress, return the solution."""
-    # C++ writes go to fds 1 and 2: keep them off the parent's screen, in the log file
-    fd = os.open(log, os.O_WRONLY | os.O_APPEND)
-    os.dup2(fd, 1)
-    os.dup2(fd, 2)
-    os.close(fd)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # ctrl+c belongs to the TUI
     module, _, name = target.partition(":")
     fn = getattr(importlib.import_module(module), name)
-    while True:
-        try:
-            message = conn.recv()
-        except (EOFError, OSError):
-            return
-        if message[0] == "quit":
-            return
+    stop = threading.Event()
+    inbox: queue.Queue[tuple[Any, ...] | None] = queue.Queue()
+    send_lock = threading.Lock()
+
+    def send(message: tuple[Any, ...]) -> None:
+        with send_lock:
+            responses.send(message)
+
+    def read() -> None:
+        while True:
+            try:
+                message = requests.recv()
+            except (EOFError, OSError):
+                inbox.put(None)
+                stop.set()
+                return
+            if message[0] == "stop":
+                stop.set()
+            elif message[0] == "quit":
+                stop.set()
+                inbox.put(None)
+                return
+            else:
+                inbox.put(message)
+
+    threading.Thread(target=read, name="requests", daemon=True).start()
+    while (message := inbox.get()) is not None:
         _, plan, kwargs = message
+        stop.clear()
 
         def on_progress(p: Any) -> None:
-            conn.send(("progress", _num(getattr(p, "objective", None)), _num(getattr(p, "bound", None)),
-                       _num(getattr(p, "gap", None)), float(getattr(p, "elapsed_s", 0.0) or 0.0)))
+            send(("progress", _num(getattr(p, "objective", None)), _num(getattr(p, "bound", None)),
+                  _num(getattr(p, "gap", None)), float(getattr(p, "elapsed_s", 0.0) or 0.0)))
 
         try:
             solution = fn(plan, on_progress=on_progress, stop=stop, **kwargs)
         except Exception as exc:
-            conn.send(("error", type(exc).__name__, str(exc), traceback.format_exc()))
+            send(("error", type(exc).__name__, str(exc), traceback.format_exc()))
         else:
-            conn.send(("done", solution))
+            send(("done", solution))
 
 
 def _num(v: Any) -> float | None:
@@ -264,3 +290,14 @@ def _num(v: Any) -> float | None:
         return None if v is None else float(v)
     except (TypeError, ValueError):
         return None
+
+
+def main(argv: Sequence[str]) -> None:
+    target, req_fd, resp_fd, *extra = argv
+    sys.path[:0] = extra
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # ctrl+c belongs to the TUI
+    serve(target, Connection(int(req_fd), writable=False), Connection(int(resp_fd), readable=False))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

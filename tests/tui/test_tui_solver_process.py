@@ -6,6 +6,7 @@ import os
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,7 +24,7 @@ def plan() -> Any:
 
 @pytest.fixture
 def process(request: pytest.FixtureRequest) -> Iterator[SolverProcess]:
-    proc = SolverProcess(f"tui_fakes:{request.param}", grace=1.0)
+    proc = SolverProcess(f"tui_fakes:{request.param}", grace=1.0, extra_path=[str(Path(__file__).parent)])
     yield proc
     proc.close()
 
@@ -46,6 +47,7 @@ def test_solves_in_the_child_and_streams_progress(process: SolverProcess, plan: 
     assert [(p.objective, p.bound, p.gap) for p in seen] == [(123.5, 100.0, 0.19)]
     pid = process.pid
     assert pid is not None and pid != os.getpid()
+    assert os.getsid(pid) != os.getsid(0), "its own session: the terminal's ctrl+c is the TUI's"
     # the child is reused: a second solve pays no start-up
     again = process.solve(plan, on_progress=None, stop=threading.Event())
     assert again.totals == solution.totals and process.pid == pid
@@ -85,6 +87,27 @@ def test_a_cpp_abort_is_an_exception_with_the_log_tail(process: SolverProcess, p
     # a new child is started for the next solve
     with pytest.raises(SolverCrashed):
         process.solve(plan, on_progress=None, stop=threading.Event())
+
+
+def test_close_while_solving_ends_the_solve(plan: Any) -> None:
+    process = SolverProcess("tui_fakes:child_stubborn", extra_path=[str(Path(__file__).parent)])
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            process.solve(plan, on_progress=None, stop=threading.Event())
+        except BaseException as exc:
+            errors.append(exc)
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    time.sleep(1.0)
+    pid = process.pid
+    assert pid is not None
+    process.close()
+    worker.join(10)
+    assert not worker.is_alive()
+    assert errors and isinstance(errors[0], SolverCrashed)
 
 
 @pytest.mark.parametrize("process", ["child_raise"], indirect=True)
