@@ -82,7 +82,8 @@ class SolverProcess:
 
     @property
     def pid(self) -> int | None:
-        return self._proc.pid if self._alive() else None
+        proc = self._proc
+        return proc.pid if proc is not None and proc.poll() is None else None
 
     def _alive(self) -> bool:
         return self._proc is not None and self._proc.poll() is None
