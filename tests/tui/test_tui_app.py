@@ -73,6 +73,8 @@ async def test_open_builds_and_solves_then_shows_everything(make_app: MakeApp) -
         # the first solve is a cold start; scenario select lists the file's scenarios
         options = [v for _, v in app.query_one("#scenario", Select)._options]
         assert options == ["", "conservative", "aggressive"]
+        assert app.backend.solves[0]["hint"] is None  # type: ignore[attr-defined]
+    assert app.backend.closed  # type: ignore[attr-defined]  # the solver process is stopped on exit
 
 
 async def test_the_why_panel_follows_the_highlighted_row(make_app: MakeApp) -> None:

@@ -205,6 +205,11 @@ class FakeBackend:
         self.formatted: list[str] = []
         self._texts: dict[int, str] = {}
 
+    closed = False
+
+    def close(self) -> None:
+        self.closed = True
+
     # files
     def read(self, path: str) -> str:
         return Path(path).read_text(encoding="utf-8")
