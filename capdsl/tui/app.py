@@ -266,8 +266,8 @@ class CapApp(App[int]):
 
     def on_build_finished(self, message: BuildFinished) -> None:
         self.session.remember_build(message.text, message.scenario, message.built)
-        if message.job != self._job:
-            return
+        if message.job != self._job or message.purpose == "compare":
+            return  # superseded, or a scenario built only to be compared
         self._apply_build(message.text, message.scenario, message.built, message.purpose)
 
     def _apply_build(self, text: str, scenario: str | None, built: Built, purpose: str) -> None:

@@ -274,8 +274,11 @@ async def test_compare_two_scenarios_side_by_side(make_app: MakeApp) -> None:
         from capdsl.tui.display import money
 
         assert f"aggressive costs {money(delta)} more than (base)" in summary
-        # comparing does not change the scenario on screen
+        # comparing does not change the scenario on screen, nor its plan and knobs
         assert app.session.scenario is None and app.session.shown.solution.scenario is None  # type: ignore[union-attr]
+        assert app.session.plan is not None and app.session.plan.scenario is None
+        growth = next(i for i, k in enumerate(app.knobs) if k.path == "recs.growth")
+        assert app.query_one(f"#knob-input-{growth}", Input).value == "3% per month"
 
 
 async def test_compare_button(make_app: MakeApp) -> None:
