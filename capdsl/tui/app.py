@@ -142,7 +142,7 @@ class CapApp(App[int]):
                     yield Label("scenario", classes="toolbar-label")
                     yield Select[str]([("base", "")], allow_blank=False, value="", id="scenario",
                                       compact=True)
-                    yield SolveStatus(id="solve-status")
+                yield SolveStatus(id="solve-status")
                 yield SolutionSummary(id="summary")
                 with TabbedContent(id="tabs", initial="tab-mix"):
                     with TabPane("Mix", id="tab-mix"):
