@@ -59,6 +59,24 @@ _SAME: Any = object()
 # actions that make no sense while a modal (help, a problem, the palette) is up
 _MAIN_SCREEN_ACTIONS = frozenset({"save", "undo", "redo", "solve", "reload", "export_report", "goto_line"})
 TABS = ("mix", "schedule", "cost", "capacity", "compare", "whatif")
+# what the help screen says a binding does (the footer keeps the short description)
+_HELP_TEXT = {
+    "solve": "solve again, warm-started from the last solution",
+    "cancel": "cancel the running solve (the best plan found so far is kept)",
+    "save": "write the what-ifs into the plan file (formatted, comments kept)",
+    "undo": "undo a what-if (back towards the file's values)",
+    "redo": "redo a what-if",
+    "scenario": "switch scenario",
+    "compare": "compare two scenarios, cost per month",
+    "whatif": "the what-if form",
+    "reload": "reload the plan from disk (drops unsaved what-ifs)",
+    "export": "export the HTML report of every verified scenario",
+    "diagnostic.next": "next diagnostic",
+    "diagnostic.previous": "previous diagnostic",
+    "goto": "go to a line of the plan",
+    "zoom": "zoom the focused pane (again to restore)",
+    "help": "this help",
+}
 
 
 class CapApp(App[int]):
@@ -84,7 +102,8 @@ class CapApp(App[int]):
         Binding("f10", "zoom", "Zoom pane", id="zoom", show=False),
         Binding("f1", "help", "Help", id="help"),
         *(
-            Binding(str(i + 1), f"show_tab('{tab}')", f"{tab} tab", id=f"tab.{tab}", show=False)
+            Binding(str(i + 1), f"show_tab('{tab}')", f"the {tab.replace('whatif', 'what-if')} tab",
+                    id=f"tab.{tab}", show=False)
             for i, tab in enumerate(TABS)
         ),
     ]
@@ -1012,7 +1031,7 @@ class CapApp(App[int]):
                 continue
             keys = self._keymap.get(b.id, b.key)
             shown = ", ".join(self.get_key_display(Binding(k.strip(), b.action)) for k in keys.split(","))
-            desc = b.description or b.action
+            desc = _HELP_TEXT.get(b.id) or b.description or b.action
             listed.append((shown, desc, b.id))
         listed += [
             ("enter (diagnostics)", "jump to the diagnostic's line", "diagnostics.jump"),
