@@ -23,24 +23,25 @@ from functools import cached_property
 from capdsl.model.plan import Plan, PurchaseOption, Workload
 from capdsl.pricing.catalog import Payment
 
+STANDARD = "standard"  # a non-spot lane: its instances are reserved or on-demand
+SPOT = "spot"
 ON_DEMAND: PurchaseOption = "on_demand"
-SPOT: PurchaseOption = "spot"
 RESERVED: PurchaseOption = "reserved"
-OPTIONS: tuple[PurchaseOption, ...] = (RESERVED, ON_DEMAND, SPOT)
+LaneKind = str  # STANDARD | SPOT
 
 
 @dataclass(frozen=True, slots=True)
 class Lane:
-    """``workload`` may run ``offering`` in ``zone`` bought as ``option``.
-
-    ``price`` is per instance-hour for on-demand and spot; reserved lanes cost nothing by
-    themselves (their pool's reservations are paid whether used or not)."""
+    """``workload`` may run ``offering`` in ``zone``: as spot (``kind == SPOT``, at ``price``
+    per hour) or as a standard instance (``kind == STANDARD``), which is drawn from the
+    offering's reservations when some are free in that hour and bought on-demand at
+    ``price`` otherwise (``price`` None: reservations only)."""
 
     workload: str
     offering: str
     zone: str
-    option: PurchaseOption
-    price: Decimal = Decimal(0)
+    kind: LaneKind
+    price: Decimal | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,14 +64,19 @@ class Choice:
 
 @dataclass(frozen=True, slots=True)
 class Pool:
-    """Reservations of ``offering`` in ``zone``: zonal ones already owned (count per month)
-    and new purchases of ``choices`` (fleet-level: any workload may use them)."""
+    """Reservations of ``offering`` in its ``region``, shared by every workload and zone:
+    regional ones already owned (count per month), zonal ones already owned (per zone, per
+    month; usable in that zone only) and new purchases of ``choices`` (regional)."""
 
     offering: str
-    zone: str
     region: str
     choices: tuple[Choice, ...]
     existing: tuple[int, ...]
+    zonal: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
+
+    @property
+    def owns_any(self) -> bool:
+        return any(self.existing) or any(any(v) for v in self.zonal.values())
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +90,13 @@ class Block:
     level: Mapping[str, float]
     label: str = ""
     event: str | None = None
+    members: tuple[int, ...] = ()  # coarse blocks: the plan's blocks it stands for
+    # lowest hourly demand of each workload over the block's hours: upper limits relative to
+    # demand (spot share, per pool) must hold in the block's quietest hour
+    floor: Mapping[str, float] = field(default_factory=dict)
+
+    def low(self, workload: str) -> float:
+        return self.floor.get(workload, self.level.get(workload, 0.0))
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,8 +116,7 @@ class SolveContext:
     hours_per_month: Decimal
     cap: Mapping[tuple[str, str], float]  # (workload, offering) -> per instance
     lanes: tuple[Lane, ...]
-    pools: Mapping[tuple[str, str], Pool]
-    regional: Mapping[str, tuple[int, ...]]  # offering -> regional reservations owned per month
+    pools: Mapping[str, Pool]  # offering -> its reservations (possible or owned)
     blocks: tuple[tuple[Block, ...], ...] = ()  # per month
     zone_groups: tuple[tuple[str, ...], ...] = ()  # interchangeable zones (symmetry)
     scaling: Scaling | None = None
@@ -114,6 +126,18 @@ class SolveContext:
     offerings_before: int = 0
     naive: bool = False
     notes: tuple[str, ...] = ()
+    # How new reservations enter the model: "buy" (purchases over the horizon, the exact
+    # model), "rent" (per month at their monthly rate: a relaxation, for bounds) or "fixed"
+    # (already decided: ``fixed_owned`` per (offering, month), costing ``fixed_cost`` per month).
+    reservations: str = "buy"
+    fixed_owned: Mapping[tuple[str, int], int] = field(default_factory=dict)
+    fixed_cost: tuple[Fraction, ...] = ()
+    # Sub-models of one block: rented reservations cost this share of their monthly rate
+    # (the block's billed hours / hours per month), and batch work is due in proportion to
+    # the block's calendar hours ("split") or left out ("drop").
+    rent_share: Fraction = Fraction(1)
+    batch: str = "month"
+    only: frozenset[str] | None = None  # sub-models of some workloads only
 
     # ------------------------------------------------------------------ look-ups
 
@@ -127,6 +151,10 @@ class SolveContext:
 
     def workload(self, name: str) -> Workload:
         return self._workloads[name]
+
+    def included(self, month: int) -> bool:
+        """Whether the model covers ``month`` (sub-models leave other months' blocks empty)."""
+        return bool(self.blocks[month]) if month < len(self.blocks) else False
 
     def lanes_of(self, workload: str) -> list[Lane]:
         return [ln for ln in self.lanes if ln.workload == workload]
@@ -155,4 +183,5 @@ def count_variables(ctx: SolveContext) -> int:
     n = len(ctx.lanes) * per_month
     starts = len(purchase_months(ctx.plan))
     n += sum(len(p.choices) for p in ctx.pools.values()) * starts
+    n += len(ctx.pools) * per_month  # on-demand overflow per offering and block
     return n

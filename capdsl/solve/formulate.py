@@ -1,19 +1,28 @@
 """The CP-SAT model of a prepared SolveContext (OPTIMIZER.md: variables, constraints, objective).
 
-Variables (integers):
+Variables (integers), per month m and block b:
 
-- ``use[w, t, z, option, m, b]``: instances of offering t in zone z serving workload w in
-  block b of month m, bought as on-demand, spot, or drawn from reservations;
-- ``buy[t, z, choice, s]``: reservations of t in z bought with reserved option ``choice``,
-  starting at month s (fleet-level: shared by every workload);
-- ``regional[t, z, m, b]``: regional reservations already owned of t that cover zone z.
+- ``use[w, t, z, kind, m, b]``: instances of offering t in zone z serving workload w; ``kind``
+  is ``standard`` (reserved when the offering's reservations have room in that block,
+  on-demand otherwise) or ``spot``;
+- ``od[t, m, b]``: standard instances of t bought on-demand (only for offerings that have
+  reservations: ``od >= standard instances - reservations owned``; without reservations the
+  standard instances are all on-demand and priced directly);
+- ``zonal_over[t, z, m, b]``: standard instances of t in z beyond the zonal reservations
+  already owned there (only where such exist);
+- ``buy[t, choice, s]``: reservations of t bought with reserved option ``choice``, starting at
+  month s, regional (usable in any zone of t's region, by any workload).
+
+This is exact: whatever split of standard instances into reserved and on-demand a plan
+makes, drawing on the reservations first is no dearer, and which workload gets which
+reserved instance does not change the cost (``solver.to_solution`` assigns them
+deterministically). It halves the variables of the textbook U/D split.
 
 Constraints, each family tagged with the plan setting it comes from (``Group``) so that
 ``infeasible.py`` can put it behind an assumption literal:
 
 1. demand with headroom / max utilisation (rounded towards more capacity);
-2. reservations: the reserved instances used in a block <= owned (existing + bought and
-   active that month);
+2. reservations: standard instances beyond what is owned that month are on-demand;
 3. zone / region loss: without any k zones (regions) and without spot, demand is carried;
 4. N+k: capacity minus its k largest instances carries demand (exact; see ``_redundancy``);
 5. minimum replicas (total, per zone); spot share, per pool; spot only in eligible zones;
@@ -39,12 +48,12 @@ from fractions import Fraction
 
 from ortools.sat.python import cp_model
 
-from capdsl.solve.context import ON_DEMAND, RESERVED, SPOT, Lane, SolveContext, purchase_months
+from capdsl.solve.context import SPOT, STANDARD, Choice, Lane, SolveContext, purchase_months
 from capdsl.solve.money import existing_fleet_cost, reservation_month_cost
 from capdsl.solve.prune import batch_factor, choice_cost
 
-UseKey = tuple[str, str, str, str, int, int]  # workload, offering, zone, option, month, block
-BuyKey = tuple[str, str, int, int]  # offering, zone, choice index, start month
+UseKey = tuple[str, str, str, str, int, int]  # workload, offering, zone, kind, month, block
+BuyKey = tuple[str, int, int]  # offering, choice index, start month
 
 _EPS = 1e-12
 _BIG = 2**50
@@ -71,10 +80,11 @@ class Formulation:
     ctx: SolveContext
     use: dict[UseKey, cp_model.IntVar] = field(default_factory=dict)
     ub: dict[UseKey, int] = field(default_factory=dict)
+    od: dict[tuple[str, int, int], cp_model.IntVar] = field(default_factory=dict)
+    zonal_over: dict[tuple[str, str, int, int], cp_model.IntVar] = field(default_factory=dict)
     buy: dict[BuyKey, cp_model.IntVar] = field(default_factory=dict)
-    regional: dict[tuple[str, str, int, int], cp_model.IntVar] = field(default_factory=dict)
     groups: dict[tuple[str, str], cp_model.IntVar] = field(default_factory=dict)
-    # Scaled (money units) cost of a budget's scope per month, rounded up, plus its constant.
+    # Scaled (money units) cost of each budget's scope per month, rounded up; constant part.
     budget_month: dict[str, list[tuple[cp_model.LinearExprT, int]]] = field(default_factory=dict)
     quota_usage: dict[str, list[tuple[int, int, str, cp_model.LinearExprT, int]]] = field(default_factory=dict)
     commitment: list[tuple[int, cp_model.LinearExprT]] = field(default_factory=list)
@@ -92,6 +102,10 @@ class Formulation:
         """A value of the model's objective, in the plan's currency (fleet constant added)."""
         return value / (self.money * self.objective_weight) + float(self.constant)
 
+    @property
+    def n_variables(self) -> int:
+        return len(self.use) + len(self.od) + len(self.zonal_over) + len(self.buy)
+
 
 class _Builder:
     def __init__(self, ctx: SolveContext, assumptions: bool) -> None:
@@ -104,13 +118,20 @@ class _Builder:
         self.money = ctx.scaling.money
         self.hpm = ctx.hours_per_month
         self.zero = self.m.new_constant(0)
-        self.buy_ub: dict[BuyKey, int] = {}
         self._coef_cache: dict[tuple[Decimal, Fraction, bool], int] = {}
+        self.var_ub: dict[int, int] = {}
+        self.buy_ub: dict[BuyKey, int] = {}
+        self.per_block_ub: dict[tuple[str, int, int], int] = {}
         self.by_workload: dict[str, list[Lane]] = defaultdict(list)
         for ln in ctx.lanes:
             self.by_workload[ln.workload].append(ln)
-        self.region = {o.id: o.offering.region for o in self.plan.offerings}
         self.offerings = {o.id: o.offering for o in self.plan.offerings}
+        self.region = {oid: o.region for oid, o in self.offerings.items()}
+        self.billed = {(blk.month, blk.index): blk.billed for blocks in ctx.blocks for blk in blocks}
+        # month, block -> workload -> [(lane, var)]
+        self.items: dict[tuple[int, int], dict[str, list[tuple[Lane, cp_model.IntVar]]]] = defaultdict(
+            lambda: defaultdict(list)
+        )
 
     # ------------------------------------------------------------------ helpers
 
@@ -163,19 +184,21 @@ class _Builder:
         ctx, plan = self.ctx, self.plan
         for w in plan.workloads:
             lanes = self.by_workload.get(w.name, [])
+            if not lanes or (ctx.only is not None and w.name not in ctx.only):
+                continue
             floor_n = max(w.min_replicas, w.min_replicas_per_zone)
-            caps = {ln.offering: ctx.cap[(w.name, ln.offering)] for ln in lanes}
+            caps = [ctx.cap[(w.name, ln.offering)] for ln in lanes]
+            ovh = w.batch.checkpoint_overhead if w.kind == "batch" and w.batch is not None else 0.0
             for m, blocks in enumerate(ctx.blocks):
+                work = plan.demand[m].work.get(w.name, 0.0) * batch_factor(plan, w, m) if w.kind == "batch" else 0.0
+                if w.kind == "batch" and ctx.batch == "drop":
+                    continue
                 for blk in blocks:
-                    if w.kind == "batch":
-                        work = plan.demand[m].work.get(w.name, 0.0) * batch_factor(plan, w, m)
-                        ovh = w.batch.checkpoint_overhead if w.batch is not None else 0.0
-                    else:
-                        level = blk.level.get(w.name, 0.0) * w.required_factor
-                    for ln in lanes:
-                        c = caps[ln.offering]
+                    level = blk.level.get(w.name, 0.0) * w.required_factor
+                    bucket = self.items[(m, blk.index)][w.name]
+                    for ln, c in zip(lanes, caps, strict=True):
                         if w.kind == "batch":
-                            per = c * blk.hours * ((1 - ovh) if ln.option == SPOT else 1.0)
+                            per = c * blk.hours * ((1 - ovh) if ln.kind == SPOT else 1.0)
                             ub = math.ceil(work / per * (1 + 1e-9)) if work > 0 and per > 0 else 0
                         elif level > 0:
                             ub = math.ceil(level / c * (1 + 1e-9)) + w.redundancy
@@ -184,66 +207,91 @@ class _Builder:
                         ub = max(ub, floor_n)
                         if ub <= 0:
                             continue
-                        key = (w.name, ln.offering, ln.zone, ln.option, m, blk.index)
-                        self.f.use[key] = self.m.new_int_var(0, ub, "")
+                        key = (w.name, ln.offering, ln.zone, ln.kind, m, blk.index)
+                        v = self.m.new_int_var(0, ub, "")
+                        self.f.use[key] = v
                         self.f.ub[key] = ub
-        starts = purchase_months(plan)
-        # a pool never needs more reservations than all its users' largest block
-        pool_ub: dict[tuple[str, str], int] = defaultdict(int)
-        per_block: dict[tuple[str, str, int, int], int] = defaultdict(int)
-        for (_w, t, z, opt, m, b), ub in self.f.ub.items():
-            if opt == RESERVED:
-                per_block[(t, z, m, b)] += ub
-        for (t, z, _m, _b), n in per_block.items():
-            pool_ub[(t, z)] = max(pool_ub[(t, z)], n)
-        for (t, z), pool in sorted(ctx.pools.items()):
-            ub = pool_ub.get((t, z), 0)
-            if ub <= 0:
+                        self.var_ub[v.index] = ub
+                        bucket.append((ln, v))
+        peak: dict[tuple[str, int], int] = defaultdict(int)
+        per_block: dict[tuple[str, int, int], int] = defaultdict(int)
+        for (_w, t, _z, kind, m, b), ub in self.f.ub.items():
+            if kind == STANDARD and t in ctx.pools:
+                per_block[(t, m, b)] += ub
+        for (t, m, _b), n in per_block.items():
+            peak[(t, m)] = max(peak[(t, m)], n)
+        self.per_block_ub = per_block
+        mode = ctx.reservations
+        if mode == "fixed":
+            return
+        starts = [m for m in purchase_months(plan) if ctx.included(m)] if mode == "rent" else list(purchase_months(plan))
+        for t, pool in sorted(ctx.pools.items()):
+            top = max((n for (tt, _m), n in peak.items() if tt == t), default=0)
+            if top <= 0:
                 continue
             for i, _c in enumerate(pool.choices):
                 for s in starts:
-                    self.f.buy[(t, z, i, s)] = self.m.new_int_var(0, ub, "")
-                    self.buy_ub[(t, z, i, s)] = ub
-        for t, series in sorted(ctx.regional.items()):
-            zones = sorted({z for (tt, z) in ctx.pools if tt == t})
-            for m, blocks in enumerate(ctx.blocks):
-                if series[m] <= 0:
-                    continue
-                for blk in blocks:
-                    made = []
-                    for z in zones:
-                        if per_block.get((t, z, m, blk.index)):
-                            v = self.m.new_int_var(0, series[m], "")
-                            self.f.regional[(t, z, m, blk.index)] = v
-                            made.append(v)
-                    if len(made) > 1:
-                        self.add(sum(made) <= series[m], None)
+                    ub = peak.get((t, s), 0) if mode == "rent" else top
+                    if ub > 0:
+                        self.f.buy[(t, i, s)] = self.m.new_int_var(0, ub, "")
+                        self.buy_ub[(t, i, s)] = ub
 
     # ------------------------------------------------------------------ reservations
 
+    def owned(self, t: str, m: int) -> tuple[int, list[cp_model.IntVar]]:
+        """Regional reservations of t owned in month m: (fixed count, variables active)."""
+        pool = self.ctx.pools[t]
+        mode = self.ctx.reservations
+        if mode == "fixed":
+            return pool.existing[m] + self.ctx.fixed_owned.get((t, m), 0), []
+        if mode == "rent":
+            return pool.existing[m], [v for i in range(len(pool.choices)) if (v := self.f.buy.get((t, i, m))) is not None]
+        active: list[cp_model.IntVar] = []
+        for i, c in enumerate(pool.choices):
+            for s in range(max(0, m - c.term_months + 1), m + 1):
+                v = self.f.buy.get((t, i, s))
+                if v is not None:
+                    active.append(v)
+        return pool.existing[m], active
+
     def reservations(self) -> None:
+        """On-demand overflow: standard instances beyond the reservations owned."""
         ctx = self.ctx
-        used: dict[tuple[str, str, int, int], list[cp_model.IntVar]] = defaultdict(list)
-        for (_w, t, z, opt, m, b), var in self.f.use.items():
-            if opt == RESERVED:
-                used[(t, z, m, b)].append(var)
-        for (t, z, m, b), vars_ in sorted(used.items()):
-            pool = ctx.pools[(t, z)]
-            owned: list[cp_model.LinearExprT] = []
-            for i, c in enumerate(pool.choices):
-                for s in range(max(0, m - c.term_months + 1), m + 1):
-                    v = self.f.buy.get((t, z, i, s))
-                    if v is not None:
-                        owned.append(v)
-            y = self.f.regional.get((t, z, m, b))
-            if y is not None:
-                owned.append(y)
-            self.add(sum(vars_) <= pool.existing[m] + sum(owned), None)
+        standard: dict[tuple[str, int, int], dict[str, list[cp_model.IntVar]]] = defaultdict(lambda: defaultdict(list))
+        zone_ub: dict[tuple[str, str, int, int], int] = defaultdict(int)
+        for key, v in self.f.use.items():
+            _w, t, z, kind, m, b = key
+            if kind == STANDARD and t in ctx.pools:
+                standard[(t, m, b)][z].append(v)
+                zone_ub[(t, z, m, b)] += self.f.ub[key]
+        for (t, m, b), by_zone in sorted(standard.items()):
+            pool = ctx.pools[t]
+            parts: list[cp_model.LinearExprT] = []
+            for z, vs in sorted(by_zone.items()):
+                zonal = pool.zonal.get(z, ())
+                own = zonal[m] if zonal else 0
+                if own > 0:
+                    over = self.m.new_int_var(0, zone_ub[(t, z, m, b)], "")
+                    self.f.zonal_over[(t, z, m, b)] = over
+                    self.add(over >= sum(vs) - own, None)
+                    parts.append(over)
+                else:
+                    parts.extend(vs)
+            existing, active = self.owned(t, m)
+            price = self.offerings[t].on_demand_hourly
+            if price is None:
+                self.add(sum(parts) <= existing + sum(active), None)
+                continue
+            od = self.m.new_int_var(0, self.per_block_ub[(t, m, b)], "")
+            self.f.od[(t, m, b)] = od
+            self.add(od >= sum(parts) - existing - sum(active), None)
 
     # ------------------------------------------------------------------ workloads
 
     def workloads(self) -> None:
         for w in self.plan.workloads:
+            if self.ctx.only is not None and w.name not in self.ctx.only:
+                continue
             if w.kind == "batch":
                 self._batch(w.name)
             else:
@@ -256,16 +304,12 @@ class _Builder:
         zones = sorted({ln.zone for ln in lanes})
         lo = {ln.offering: self.cap_lo(name, ln.offering) for ln in lanes}
         hi = {ln.offering: self.cap_hi(name, ln.offering) for ln in lanes}
+        regions = sorted({self.region[ln.offering] for ln in lanes})
         for m, blocks in enumerate(ctx.blocks):
             for blk in blocks:
                 level = blk.level.get(name, 0.0)
-                items = [
-                    (ln, v)
-                    for ln in lanes
-                    if (v := self.f.use.get((name, ln.offering, ln.zone, ln.option, m, blk.index))) is not None
-                ]
-                vs = [v for _ln, v in items]
-                capacity = cp_model.LinearExpr.weighted_sum(vs, [lo[ln.offering] for ln, _v in items])
+                items = self.items[(m, blk.index)].get(name, [])
+                capacity = cp_model.LinearExpr.weighted_sum([v for _, v in items], [lo[ln.offering] for ln, _ in items])
                 if level > 0:
                     required = self.need(name, level * w.required_factor)
                     plain = self.need(name, level)
@@ -278,21 +322,21 @@ class _Builder:
                     if w.redundancy > 0:
                         self._redundancy(name, items, lo, plain)
                     if w.survive_zones > 0:
-                        self._survive(name, items, lo, plain, [(ln.zone,) for ln, _ in items], zones, w.survive_zones)
+                        self._survive(name, items, lo, plain, [ln.zone for ln, _ in items], zones, w.survive_zones)
                     if w.survive_regions > 0:
-                        regions = sorted({self.region[ln.offering] for ln in lanes})
-                        keys = [(self.region[ln.offering],) for ln, _ in items]
+                        keys = [self.region[ln.offering] for ln, _ in items]
                         self._survive(name, items, lo, plain, keys, regions, w.survive_regions)
                 self._replicas(name, items, zones)
-                spot = [(ln, v) for ln, v in items if ln.option == SPOT]
+                spot = [(ln, v) for ln, v in items if ln.kind == SPOT]
                 if spot and (w.spot.max_share is not None or w.spot.per_pool is not None):
                     lit = self.lit("spot", name)
+                    quiet = blk.low(name)  # the limits hold in every hour of the block
                     if w.spot.max_share is not None:
-                        limit = self.allow(name, w.spot.max_share * level)
+                        limit = self.allow(name, w.spot.max_share * quiet)
                         expr = cp_model.LinearExpr.weighted_sum([v for _, v in spot], [hi[ln.offering] for ln, _ in spot])
                         self.add(expr <= limit, lit)
                     if w.spot.per_pool is not None:
-                        limit = self.allow(name, w.spot.per_pool * level)
+                        limit = self.allow(name, w.spot.per_pool * quiet)
                         for ln, v in spot:
                             self.add(hi[ln.offering] * v <= limit, lit)
 
@@ -318,22 +362,19 @@ class _Builder:
             return
         offerings = sorted(by_offering)
         levels = sorted({lo[t] for t in offerings})
-        total = cp_model.LinearExpr.weighted_sum(
-            [v for t in offerings for v in by_offering[t]], [lo[t] for t in offerings for _v in by_offering[t]]
-        )
-        if len(levels) == 1:
-            self.add(total >= plain + k * levels[0], lit)
-            return
-        # valid cut for the LP relaxation: at least k instances of the smallest size on top
+        flat = [(v, lo[t]) for t in offerings for v in by_offering[t]]
+        total = cp_model.LinearExpr.weighted_sum([v for v, _ in flat], [c for _, c in flat])
+        # valid for every plan, and the whole rule when all instances are the same size
         self.add(total >= plain + k * levels[0], lit)
+        if len(levels) == 1:
+            return
         if k == 1:
-            theta = self.m.new_int_var_from_domain(cp_model.Domain.from_values(levels), "")
+            theta = self.m.new_int_var(levels[0], levels[-1], "")
             for t in offerings:
                 if lo[t] == levels[0]:
                     continue
                 in_use = self.m.new_bool_var("")
-                n_t = sum(by_offering[t])
-                self.m.add(n_t == 0).only_enforce_if(in_use.Not())
+                self.m.add(sum(by_offering[t]) == 0).only_enforce_if(in_use.Not())
                 self.m.add(theta >= lo[t]).only_enforce_if(in_use)
                 self.f.constraints += 2
             self.add(total - theta >= plain, lit)
@@ -341,10 +382,7 @@ class _Builder:
         pick = [self.m.new_bool_var("") for _ in levels]
         self.m.add_exactly_one(pick)
         for y, c in zip(pick, levels, strict=True):
-            expr = cp_model.LinearExpr.weighted_sum(
-                [v for t in offerings for v in by_offering[t]],
-                [min(lo[t], c) for t in offerings for _v in by_offering[t]],
-            )
+            expr = cp_model.LinearExpr.weighted_sum([v for v, _ in flat], [min(ct, c) for _, ct in flat])
             ct = self.m.add(expr >= plain + k * c)
             ct.only_enforce_if([y, lit] if lit is not None else [y])
             self.f.constraints += 1
@@ -355,18 +393,36 @@ class _Builder:
         items: list[tuple[Lane, cp_model.IntVar]],
         lo: Mapping[str, int],
         plain: int,
-        keys: list[tuple[str]],
+        keys: list[str],
         domains: list[str],
         k: int,
     ) -> None:
-        """Without any k of ``domains`` (zones or regions) and without spot, demand is carried."""
+        """Without any k of ``domains`` (zones or regions) and without spot, demand is carried.
+
+        k = 1 (the usual case) uses the sparse exact form: ``largest >= capacity(d)`` for
+        every domain d and ``non-spot capacity - largest >= demand``; k >= 2 lists every
+        combination of k lost domains."""
         lit = self.lit("survive", name)
         per: dict[str, list[tuple[int, cp_model.IntVar]]] = defaultdict(list)
-        for (ln, v), (d,) in zip(items, keys, strict=True):
-            if ln.option != SPOT:
+        for (ln, v), d in zip(items, keys, strict=True):
+            if ln.kind != SPOT:
                 per[d].append((lo[ln.offering], v))
         if len(domains) <= k:
             self.add(self.zero >= plain, lit)
+            return
+        if k == 1:
+            flat = [cv for d in domains for cv in per.get(d, [])]
+            if not flat:
+                self.add(self.zero >= plain, lit)
+                return
+            bound = max(sum(c * self.var_ub[v.index] for c, v in per.get(d, [])) for d in domains)
+            largest = self.m.new_int_var(0, bound, "")
+            for d in domains:
+                if per.get(d):
+                    expr = cp_model.LinearExpr.weighted_sum([v for _c, v in per[d]], [c for c, _v in per[d]])
+                    self.add(expr <= largest, None)
+            total = cp_model.LinearExpr.weighted_sum([v for _c, v in flat], [c for c, _v in flat])
+            self.add(total - largest >= plain, lit)
             return
         for lost in itertools.combinations(domains, k):
             rest = [(c, v) for d in domains if d not in lost for c, v in per.get(d, [])]
@@ -394,21 +450,23 @@ class _Builder:
         ovh = w.batch.checkpoint_overhead if w.batch is not None else 0.0
         lanes = self.by_workload.get(name, [])
         zones = sorted({ln.zone for ln in lanes})
+        if ctx.batch == "drop":
+            return
         for m, blocks in enumerate(ctx.blocks):
+            if not blocks:
+                continue  # a sub-model without this month
             work = plan.demand[m].work.get(name, 0.0) * batch_factor(plan, w, m)
+            if ctx.batch == "split":
+                work *= sum(blk.hours for blk in blocks) / plan.demand[m].hours
             done_v: list[cp_model.IntVar] = []
             done_c: list[int] = []
             spot_v: list[cp_model.IntVar] = []
             spot_c: list[int] = []
             for blk in blocks:
-                items = [
-                    (ln, v)
-                    for ln in lanes
-                    if (v := self.f.use.get((name, ln.offering, ln.zone, ln.option, m, blk.index))) is not None
-                ]
+                items = self.items[(m, blk.index)].get(name, [])
                 for ln, v in items:
                     c = ctx.cap[(name, ln.offering)] * blk.hours
-                    if ln.option == SPOT:
+                    if ln.kind == SPOT:
                         spot_v.append(v)
                         spot_c.append(math.ceil(c * (1 - ovh) * q * (1 - _EPS)))
                         c *= 1 - ovh
@@ -424,7 +482,7 @@ class _Builder:
     # ------------------------------------------------------------------ fleet-wide limits
 
     def quotas(self) -> None:
-        offerings = {o.id: o.offering for o in self.plan.offerings}
+        offerings = self.offerings
         for q in self.plan.quotas:
             members = {t for t in q.offerings if t in offerings and (q.region is None or offerings[t].region == q.region)}
             limits: list[tuple[str, int, dict[str, Fraction]]] = []
@@ -435,7 +493,7 @@ class _Builder:
             if q.max_gpu is not None:
                 limits.append(("gpu", q.max_gpu, {t: Fraction(offerings[t].gpu_count).limit_denominator(1000) for t in members}))
             per_block: dict[tuple[int, int], list[tuple[str, cp_model.IntVar]]] = defaultdict(list)
-            for (_w, t, _z, _opt, m, b), v in self.f.use.items():
+            for (_w, t, _z, _k, m, b), v in self.f.use.items():
                 if t in members:
                     per_block[(m, b)].append((t, v))
             usage = self.f.quota_usage.setdefault(q.name, [])
@@ -447,51 +505,76 @@ class _Builder:
                     self.add(expr <= limit * denom, self.lit("quota", q.name))
                     usage.append((m, b, unit, expr, denom))
 
+    def _cost_terms(self) -> tuple[list[tuple[int, cp_model.IntVar, Fraction]], list[tuple[int, cp_model.IntVar, Fraction]]]:
+        """Every cost of the model as (month, variable, exact cost per unit): per-hour
+        purchases (on-demand and spot) and reservations (their cost in that month)."""
+        ctx, plan = self.ctx, self.plan
+        hourly: list[tuple[int, cp_model.IntVar, Fraction]] = []
+        for (w, t, z, kind, m, b), v in self.f.use.items():
+            if kind == SPOT:
+                price = self.offerings[t].spot_hourly[z]
+            elif t in ctx.pools:
+                continue  # paid through od[t, m, b]
+            else:
+                p = self.offerings[t].on_demand_hourly
+                assert p is not None
+                price = p
+            hourly.append((m, v, Fraction(price) * self.billed[(m, b)]))
+        for (t, m, b), v in self.f.od.items():
+            p = self.offerings[t].on_demand_hourly
+            assert p is not None
+            hourly.append((m, v, Fraction(p) * self.billed[(m, b)]))
+        reserved: list[tuple[int, cp_model.IntVar, Fraction]] = []
+        mode = plan.commitments.beyond_horizon
+        for (t, i, s), v in self.f.buy.items():
+            c = ctx.pools[t].choices[i]
+            if ctx.reservations == "rent":
+                reserved.append((s, v, monthly_rate(c, self.hpm) * ctx.rent_share))
+                continue
+            for m in range(s, min(plan.horizon, s + c.term_months)):
+                cost = reservation_month_cost(c.hourly, c.upfront, c.term_months, s, m, plan.horizon, self.hpm, mode)
+                if cost:
+                    reserved.append((m, v, cost))
+        return hourly, reserved
+
     def _month_costs(self, scope: frozenset[str] | None) -> list[tuple[cp_model.LinearExprT, Fraction]]:
         """Per month: scaled cost of ``scope`` (None = whole plan), rounded up, and the exact
-        constant part (existing fleet). A scoped budget pays reserved use at the highest
-        rate any reservation of that offering can have that month (never below its real
-        share), since reservations are fleet-wide."""
+        constant part (existing fleet). A scoped budget pays every standard instance of its
+        workloads at the dearest of on-demand and the highest per-hour rate any reservation
+        of that offering can carry that month (never below its attributed share, since
+        reservations are fleet-wide), plus its spot."""
         ctx, plan = self.ctx, self.plan
         H = plan.horizon
-        mode = plan.commitments.beyond_horizon
-        terms: list[tuple[list[cp_model.IntVar], list[int]]] = [([], []) for _ in range(H)]
-        const = [Fraction(0)] * H
-        billed = {(blk.month, blk.index): blk.billed for blocks in ctx.blocks for blk in blocks}
-        rate = self._reserved_rate() if scope is not None else {}
-        for (w, t, z, opt, m, b), v in self.f.use.items():
-            if scope is not None and w not in scope:
-                continue
-            if opt == RESERVED:
-                if scope is None:
-                    continue
-                coef = self.money_coef(rate[(t, m)], billed[(m, b)], up=True)
-            else:
-                ln_price = self._price(t, z, opt)
-                coef = self.money_coef(ln_price, billed[(m, b)], up=True)
-            if coef:
-                terms[m][0].append(v)
-                terms[m][1].append(coef)
+        vs: list[list[cp_model.IntVar]] = [[] for _ in range(H)]
+        cs: list[list[int]] = [[] for _ in range(H)]
         if scope is None:
-            for (t, z, i, s), v in self.f.buy.items():
-                c = ctx.pools[(t, z)].choices[i]
-                for m in range(s, min(H, s + c.term_months)):
-                    cost = reservation_month_cost(c.hourly, c.upfront, c.term_months, s, m, H, self.hpm, mode)
-                    coef = math.ceil(cost * self.money)
-                    if coef:
-                        terms[m][0].append(v)
-                        terms[m][1].append(coef)
+            hourly, reserved = self._cost_terms()
+            for m, v, cost in itertools.chain(hourly, reserved):
+                coef = math.ceil(cost * self.money)
+                if coef:
+                    vs[m].append(v)
+                    cs[m].append(coef)
             const = existing_fleet_cost(plan)
-        return [(cp_model.LinearExpr.weighted_sum(vs, cs), const[m]) for m, (vs, cs) in enumerate(terms)]
+            if ctx.fixed_cost:
+                const = [a + b for a, b in zip(const, ctx.fixed_cost, strict=True)]
+        else:
+            rate = self._reserved_rate()
+            for (w, t, z, kind, m, b), v in self.f.use.items():
+                if w not in scope:
+                    continue
+                o = self.offerings[t]
+                if kind == SPOT:
+                    price = Fraction(o.spot_hourly[z])
+                else:
+                    price = max(Fraction(o.on_demand_hourly or 0), rate.get((t, m), Fraction(0)))
+                coef = math.ceil(price * self.billed[(m, b)] * self.money)
+                if coef:
+                    vs[m].append(v)
+                    cs[m].append(coef)
+            const = [Fraction(0)] * H
+        return [(cp_model.LinearExpr.weighted_sum(vs[m], cs[m]), const[m]) for m in range(H)]
 
-    def _price(self, t: str, z: str, opt: str) -> Decimal:
-        o = self.offerings[t]
-        if opt == ON_DEMAND:
-            assert o.on_demand_hourly is not None
-            return o.on_demand_hourly
-        return o.spot_hourly[z]
-
-    def _reserved_rate(self) -> dict[tuple[str, int], Decimal]:
+    def _reserved_rate(self) -> dict[tuple[str, int], Fraction]:
         """Highest cost per owned instance-hour any reservation of t can carry in month m."""
         plan, ctx = self.plan, self.ctx
         H = plan.horizon
@@ -501,17 +584,15 @@ class _Builder:
             for m in range(max(0, r.start), min(H, r.end)):
                 out[(r.offering, m)] = max(out[(r.offering, m)], Fraction(r.hourly))
         starts = set(purchase_months(plan))
+        mode = plan.commitments.beyond_horizon
         for pool in ctx.pools.values():
             for c in pool.choices:
                 for m in range(H):
-                    best = Fraction(0)
                     for s in range(max(0, m - c.term_months + 1), m + 1):
                         if s in starts:
-                            cost = reservation_month_cost(c.hourly, c.upfront, c.term_months, s, m, H, self.hpm,
-                                                          plan.commitments.beyond_horizon)
-                            best = max(best, cost / hpm)
-                    out[(pool.offering, m)] = max(out[(pool.offering, m)], best)
-        return {k: Decimal(v.numerator) / Decimal(v.denominator) for k, v in out.items()}
+                            cost = reservation_month_cost(c.hourly, c.upfront, c.term_months, s, m, H, self.hpm, mode)
+                            out[(pool.offering, m)] = max(out[(pool.offering, m)], cost / hpm)
+        return out
 
     def budgets(self) -> list[tuple[int, cp_model.IntVar]]:
         """Hard budgets as constraints; soft ones return (penalty weight, overrun var)."""
@@ -525,9 +606,11 @@ class _Builder:
             else:
                 whole = whole if whole is not None else self._month_costs(None)
                 months = whole
-            self.f.budget_month[bud.name] = [(e, math.floor(c * self.money)) for e, c in months]
+            self.f.budget_month[bud.name] = [(e, math.ceil(c * self.money)) for e, c in months]
             if bud.monthly is not None:
-                for expr, const in months:
+                for m, (expr, const) in enumerate(months):
+                    if not self.ctx.included(m):
+                        continue
                     rhs = math.floor((Fraction(bud.monthly) - const) * self.money)
                     if bud.hard:
                         self.add(expr <= rhs, self.lit("budget_monthly", bud.name))
@@ -535,7 +618,8 @@ class _Builder:
                         over = self.m.new_int_var(0, _BIG, "")
                         self.add(expr - over <= rhs, None)
                         penalties.append((Fraction(bud.penalty), over))
-            if bud.total is not None:
+            whole_horizon = self.ctx.reservations == "buy" and all(self.ctx.included(m) for m in range(self.plan.horizon))
+            if bud.total is not None and whole_horizon:
                 total = sum(e for e, _c in months)
                 rhs = math.floor((Fraction(bud.total) - sum(c for _e, c in months)) * self.money)
                 if bud.hard:
@@ -553,10 +637,11 @@ class _Builder:
         if cap is None and not self.assumptions:
             return
         per_month: dict[int, tuple[list[cp_model.IntVar], list[int]]] = defaultdict(lambda: ([], []))
-        for (t, z, i, s), v in self.f.buy.items():
-            c = self.ctx.pools[(t, z)].choices[i]
+        for (t, i, s), v in self.f.buy.items():
+            c = self.ctx.pools[t].choices[i]
             coef = math.ceil(Fraction(c.effective_hourly(self.hpm)) * self.money)
-            for m in range(s, min(self.plan.horizon, s + c.term_months)):
+            span = range(s, s + 1) if self.ctx.reservations == "rent" else range(s, min(self.plan.horizon, s + c.term_months))
+            for m in span:
                 per_month[m][0].append(v)
                 per_month[m][1].append(coef)
         for m, (vs, cs) in sorted(per_month.items()):
@@ -567,56 +652,92 @@ class _Builder:
 
     def symmetry(self) -> None:
         for group in self.ctx.zone_groups:
-            totals = []
-            for z in group:
-                vs = [v for k, v in self.f.use.items() if k[2] == z]
-                vs += [v for k, v in self.f.buy.items() if k[1] == z]
-                totals.append(sum(vs) if vs else self.zero)
+            per_zone: dict[str, list[cp_model.IntVar]] = defaultdict(list)
+            for k, v in self.f.use.items():
+                if k[2] in group:
+                    per_zone[k[2]].append(v)
+            totals = [sum(per_zone[z]) if per_zone[z] else self.zero for z in group]
             for a, b in itertools.pairwise(totals):
                 self.add(a >= b, None)
 
     def objective(self, penalties: Iterable[tuple[int, cp_model.IntVar]]) -> None:
-        ctx, plan = self.ctx, self.plan
+        plan = self.plan
         weight = self.f.objective_weight
-        vs: list[cp_model.IntVar] = []
-        cs: list[int] = []
-        billed = {(blk.month, blk.index): blk.billed for blocks in ctx.blocks for blk in blocks}
-        price = {(ln.workload, ln.offering, ln.zone, ln.option): ln.price for ln in ctx.lanes}
-        for (w, t, z, opt, m, b), v in self.f.use.items():
-            if opt == RESERVED:
-                continue
-            coef = self.money_coef(price[(w, t, z, opt)], billed[(m, b)])
-            if coef:
-                vs.append(v)
-                cs.append(coef * weight)
-        for (t, z, i, s), v in self.f.buy.items():
-            c = ctx.pools[(t, z)].choices[i]
-            coef = round(choice_cost(c, s, plan.horizon, self.hpm, plan.commitments.beyond_horizon) * self.money)
-            if coef:
-                vs.append(v)
-                cs.append(coef * weight)
+        hourly, _reserved = self._cost_terms()
+        coef: dict[int, int] = defaultdict(int)
+        var: dict[int, cp_model.IntVar] = {}
+        for _m, v, cost in hourly:
+            c = round(cost * self.money)
+            if c:
+                coef[v.index] += c * weight
+                var[v.index] = v
+        for (t, i, s), v in self.f.buy.items():
+            c = self.ctx.pools[t].choices[i]
+            if self.ctx.reservations == "rent":
+                cc = round(monthly_rate(c, self.hpm) * self.ctx.rent_share * self.money)
+            else:
+                cc = round(choice_cost(c, s, plan.horizon, self.hpm, plan.commitments.beyond_horizon) * self.money)
+            if cc:
+                coef[v.index] += cc * weight
+                var[v.index] = v
         for p, v in penalties:
-            vs.append(v)
-            cs.append(p)
-        self.f.objective = cp_model.LinearExpr.weighted_sum(vs, cs)
-        self.f.constant = sum(existing_fleet_cost(plan), Fraction(0))
+            coef[v.index] += p
+            var[v.index] = v
+        order = sorted(var)
+        self.f.objective = cp_model.LinearExpr.weighted_sum([var[i] for i in order], [coef[i] for i in order])
+        fleet = existing_fleet_cost(plan)
+        fixed = self.ctx.fixed_cost or (Fraction(0),) * plan.horizon
+        self.f.constant = sum((fleet[m] + fixed[m] for m in range(plan.horizon) if self.ctx.included(m)), Fraction(0))
 
-    def hint(self, use: Mapping[UseKey, int], buy: Mapping[tuple[str, str, int, str, str, int], int]) -> int:
-        """Hint every decision variable (0 where the previous plan had nothing). Returns how
-        many variables took a non-zero value from the previous plan."""
+    def hint(self, use: Mapping[UseKey, int], buy: Mapping[tuple[str, int, str, str, int], int]) -> int:
+        """Hint every decision variable (0 where the previous plan had nothing), plus the
+        derived on-demand overflows. Returns how many variables matched the previous plan."""
         matched = 0
         for key, v in self.f.use.items():
-            val = use.get(key, 0)
-            if val:
-                matched += 1
-            self.m.add_hint(v, min(val, self.f.ub[key]))
-        for (t, z, i, s), v in self.f.buy.items():
-            c = self.ctx.pools[(t, z)].choices[i]
-            val = buy.get((t, z, c.term_months, c.payment, c.offering_class, s), 0)
-            if val:
-                matched += 1
-            self.m.add_hint(v, min(val, self.buy_ub[(t, z, i, s)]))
+            val = min(use.get(key, 0), self.f.ub[key])
+            matched += val > 0
+            self.m.add_hint(v, val)
+        bought: dict[tuple[str, int], int] = defaultdict(int)
+        active: dict[tuple[str, int, str, str, int], int] = defaultdict(int)  # by month
+        for (t, term, pay, cls, s), n in buy.items():
+            for m in range(s, min(self.plan.horizon, s + term)):
+                active[(t, term, pay, cls, m)] += n
+        for (t, i, s), v in self.f.buy.items():
+            c = self.ctx.pools[t].choices[i]
+            key = (t, c.term_months, c.payment, c.offering_class, s)
+            val = min(active.get(key, 0) if self.ctx.reservations == "rent" else buy.get(key, 0), self.buy_ub[(t, i, s)])
+            matched += val > 0
+            self.m.add_hint(v, val)
+            span = range(s, s + 1) if self.ctx.reservations == "rent" else range(s, min(self.plan.horizon, s + c.term_months))
+            for m in span:
+                bought[(t, m)] += val
+        for (t, m), n in self.ctx.fixed_owned.items():
+            bought[(t, m)] += n
+        standard: dict[tuple[str, int, int], dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        for (_w, t, z, kind, m, b), _v in self.f.use.items():
+            if kind == STANDARD and t in self.ctx.pools:
+                standard[(t, m, b)][z] += min(use.get((_w, t, z, kind, m, b), 0), self.f.ub[(_w, t, z, kind, m, b)])
+        for (t, m, b), by_zone in standard.items():
+            pool = self.ctx.pools[t]
+            total = 0
+            for z, n in by_zone.items():
+                own = pool.zonal.get(z, (0,) * (m + 1))[m] if pool.zonal.get(z) else 0
+                over = max(0, n - own)
+                if (t, z, m, b) in self.f.zonal_over:
+                    self.m.add_hint(self.f.zonal_over[(t, z, m, b)], over)
+                    total += over
+                else:
+                    total += n
+            if (t, m, b) in self.f.od:
+                od = max(0, total - pool.existing[m] - bought[(t, m)])
+                self.m.add_hint(self.f.od[(t, m, b)], min(od, self.per_block_ub[(t, m, b)]))
         return matched
+
+
+def monthly_rate(c: Choice, hpm: Decimal) -> Fraction:
+    """What one reservation costs per month of its term, amortised (the "rent" relaxation:
+    holding it month by month at this rate is never dearer than committing to the term)."""
+    return Fraction(c.hourly) * Fraction(hpm) + Fraction(c.upfront) / c.term_months
 
 
 def formulate(
@@ -624,12 +745,12 @@ def formulate(
     *,
     assumptions: bool = False,
     hint_use: Mapping[UseKey, int] | None = None,
-    hint_buy: Mapping[tuple[str, str, int, str, str, int], int] | None = None,
+    hint_buy: Mapping[tuple[str, int, str, str, int], int] | None = None,
     minimize: bool = True,
 ) -> tuple[Formulation, int]:
     """Build the CP-SAT model. With ``assumptions``, each setting's constraints are enforced
     only when its literal (``Formulation.groups``) is true. Returns the formulation and how
-    many hinted variables matched."""
+    many hinted variables matched the hint."""
     b = _Builder(ctx, assumptions)
     b.variables()
     b.reservations()

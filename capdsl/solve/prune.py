@@ -22,11 +22,10 @@ from collections.abc import Callable, Iterable
 from decimal import Decimal
 from fractions import Fraction
 
-from capdsl.model.plan import Plan, Workload
+from capdsl.model.plan import MonthDemand, Plan, Workload
 from capdsl.solve.context import (
-    ON_DEMAND,
-    RESERVED,
     SPOT,
+    STANDARD,
     Block,
     Choice,
     Lane,
@@ -69,27 +68,36 @@ def spot_allowed(w: Workload) -> bool:
 
 
 def index_plan(plan: Plan, *, excluded: Iterable[tuple[str, str]] = ()) -> SolveContext:
-    """Every lane and pool the plan allows (placement, spot eligibility and prices applied).
+    """Every lane and reservation pool the plan allows (placement, spot eligibility, prices).
 
     ``excluded`` (workload, offering) pairs are left out (used by ``explain`` for why-not)."""
     excluded_set = frozenset(excluded)
     offerings = {o.id: o for o in plan.offerings}
     zonal, regional = fleet_counts(plan)
     allowed = {(opt.term_months, opt.payment, opt.offering_class) for opt in plan.commitments.options}
-    choices: dict[str, tuple[Choice, ...]] = {}
-    for oid, po in offerings.items():
-        found: dict[tuple[int, str, str], Choice] = {}
-        for rp in po.offering.reserved:
-            key = (rp.term_months, rp.payment, rp.offering_class)
-            if key in allowed and key not in found:
-                found[key] = Choice(rp.term_months, rp.payment, rp.offering_class, rp.upfront, rp.hourly)
-        choices[oid] = tuple(found[k] for k in sorted(found))
-    if not purchase_months(plan):
-        choices = {oid: () for oid in choices}
-
+    can_buy = bool(purchase_months(plan))
     lanes: list[Lane] = []
     cap: dict[tuple[str, str], float] = {}
     notes: list[str] = []
+    pools: dict[str, Pool] = {}
+
+    def pool_of(oid: str) -> Pool | None:
+        if oid in pools:
+            return pools[oid]
+        o = offerings[oid].offering
+        found: dict[tuple[int, str, str], Choice] = {}
+        if can_buy:
+            for rp in o.reserved:
+                key = (rp.term_months, rp.payment, rp.offering_class)
+                if key in allowed and key not in found:
+                    found[key] = Choice(rp.term_months, rp.payment, rp.offering_class, rp.upfront, rp.hourly)
+        zones = {z: tuple(v) for (t, z), v in zonal.items() if t == oid}
+        existing = tuple(regional.get(oid, [0] * plan.horizon))
+        if not found and not any(existing) and not any(any(v) for v in zones.values()):
+            return None
+        pools[oid] = Pool(oid, o.region, tuple(found[k] for k in sorted(found)), existing, zones)
+        return pools[oid]
+
     for w in plan.workloads:
         can_spot = spot_allowed(w)
         for c in w.capacities:
@@ -106,30 +114,19 @@ def index_plan(plan: Plan, *, excluded: Iterable[tuple[str, str]] = ()) -> Solve
                 and o.spot_interruption is not None
                 and o.spot_interruption > w.spot.max_interruption
             )
+            reservable = pool_of(c.offering) is not None
             for z in c.zones:
-                if choices[c.offering] or (c.offering, z) in zonal or c.offering in regional:
-                    lanes.append(Lane(w.name, c.offering, z, RESERVED))
-                if o.on_demand_hourly is not None:
-                    lanes.append(Lane(w.name, c.offering, z, ON_DEMAND, o.on_demand_hourly))
+                if o.on_demand_hourly is not None or reservable:
+                    lanes.append(Lane(w.name, c.offering, z, STANDARD, o.on_demand_hourly))
                 if spot_ok and z in c.spot_zones and z in o.spot_hourly:
                     lanes.append(Lane(w.name, c.offering, z, SPOT, o.spot_hourly[z]))
-
-    pools: dict[tuple[str, str], Pool] = {}
-    for ln in lanes:
-        if ln.option == RESERVED and (ln.offering, ln.zone) not in pools:
-            region = offerings[ln.offering].offering.region
-            existing = tuple(zonal.get((ln.offering, ln.zone), [0] * plan.horizon))
-            pools[(ln.offering, ln.zone)] = Pool(
-                ln.offering, ln.zone, region, choices[ln.offering], existing
-            )
     used = {ln.offering for ln in lanes}
     return SolveContext(
         plan=plan,
         hours_per_month=Decimal(plan.hours_per_month),
         cap=cap,
         lanes=tuple(lanes),
-        pools=pools,
-        regional={k: tuple(v) for k, v in regional.items() if k in used},
+        pools={k: v for k, v in pools.items() if k in used},
         excluded=excluded_set,
         offerings_before=len(used),
         notes=tuple(notes),
@@ -139,14 +136,32 @@ def index_plan(plan: Plan, *, excluded: Iterable[tuple[str, str]] = ()) -> Solve
 # --------------------------------------------------------------------------- blocks
 
 
+def block_floors(md: MonthDemand) -> dict[int, dict[str, float]]:
+    """Each block's lowest hourly demand per workload (from the exact hourly demand)."""
+    out: dict[int, dict[str, float]] = {}
+    if len(md.block_of_hour) != md.hours:
+        return out
+    for w, series in md.hourly.items():
+        if len(series) != md.hours:
+            continue
+        for h, b in enumerate(md.block_of_hour):
+            row = out.setdefault(b, {})
+            v = series[h]
+            if v < row.get(w, float("inf")):
+                row[w] = v
+    return out
+
+
 def hand_off_blocks(ctx: SolveContext) -> SolveContext:
     """Use the model's demand blocks (max demand of the hours each stands for)."""
     plan = ctx.plan
     months: list[tuple[Block, ...]] = []
     for m, md in enumerate(plan.demand[: plan.horizon]):
+        floors = block_floors(md)
         months.append(
             tuple(
-                Block(m, b.index, b.hours, billed_hours(plan, m, b.hours), dict(b.level), b.label, b.event)
+                Block(m, b.index, b.hours, billed_hours(plan, m, b.hours), dict(b.level), b.label, b.event,
+                      floor=floors.get(b.index, {}))
                 for b in md.blocks
             )
         )
@@ -187,6 +202,44 @@ def hourly_blocks(ctx: SolveContext) -> SolveContext:
     return new.with_pass("blocks", report, vars_before=count_variables(new))
 
 
+def coarsen(ctx: SolveContext, per_month: int, mode: str) -> SolveContext:
+    """Merge each month's blocks into at most ``per_month`` coarse blocks (event blocks kept
+    apart). ``mode="max"`` takes each workload's highest level (a restriction: a plan for the
+    coarse blocks, copied to their members, meets every member's demand); ``mode="min"`` the
+    lowest (a relaxation: its optimum, and any bound on it, is a lower bound of the plan)."""
+    pick = max if mode == "max" else min
+    months: list[tuple[Block, ...]] = []
+    names = [w.name for w in ctx.plan.workloads]
+    peak = {n: max((b.level.get(n, 0.0) for bs in ctx.blocks for b in bs), default=0.0) or 1.0 for n in names}
+    for m, blocks in enumerate(ctx.blocks):
+        normal = [b for b in blocks if b.event is None]
+        events = [b for b in blocks if b.event is not None]
+        normal.sort(key=lambda b: (-max((b.level.get(n, 0.0) / peak[n] for n in names), default=0.0), b.index))
+        total = sum(b.hours for b in normal)
+        groups: list[list[Block]] = []
+        k = max(1, per_month - (1 if events else 0))
+        acc = 0
+        for b in normal:
+            if not groups or (acc >= total * len(groups) / k and len(groups) < k):
+                groups.append([])
+            groups[-1].append(b)
+            acc += b.hours
+        if events:
+            groups.append(events)
+        merged = []
+        for i, g in enumerate(groups):
+            level = {n: pick(b.level.get(n, 0.0) for b in g) for n in names}
+            # upper limits (spot) must loosen in a relaxation and tighten in a restriction
+            floor = {n: (min if mode == "max" else max)(b.low(n) for b in g) for n in names}
+            merged.append(
+                Block(m, i, sum(b.hours for b in g), sum((b.billed for b in g), Fraction(0)), level,
+                      f"{len(g)} blocks", g[0].event, tuple(sorted(b.index for b in g)), floor)
+            )
+        months.append(tuple(merged))
+    n = sum(len(bs) for bs in months)
+    return ctx.with_pass("coarse", f"{n} coarse blocks ({mode} of their members)", blocks=tuple(months))
+
+
 # --------------------------------------------------------------------------- dominance
 
 
@@ -212,26 +265,31 @@ def _ratio(big: float, small: float) -> int:
 
 
 def prune_dominated(ctx: SolveContext) -> SolveContext:
-    """Drop lanes that another lane of the same workload, zone and option replaces at no loss.
+    """Drop what another option replaces at no loss, exactly (no optimal plan is lost).
 
     Offering ``t`` is dominated by ``t'`` when ``t'`` is no larger (cap' <= cap, so N+k never
     gets harder) and ``r = ceil(cap / cap')`` instances of ``t'`` cost no more than one of
-    ``t`` (``r * price' <= price``): every instance of ``t`` in any solution can be swapped for
-    ``r`` of ``t'`` in the same zone and block, keeping demand, zone loss, N+k, minimum replicas
-    and budgets satisfied at no extra cost. The swap is integer-exact, so no rounding loss
-    needs small types "kept in reserve". Guards: a ``t'`` under a quota replaces only offerings
-    under the same quota with ``r`` times its weight no larger; spot lanes are not swapped
-    across pools when a per-pool limit applies, and only capacity-exact when a share limit
-    applies. Reservation pools are compared fleet-wide (every workload that may use ``t``
-    must gain from ``t'`` with the same ``r``, for every reserved option) and never when the
-    plan owns reservations of ``t``. Payment options of the same term whose effective rate is
-    not lower are dropped too (and, in ``amortize`` mode, reserved options no cheaper than
-    on-demand)."""
+    ``t``: every instance of ``t`` in any plan can be swapped for ``r`` of ``t'`` in the same
+    zone and hours, keeping demand, zone loss, N+k, minimum replicas and budgets satisfied at
+    no extra cost. The swap is integer-exact, so no rounding loss needs small types kept in
+    reserve. Applied to:
+
+    1. reserved payment options: one of the same term that is no dearer in upfront and hourly
+       (in ``amortize`` mode: in effective rate) wins; an option no cheaper than on-demand
+       (effective rate in ``amortize`` mode, hourly part in ``full`` mode) is dropped;
+    2. reservation pools, fleet-wide: every workload that may use ``t`` must gain from ``t'``
+       with the same ``r``, in every zone, for every reserved option; never when the plan
+       already owns reservations of ``t``;
+    3. on-demand lanes of an offering without reservations, per workload and zone;
+    4. spot lanes: when on-demand of the same offering and zone is no dearer; across pools only
+       without a per-pool limit, and only capacity-exact under a share limit.
+
+    Guard for quotas: ``t'`` under a quota replaces only offerings under the same quota with
+    ``r`` times its weight no larger."""
     plan = ctx.plan
     hpm = ctx.hours_per_month
     quotas = _quota_weights(plan)
     amortize = plan.commitments.beyond_horizon == "amortize"
-    owned = {p.offering for p in ctx.pools.values() if any(p.existing)} | set(ctx.regional)
     cap = ctx.cap
 
     def quota_ok(replaced: str, by: str, r: int) -> bool:
@@ -241,16 +299,15 @@ def prune_dominated(ctx: SolveContext) -> SolveContext:
         return True
 
     lanes = list(ctx.lanes)
-    od_price = {(ln.workload, ln.offering, ln.zone): ln.price for ln in lanes if ln.option == ON_DEMAND}
-
-    # 1. reserved choices: same term, no cheaper; or no cheaper than on-demand.
-    pools = dict(ctx.pools)
-    users: dict[tuple[str, str], set[str]] = defaultdict(set)
+    od_price: dict[str, Decimal | None] = {}
     for ln in lanes:
-        if ln.option == RESERVED:
-            users[(ln.offering, ln.zone)].add(ln.workload)
+        if ln.kind == STANDARD:
+            od_price[ln.offering] = ln.price
+
+    # 1. reserved options
+    pools: dict[str, Pool] = {}
     dropped_choices = 0
-    for key, pool in list(pools.items()):
+    for t, pool in ctx.pools.items():
         kept: list[Choice] = []
         for c in pool.choices:
             beaten = any(
@@ -264,110 +321,101 @@ def prune_dominated(ctx: SolveContext) -> SolveContext:
             if amortize and not beaten:
                 eff = c.effective_hourly(hpm)
                 beaten = any(
-                    d is not c
-                    and d.term_months == c.term_months
-                    and (d.effective_hourly(hpm), d.key) < (eff, c.key)
+                    d is not c and d.term_months == c.term_months and (d.effective_hourly(hpm), d.key) < (eff, c.key)
                     for d in pool.choices
                 )
-            if not beaten:
-                rate = c.effective_hourly(hpm) if amortize else c.hourly
-                ods = [od_price.get((w, pool.offering, pool.zone)) for w in users[key]]
-                beaten = bool(ods) and all(p is not None and p <= rate for p in ods)
+            od = od_price.get(t)
+            if not beaten and od is not None:
+                beaten = od <= (c.effective_hourly(hpm) if amortize else c.hourly)
             if beaten:
                 dropped_choices += 1
             else:
                 kept.append(c)
-        pools[key] = Pool(pool.offering, pool.zone, pool.region, tuple(kept), pool.existing)
-    dead_pools = {
-        k for k, p in pools.items() if not p.choices and not any(p.existing) and p.offering not in ctx.regional
-    }
+        if kept or pool.owns_any:
+            pools[t] = Pool(pool.offering, pool.region, tuple(kept), pool.existing, pool.zonal)
 
-    # 2. reservation pools, fleet-wide.
-    def pool_dominates(by: tuple[str, str], t: tuple[str, str]) -> bool:
-        if t[0] in owned or by == t or by[1] != t[1]:
+    # 2. reservation pools, fleet-wide
+    where: dict[str, set[tuple[str, str]]] = defaultdict(set)  # offering -> {(workload, zone)}
+    for ln in lanes:
+        if ln.kind == STANDARD:
+            where[ln.offering].add((ln.workload, ln.zone))
+
+    def pool_dominates(by: str, t: str) -> bool:
+        pt, pb = pools[t], pools[by]
+        if by == t or pt.owns_any or pt.region != pb.region or not pt.choices:
             return False
-        ws = users[t]
-        if not ws or not ws <= users[by]:
+        if not where[t] <= where[by]:
             return False
-        if any(cap[(w, by[0])] > cap[(w, t[0])] for w in ws):
+        ws = {w for w, _z in where[t]}
+        if any(cap[(w, by)] > cap[(w, t)] for w in ws):
             return False
-        r = max(_ratio(cap[(w, t[0])], cap[(w, by[0])]) for w in ws)
-        cheaper = {c.key: c for c in pools[by].choices}
-        for c in pools[t].choices:
+        r = max(_ratio(cap[(w, t)], cap[(w, by)]) for w in ws)
+        cheaper = {c.key: c for c in pb.choices}
+        for c in pt.choices:
             d = cheaper.get(c.key)
             if d is None or r * d.upfront > c.upfront or r * d.hourly > c.hourly:
                 return False
-        return quota_ok(t[0], by[0], r)
+        return quota_ok(t, by, r)
 
-    live = [k for k in sorted(pools) if k not in dead_pools]
-    by_zone: dict[str, list[tuple[str, str]]] = defaultdict(list)
-    for k in live:
-        by_zone[k[1]].append(k)
-    dominated_pools: set[tuple[str, str]] = set(dead_pools)
-    for group in by_zone.values():
-        for t in group:
-            for by in group:
-                if pool_dominates(by, t) and (not pool_dominates(t, by) or by < t):
-                    dominated_pools.add(t)
-                    break
+    names = sorted(pools)
+    beaten_pools = {
+        t
+        for t in names
+        if any(pool_dominates(by, t) and (not pool_dominates(t, by) or by < t) for by in names)
+    }
+    for t in beaten_pools:
+        p = pools[t]
+        pools[t] = Pool(p.offering, p.region, (), p.existing, p.zonal)
+    pools = {t: p for t, p in pools.items() if p.choices or p.owns_any}
 
-    # 3. on-demand and spot lanes per (workload, zone).
-    def lane_dominates(by: Lane, ln: Lane, spot_exact: bool) -> bool:
+    # 3.-4. lanes per (workload, zone, kind)
+    def lane_dominates(by: Lane, ln: Lane, exact: bool) -> bool:
         w = ln.workload
         c, c2 = cap[(w, ln.offering)], cap[(w, by.offering)]
-        if by.offering == ln.offering or c2 > c:
+        if by.offering == ln.offering or c2 > c or by.price is None or ln.price is None:
             return False
         r = _ratio(c, c2)
-        if spot_exact and abs(r * c2 - c) > _EPS * c:
+        if exact and abs(r * c2 - c) > _EPS * c:
             return False
         return r * by.price <= ln.price and quota_ok(ln.offering, by.offering, r)
 
     groups: dict[tuple[str, str, str], list[Lane]] = defaultdict(list)
     for ln in lanes:
-        if ln.option != RESERVED:
-            groups[(ln.workload, ln.zone, ln.option)].append(ln)
-    dropped_lanes: set[Lane] = set()
-    for (w, _z, option), group in groups.items():
-        wl = plan.workload(w)
-        if option == SPOT:
+        groups[(ln.workload, ln.zone, ln.kind)].append(ln)
+    dropped: set[Lane] = set()
+    for ln in lanes:
+        if ln.kind == STANDARD and ln.price is None and ln.offering not in pools:
+            dropped.add(ln)  # reservations only, and none can be had
+    for (w, _z, kind), group in groups.items():
+        wl = ctx.workload(w)
+        if kind == SPOT:
             for ln in group:
-                od = od_price.get((w, ln.offering, ln.zone))
-                if od is not None and od <= ln.price:
-                    dropped_lanes.add(ln)
+                od = od_price.get(ln.offering)
+                if od is not None and ln.price is not None and od <= ln.price:
+                    dropped.add(ln)
             if wl.spot.per_pool is not None:
                 continue
-        exact = option == SPOT and wl.spot.max_share is not None
+        exact = kind == SPOT and wl.spot.max_share is not None
         for ln in group:
-            if ln in dropped_lanes:
+            if ln in dropped or (kind == STANDARD and ln.offering in pools):
                 continue
             for by in group:
                 # a dominator may itself be dropped: swaps compose along the chain
                 if lane_dominates(by, ln, exact) and (not lane_dominates(ln, by, exact) or by.offering < ln.offering):
-                    dropped_lanes.add(ln)
+                    dropped.add(ln)
                     break
-
-    kept_lanes = tuple(
-        ln
-        for ln in lanes
-        if ln not in dropped_lanes and not (ln.option == RESERVED and (ln.offering, ln.zone) in dominated_pools)
-    )
-    kept_pools = {k: p for k, p in pools.items() if k not in dominated_pools}
+    kept_lanes = tuple(ln for ln in lanes if ln not in dropped)
     used = {ln.offering for ln in kept_lanes}
-    n_before = {opt: sum(1 for ln in lanes if ln.option == opt) for opt in (ON_DEMAND, SPOT, RESERVED)}
-    n_after = {opt: sum(1 for ln in kept_lanes if ln.option == opt) for opt in (ON_DEMAND, SPOT, RESERVED)}
+    n_before = {k: sum(1 for ln in lanes if ln.kind == k) for k in (STANDARD, SPOT)}
+    n_after = {k: sum(1 for ln in kept_lanes if ln.kind == k) for k in (STANDARD, SPOT)}
     report = (
-        f"dropped {n_before[ON_DEMAND] - n_after[ON_DEMAND]} of {n_before[ON_DEMAND]} on-demand lanes, "
+        f"dropped {n_before[STANDARD] - n_after[STANDARD]} of {n_before[STANDARD]} on-demand/reserved lanes, "
         f"{n_before[SPOT] - n_after[SPOT]} of {n_before[SPOT]} spot lanes, "
-        f"{len(ctx.pools) - len(kept_pools)} of {len(ctx.pools)} reservation pools "
-        f"and {dropped_choices} dominated reserved payment options; "
-        f"offerings {ctx.offerings_before} -> {len(used)}"
+        f"{len(beaten_pools)} of {len(ctx.pools)} reservation pools "
+        f"and {dropped_choices} dominated reserved options; offerings {ctx.offerings_before} -> {len(used)}"
     )
     return ctx.with_pass(
-        "prune",
-        report,
-        lanes=kept_lanes,
-        pools=kept_pools,
-        regional={k: v for k, v in ctx.regional.items() if k in used},
+        "prune", report, lanes=kept_lanes, pools={t: p for t, p in pools.items() if t in used}
     )
 
 
@@ -375,27 +423,23 @@ def prune_dominated(ctx: SolveContext) -> SolveContext:
 
 
 def break_zone_symmetry(ctx: SolveContext) -> SolveContext:
-    """Find zones that are interchangeable: same region, same lanes at the same prices, same
-    reservation pools (options and existing counts). Swapping two of them maps any plan to
-    one of the same cost, so the formulation may order them (``formulate`` adds
-    total-instances(z1) >= total-instances(z2) >= ...)."""
+    """Find zones that are interchangeable: same region, same lanes at the same prices, no
+    zonal reservations owned. Swapping two of them maps any plan to one of the same cost,
+    so the formulation may order them (``formulate`` adds instances(z1) >= instances(z2)
+    >= ... over the whole horizon)."""
     offerings = {o.id: o.offering for o in ctx.plan.offerings}
     signature: dict[str, list[tuple[object, ...]]] = defaultdict(list)
     for ln in ctx.lanes:
-        signature[ln.zone].append(("lane", ln.workload, ln.offering, ln.option, ln.price))
-    for p in ctx.pools.values():
-        signature[p.zone].append(("pool", p.offering, p.choices, p.existing))
-    zonal_fleet = {r.zone for r in ctx.plan.fleet if r.zone is not None}
-    region_of: dict[str, str] = {}
-    for ln in ctx.lanes:
-        region_of[ln.zone] = offerings[ln.offering].region
+        signature[ln.zone].append((ln.workload, ln.offering, ln.kind, ln.price))
+    owned_zones = {z for p in ctx.pools.values() for z, v in p.zonal.items() if any(v)}
+    owned_zones |= {r.zone for r in ctx.plan.fleet if r.zone is not None}
     classes: dict[tuple[object, ...], list[str]] = defaultdict(list)
     for z, sig in signature.items():
-        if z in zonal_fleet and not any(s[0] == "pool" for s in sig):
-            continue  # owns reservations that no lane uses: keep it apart to stay safe
-        classes[(region_of.get(z, ""), tuple(sorted(sig, key=repr)))].append(z)
-    groups = tuple(tuple(sorted(zs)) for zs in classes.values() if len(zs) > 1)
-    groups = tuple(sorted(groups))
+        if z in owned_zones:
+            continue
+        region = offerings[next(ln.offering for ln in ctx.lanes if ln.zone == z)].region
+        classes[(region, tuple(sorted(sig, key=repr)))].append(z)
+    groups = tuple(sorted(tuple(sorted(zs)) for zs in classes.values() if len(zs) > 1))
     if groups:
         report = "; ".join(", ".join(g) for g in groups) + " interchangeable: ordered by instances"
     else:
@@ -412,7 +456,7 @@ _MONEY_MIN_UNITS = 20_000  # smallest cost coefficient >= this many units: error
 _CAP_MIN_UNITS = 1_000_000  # smallest capacity >= 1e6 units: error <= 1e-6
 
 
-def demand_upper_bound(ctx: SolveContext, workload: str, offering: str, block: Block, option: str) -> int:
+def demand_upper_bound(ctx: SolveContext, workload: str, offering: str, block: Block, kind: str) -> int:
     """Instances of one lane that an optimal plan ever needs in ``block``.
 
     Any count above what covers the block's requirement on its own (plus N+k and the replica
@@ -424,7 +468,7 @@ def demand_upper_bound(ctx: SolveContext, workload: str, offering: str, block: B
     if w.kind == "batch":
         work = ctx.plan.demand[block.month].work.get(workload, 0.0) * batch_factor(ctx.plan, w, block.month)
         per = c * block.hours
-        if option == SPOT and w.batch is not None:
+        if kind == SPOT and w.batch is not None:
             per *= 1 - w.batch.checkpoint_overhead
         n = math.ceil(work / per * (1 + 1e-9)) if per > 0 and work > 0 else 0
         return max(n, floor_n)
@@ -457,7 +501,7 @@ def scale_integers(ctx: SolveContext) -> SolveContext:
     plan = ctx.plan
     hpm = ctx.hours_per_month
     billed = sorted({float(b.billed) for bs in ctx.blocks for b in bs})
-    prices = sorted({float(ln.price) for ln in ctx.lanes if ln.option != RESERVED and ln.price > 0})
+    prices = sorted({float(ln.price) for ln in ctx.lanes if ln.price is not None and ln.price > 0})
     costs = [p * h for p in prices for h in billed]
     starts = purchase_months(plan)
     for pool in ctx.pools.values():
@@ -472,7 +516,7 @@ def scale_integers(ctx: SolveContext) -> SolveContext:
     activity = 0.0
     per_workload: dict[str, tuple[float, float]] = {}
     for ln in ctx.lanes:
-        if ln.option == RESERVED:
+        if ln.price is None:
             continue
         w = ctx.workload(ln.workload)
         a, b0 = per_workload.get(ln.workload, (0.0, 0.0))

@@ -68,7 +68,7 @@ def describe(plan: Plan, kind: str, subject: str) -> str:
     """A short phrase for a constraint group, from the plan's own text when it has one."""
     path, s = find_setting(plan, *group_paths(plan, kind, subject))
     if s is not None and s.text:
-        text = s.text.strip()
+        text = " ".join(s.text.split())
         owner = path.split(".")[0]
         return text if text.startswith(owner) else f"{owner}.{text}" if kind in _WORKLOAD_PATHS else text
     if kind in _WORKLOAD_PATHS:

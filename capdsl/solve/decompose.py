@@ -1,0 +1,362 @@
+"""Large plans: month by month, with the reservations decided in between, and a valid bound.
+
+Once the reservations are fixed, the months are independent (on-demand and spot change
+freely between hours; quotas and monthly budgets are per month). capdsl exploits that:
+
+The unit of work is a *block* (one group of hours of one month) when the plan has no hard
+monthly budget -- CP-SAT proves a block's optimum in a fraction of a second, while the same
+blocks in one model stall it -- and a *month* otherwise.
+
+1. **bound**: every unit is solved alone with reservations *rented* for just that unit at
+   their amortised rate (``reservations="rent"``, pro rata to the unit's billed hours).
+   Holding a reservation for its whole term is never cheaper than renting it for the hours
+   it is used, and every other constraint of the unit is kept, so the sum of the units'
+   optima -- and of CP-SAT's bounds on them -- is a valid lower bound on the plan's cost.
+   In block units, batch work (due per month) is bounded by one batch-only model per month;
+   a total budget is left out (a relaxation too);
+2. **schedule**: from the instances the units run, ``schedule.py`` decides which
+   reservations to buy when (terms, payment options, lead time, commitment cap), exactly;
+3. **allocate**: every unit is solved again with those reservations fixed
+   (``reservations="fixed"``), giving a plan that meets every constraint (in block units a
+   batch workload does each block's share of its monthly work, pro rata to its hours);
+4. **alternate**: while time remains, from the instances the last plan runs; the best plan is
+   kept.
+
+Units run in parallel threads (CP-SAT releases the GIL), each single-threaded with a
+deterministic time limit, so the result is the same on every run. A plan with a hard total
+budget is solved whole (``solver.py``), since the units would not see it.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from fractions import Fraction
+
+from capdsl.solve.context import STANDARD, SolveContext
+from capdsl.solve.formulate import BuyKey, UseKey, formulate
+from capdsl.solve.costing import price_solution
+from capdsl.solve.extract import purchases_of, split_standard
+from capdsl.solve.progress import Progress
+from capdsl.solve.prune import coarsen
+from capdsl.solve.schedule import owned_by_month, schedule_reservations
+from capdsl.solve.search import RunResult, relative_gap, run_model
+
+
+@dataclass
+class MonthRun:
+    month: int
+    status: str
+    use: dict[UseKey, int] = field(default_factory=dict)
+    rent: dict[BuyKey, int] = field(default_factory=dict)
+    objective: float | None = None  # money, the month's fixed costs included
+    bound: float | None = None
+
+
+@dataclass
+class Candidate:
+    buys: dict[BuyKey, int]
+    use: dict[UseKey, int]
+    cost: float
+    proven: bool  # every month solved to optimality for these reservations
+
+
+# The bound solves each month's blocks in this many groups, at each group's lowest level.
+GROUPS_PER_MONTH = 6
+# Time a block needs to be solved well (s); with less per block, blocks are grouped.
+MIN_UNIT_S = 0.06
+
+Unit = tuple[int, int | None]  # (month, block index or None for the whole month)
+
+
+def unit_context(ctx: SolveContext, unit: Unit, mode: str, owned: Mapping[tuple[str, int], int] | None = None,
+                 cost: tuple[Fraction, ...] = (), *, batch: str = "month", only: frozenset[str] | None = None) -> SolveContext:
+    """The sub-model of one block or one month (other blocks left out)."""
+    month, block = unit
+    blocks = tuple(
+        (tuple(b for b in bs if block is None or b.index == block) if i == month else ())
+        for i, bs in enumerate(ctx.blocks)
+    )
+    share = Fraction(1)
+    if block is not None:
+        share = sum((b.billed for b in blocks[month]), Fraction(0)) / Fraction(ctx.hours_per_month)
+    return replace(ctx, blocks=blocks, reservations=mode, fixed_owned=dict(owned or {}), fixed_cost=cost,
+                   rent_share=share, batch=batch, only=only)
+
+
+def month_context(ctx: SolveContext, month: int, mode: str) -> SolveContext:
+    return unit_context(ctx, (month, None), mode)
+
+
+def _to_members(grouped: SolveContext, use: Mapping[UseKey, int]) -> dict[UseKey, int]:
+    """A plan for groups of blocks as a plan for each member block."""
+    members = {(m, b.index): b.members for m, bs in enumerate(grouped.blocks) for b in bs}
+    out: dict[UseKey, int] = {}
+    for (w, t, z, kind, m, g), n in use.items():
+        for b in members.get((m, g), (g,)):
+            out[(w, t, z, kind, m, b)] = n
+    return out
+
+
+def _to_groups(grouped: SolveContext, use: Mapping[UseKey, int]) -> dict[UseKey, int]:
+    """A plan per block as a hint for groups of blocks (each group's busiest member)."""
+    group_of = {(m, b): g.index for m, bs in enumerate(grouped.blocks) for g in bs for b in g.members}
+    out: dict[UseKey, int] = {}
+    for (w, t, z, kind, m, b), n in use.items():
+        key = (w, t, z, kind, m, group_of.get((m, b), b))
+        out[key] = max(out.get(key, 0), n)
+    return out
+
+
+def usage_of(ctx: SolveContext, use: Mapping[UseKey, int]) -> dict[tuple[str, int, int], int]:
+    """Standard instances per (offering, month, block) beyond zonal reservations owned."""
+    per_zone: dict[tuple[str, str, int, int], int] = defaultdict(int)
+    for (_w, t, z, kind, m, b), n in use.items():
+        if kind == STANDARD and t in ctx.pools:
+            per_zone[(t, z, m, b)] += n
+    out: dict[tuple[str, int, int], int] = defaultdict(int)
+    for (t, z, m, b), n in per_zone.items():
+        zonal = ctx.pools[t].zonal.get(z)
+        out[(t, m, b)] += max(0, n - (zonal[m] if zonal else 0))
+    return dict(out)
+
+
+class Decomposer:
+    def __init__(self, ctx: SolveContext, *, deadline: float, seed: int, threads: int,
+                 stop: threading.Event | None, on_progress: Callable[[Progress], None] | None, started: float) -> None:
+        self.ctx = ctx
+        self.deadline = deadline
+        self.seed = seed
+        self.threads = max(1, threads)
+        self.stop = stop
+        self.on_progress = on_progress
+        self.started = started
+        plan = ctx.plan
+        self.by_block = True
+        self.monthly_caps = [b for b in plan.budgets if b.hard and b.monthly is not None]
+        if self.by_block:
+            self.units: list[Unit] = [(m, b.index) for m, bs in enumerate(ctx.blocks) for b in bs]
+        else:
+            self.units = [(m, None) for m in range(plan.horizon)]
+        self.batch = frozenset(w.name for w in plan.workloads if w.kind == "batch")
+        self.services = frozenset(w.name for w in plan.workloads if w.kind != "batch")
+        self.lower: float | None = None
+        self.best: Candidate | None = None
+        self.infeasible_unit: Unit | None = None
+        self.infeasible_context: SolveContext | None = None
+        self.log: list[str] = []
+
+    @property
+    def infeasible_month(self) -> int | None:
+        return self.infeasible_unit[0] if self.infeasible_unit is not None else None
+
+    def remaining(self) -> float:
+        return self.deadline - time.perf_counter()
+
+    def stopped(self) -> bool:
+        return self.stop is not None and self.stop.is_set()
+
+    def report(self) -> None:
+        if self.on_progress is None:
+            return
+        obj = self.best.cost if self.best else None
+        self.on_progress(Progress(obj, self.lower, relative_gap(obj, self.lower), time.perf_counter() - self.started))
+
+    # ------------------------------------------------------------------ units
+
+    def run_unit(self, sub: SolveContext, time_limit: float, hint_use: Mapping[UseKey, int]) -> MonthRun:
+        month = next(i for i, bs in enumerate(sub.blocks) if bs)
+        keys = {(month, b.index) for b in sub.blocks[month]}
+        hint = {k: v for k, v in hint_use.items() if (k[4], k[5]) in keys} if hint_use else None
+        form, _ = formulate(sub, hint_use=hint)
+        res = run_model(form, time_limit=time_limit, stop=self.stop, seed=self.seed, workers=1)
+        return MonthRun(month, res.status, res.use, res.buy, res.objective, res.bound)
+
+    def run_all(self, subs: list[SolveContext], budget: float, hint_use: Mapping[UseKey, int]) -> list[MonthRun]:
+        """Solve units in parallel, each with an equal share of ``budget`` (never past the
+        deadline: late units get the minimum and report what they found)."""
+        per = max(0.01, budget * self.threads / max(1, len(subs)) * 0.8)
+        with ThreadPoolExecutor(max_workers=self.threads, thread_name_prefix="capdsl-unit") as pool:
+            futures = [pool.submit(self.run_unit, sub, per, hint_use) for sub in subs]
+            return [f.result() for f in futures]
+
+    # ------------------------------------------------------------------ phases
+
+    def bound(self, budget: float, hint_use: Mapping[UseKey, int]) -> dict[UseKey, int]:
+        """Lower bound (``self.lower``); returns what the relaxation runs, per plan block."""
+        ctx = self.ctx
+        # a relaxation of the blocks (lowest level of a few similar blocks) keeps it quick
+        grouped = coarsen(ctx, GROUPS_PER_MONTH, "min")
+        subs = [unit_context(grouped, (m, b.index), "rent", batch="drop", only=self.services)
+                for m, bs in enumerate(grouped.blocks) for b in bs] if self.services else []
+        subs += [unit_context(ctx, (m, None), "rent", only=self.batch) for m in range(ctx.plan.horizon)] if self.batch else []
+        runs = self.run_all(subs, budget, hint_use)
+        bad = [(r, sub) for r, sub in zip(runs, subs, strict=True) if r.status == "infeasible"]
+        if bad:
+            r, sub = bad[0]
+            self.infeasible_unit = (r.month, None)
+            self.infeasible_context = sub
+            return {}
+        bounds = [r.bound for r in runs]
+        if all(b is not None for b in bounds):
+            self.lower = sum(b for b in bounds if b is not None)
+        self.log.append(f"bound from {len(subs)} relaxed units (reservations rented per use)")
+        members = {(m, b.index): b.members for m, bs in enumerate(grouped.blocks) for b in bs}
+        rented: dict[UseKey, int] = {}
+        for r, sub in zip(runs, subs, strict=True):
+            for (w, t, z, kind, m, b), n in r.use.items():
+                if sub.only == self.batch and self.batch:
+                    rented[(w, t, z, kind, m, b)] = n
+                else:
+                    for fine in members.get((m, b), (b,)):
+                        rented[(w, t, z, kind, m, fine)] = n
+        return rented
+
+    def evaluate(self, buys: dict[BuyKey, int], budget: float, hint_use: Mapping[UseKey, int]) -> Candidate | None:
+        """The best plan found for these reservations: every block solved alone, or -- when
+        the budget does not allow a fair share of time per block -- a few groups of similar
+        blocks per month, each planned for its highest level (feasible for all members)."""
+        owned, cost = owned_by_month(self.ctx, buys)
+        fits = int(budget * self.threads / MIN_UNIT_S)
+        base = self.ctx
+        if fits < len(self.units):
+            base = coarsen(self.ctx, max(1, fits // max(1, self.ctx.plan.horizon)), "max")
+        subs = [unit_context(base, (m, b.index), "fixed", owned, cost, batch="split")
+                for m, bs in enumerate(base.blocks) for b in bs]
+        runs = self.run_all(subs, budget, _to_groups(base, hint_use) if base is not self.ctx else hint_use)
+        failed = [i for i, r in enumerate(runs) if r.status not in ("optimal", "feasible")]
+        if failed and any(runs[i].status == "infeasible" for i in failed):
+            return None
+        if failed and self.remaining() > 0.3:  # hard units: once more, with more time
+            retry = self.run_all([subs[i] for i in failed], min(self.remaining() * 0.5, 1.0 * len(failed)), hint_use)
+            for i, r in zip(failed, retry, strict=True):
+                runs[i] = r
+        if any(r.status not in ("optimal", "feasible") for r in runs):
+            return None
+        use: dict[UseKey, int] = {}
+        for r in runs:
+            use.update(r.use)
+        if base is not self.ctx:
+            use = _to_members(base, use)
+        proven = all(r.status == "optimal" for r in runs) and base is self.ctx
+        over = self.over_budget(buys, use)
+        if over:
+            # blocks do not see a monthly budget: solve those months whole, from this plan
+            months = [unit_context(self.ctx, (m, None), "fixed", owned, cost) for m in over]
+            redo = self.run_all(months, max(0.2, min(budget, self.remaining() * 0.5)), use)
+            if any(r.status not in ("optimal", "feasible") for r in redo):
+                return None
+            use = {k: v for k, v in use.items() if k[4] not in over}
+            for r in redo:
+                use.update(r.use)
+            if self.over_budget(buys, use):
+                return None
+            proven = False
+        priced = price_solution(self.ctx.plan, split_standard(self.ctx, use, buys), purchases_of(self.ctx, buys))
+        total = float(priced.exact_cost + priced.penalty)
+        return Candidate(buys, use, total, proven)
+
+    def over_budget(self, buys: Mapping[BuyKey, int], use: Mapping[UseKey, int]) -> list[int]:
+        """Months whose cost breaks a hard monthly budget."""
+        if not self.monthly_caps:
+            return []
+        priced = price_solution(self.ctx.plan, split_standard(self.ctx, use, buys), purchases_of(self.ctx, buys))
+        bad = set()
+        for bud in self.monthly_caps:
+            assert bud.monthly is not None
+            for m, v in enumerate(priced.scope_costs.get(bud.name, [])):
+                if v > Fraction(bud.monthly):
+                    bad.add(m)
+        return sorted(bad)
+
+    def consider(self, cand: Candidate | None) -> bool:
+        if cand is None:
+            return False
+        if self.best is None or cand.cost < self.best.cost - 1e-6:
+            self.best = cand
+            self.report()
+            return True
+        return False
+
+    def schedule(self, use: Mapping[UseKey, int]) -> dict[BuyKey, int] | None:
+        return schedule_reservations(self.ctx, usage_of(self.ctx, use),
+                                     time_limit=max(0.05, min(2.0, self.remaining() * 0.1)), seed=self.seed)
+
+    def run(self, hint_use: Mapping[UseKey, int], hint_buys: dict[BuyKey, int] | None) -> None:
+        if hint_buys is not None:
+            self.consider(self.evaluate(hint_buys, self.remaining() * 0.35, hint_use))
+            self.log.append("warm start: the previous plan's reservations first")
+        if self.stopped():
+            return
+        rented = self.bound(self.remaining() * (0.25 if self.best else 0.3), hint_use)
+        self.report()
+        if self.infeasible_unit is not None or self.stopped():
+            return
+        seen: list[dict[BuyKey, int]] = [self.best.buys] if self.best else []
+        source: Mapping[UseKey, int] = rented or hint_use
+        for round_ in range(4):
+            if self.stopped() or self.remaining() < 0.2:
+                break
+            buys = self.schedule(source) or {}
+            if buys in seen:
+                break
+            seen.append(buys)
+            cand = self.evaluate(buys, self.remaining() * (0.7 if round_ == 0 else 0.5), self.best.use if self.best else rented)
+            improved = self.consider(cand)
+            self.log.append(f"round {round_ + 1}: {sum(buys.values())} reservations bought"
+                            + (f", plan {cand.cost:,.2f}" if cand else ", no plan") + (" (best)" if improved else ""))
+            if cand is None and {} not in seen and self.remaining() > 0.2:
+                seen.append({})
+                cand = self.evaluate({}, self.remaining() * 0.6, rented)
+                self.consider(cand)
+                self.log.append("no reservations: " + (f"plan {cand.cost:,.2f}" if cand else "no plan"))
+            if self.best is None or (not improved and round_ > 0):
+                break
+            source = self.best.use
+        # polish: the best reservations again, every block from the best plan, with the time left
+        if self.best is not None and not self.stopped() and self.remaining() > 0.5 and not self.best.proven:
+            cand = self.evaluate(self.best.buys, self.remaining() * 0.9, self.best.use)
+            if self.consider(cand):
+                self.log.append(f"polish: plan {self.best.cost:,.2f}")
+
+
+def solve_decomposed(
+    ctx: SolveContext,
+    *,
+    time_limit: float,
+    seed: int,
+    threads: int,
+    stop: threading.Event | None,
+    on_progress: Callable[[Progress], None] | None,
+    hint_use: Mapping[UseKey, int],
+    hint_buys: dict[BuyKey, int] | None,
+) -> tuple[RunResult, Decomposer]:
+    started = time.perf_counter()
+    d = Decomposer(ctx, deadline=started + time_limit, seed=seed, threads=threads, stop=stop,
+                   on_progress=on_progress, started=started)
+    d.run(hint_use, hint_buys)
+    wall = time.perf_counter() - started
+    if d.infeasible_unit is not None:
+        return RunResult("infeasible", wall_s=wall, stopped_by="proof", workers=threads,
+                         message=f"no plan meets every constraint in {ctx.plan.months[d.infeasible_month]}"), d
+    if d.best is None:
+        why = "stop" if d.stopped() else "time limit"
+        return RunResult("unknown", wall_s=wall, stopped_by=why, workers=threads, bound=d.lower,
+                         message="stopped before any plan was found" if why == "stop"
+                         else f"no plan found within the time limit ({time_limit:g} s)"), d
+    proven = d.lower is not None and d.best.cost <= d.lower + max(1e-6, abs(d.lower) * 1e-9)
+    res = RunResult(
+        "optimal" if proven else "feasible",
+        use=d.best.use,
+        buy=d.best.buys,
+        objective=d.best.cost,
+        bound=d.lower,
+        wall_s=wall,
+        workers=threads,
+        stopped_by="stop" if d.stopped() else "optimal" if proven else "decomposition rounds",
+    )
+    return res, d

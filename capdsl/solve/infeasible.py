@@ -1,0 +1,221 @@
+"""Why a plan is infeasible: a minimal set of conflicting settings, with numbers.
+
+Every constraint family of the formulation belongs to one plan setting (``formulate.Group``:
+a workload's demand, headroom, N+k, zone loss, replicas, spot limits, batch work; a quota; a
+budget; the commitment cap) and is enforced only under that setting's assumption literal.
+CP-SAT, solving for feasibility under all literals, returns a core of literals that cannot
+all hold (``sufficient_assumptions_for_infeasibility``); capdsl shrinks it to a *minimal*
+core by deletion (drop one literal, re-check; keep the drop when still infeasible). Then,
+for the resource setting in the core (a budget, quota or commitment cap), it computes what
+the other settings need, by re-solving with that setting lifted and its usage minimised
+("budget $40k/month is below the cheapest plan that keeps recs N+1: $52.3k in 2027-11").
+
+The context may be a sub-model (one month or a few blocks of it, from ``decompose.py``): a
+relaxation of the plan, so its conflicts are the plan's conflicts.
+"""
+
+from __future__ import annotations
+
+import math
+
+from ortools.sat.python import cp_model
+
+from capdsl.lang.diagnostics import Diagnostic, Label, error
+from capdsl.model.plan import Plan
+from capdsl.solve.context import SolveContext
+from capdsl.solve.formulate import formulate
+from capdsl.solve.settings import describe, find_setting, group_paths
+
+Group = tuple[str, str]  # (kind, subject)
+_RESOURCE = ("budget_monthly", "budget_total", "quota", "commitments")
+
+
+def _money(x: float, currency: str) -> str:
+    sign = "$" if currency == "USD" else f"{currency} "
+    if abs(x) >= 1e6:
+        return f"{sign}{x / 1e6:,.2f}M"
+    if abs(x) >= 1e4:
+        return f"{sign}{x / 1e3:,.1f}k"
+    return f"{sign}{x:,.2f}"
+
+
+class _Prover:
+    def __init__(self, ctx: SolveContext, time_limit: float, seed: int) -> None:
+        self.ctx = ctx
+        self.form, _ = formulate(ctx, assumptions=True, minimize=False)
+        self.groups: dict[Group, cp_model.IntVar] = dict(sorted(self.form.groups.items()))
+        self.seed = seed
+        self.per_check = max(0.2, time_limit / max(4, 2 * len(self.groups) + 2))
+
+    def check(self, enforced: list[Group]) -> tuple[str, list[Group]]:
+        """Feasibility with ``enforced`` settings on (the others lifted): status and core."""
+        model = self.form.model
+        model.clear_assumptions()
+        model.add_assumptions([self.groups[g] for g in enforced])
+        solver = cp_model.CpSolver()
+        solver.parameters.num_workers = 1
+        solver.parameters.random_seed = self.seed
+        solver.parameters.max_time_in_seconds = self.per_check
+        code = solver.solve(model)
+        if code == cp_model.INFEASIBLE:
+            idx = set(solver.sufficient_assumptions_for_infeasibility())
+            core = [g for g in enforced if self.groups[g].index in idx]
+            return "infeasible", core
+        if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            return "feasible", []
+        return "unknown", []
+
+    def minimal_core(self) -> tuple[str, list[Group]]:
+        status, core = self.check(list(self.groups))
+        if status != "infeasible":
+            return status, []
+        core = core or []
+        i = 0
+        while i < len(core):
+            trial = core[:i] + core[i + 1:]
+            st, sub = self.check(trial)
+            if st == "infeasible":
+                core = [g for g in trial if g in sub] if sub else trial
+                i = min(i, len(core))
+            else:
+                i += 1
+        return "infeasible", core
+
+
+def _needed(prover: _Prover, resource: Group, enforce: list[Group], time_limit: float) -> tuple[float, int | None, int | None] | None:
+    """What ``resource`` must allow for ``enforce`` to hold: (amount, month, block), from a
+    fresh model in which ``resource`` is lifted and its usage's peak is minimised."""
+    kind, name = resource
+    f, _ = formulate(prover.ctx, assumptions=True, minimize=False)
+    model = f.model
+    for g in enforce:
+        if g in f.groups:
+            model.add(f.groups[g] == 1)
+    if resource in f.groups:
+        model.add(f.groups[resource] == 0)
+    rows: list[tuple[cp_model.LinearExprT, int, int | None, int | None, int]] = []  # expr, const, m, b, denom
+    if kind == "budget_monthly":
+        for m, (expr, const) in enumerate(f.budget_month.get(name, [])):
+            if prover.ctx.included(m):
+                rows.append((expr, const, m, None, f.money))
+    elif kind == "budget_total":
+        months = f.budget_month.get(name, [])
+        rows.append((sum(e for e, _c in months), sum(c for _e, c in months), None, None, f.money))
+    elif kind == "quota":
+        for m, b, _unit, expr, denom in f.quota_usage.get(name, []):
+            rows.append((expr, 0, m, b, denom))
+    elif kind == "commitments":
+        for m, expr in f.commitment:
+            rows.append((expr, 0, m, None, f.money))
+    if not rows:
+        return None
+    top = model.new_int_var(0, 2**60, "needed")
+    for expr, const, *_ in rows:
+        model.add(top >= expr + const)
+    model.minimize(top)
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1
+    solver.parameters.random_seed = prover.seed
+    solver.parameters.max_time_in_seconds = max(0.5, time_limit)
+    code = solver.solve(model)
+    if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return None
+    best: tuple[int, int | None, int | None, int] | None = None
+    for expr, const, m, b, denom in rows:
+        v = int(solver.value(expr)) + const
+        if best is None or v * best[3] > best[0] * denom:
+            best = (v, m, b, denom)
+    assert best is not None
+    v, m, b, denom = best
+    return v / denom, m, b
+
+
+def _unit_of(kind: str, name: str, plan: Plan) -> str:
+    if kind == "quota":
+        q = next((q for q in plan.quotas if q.name == name), None)
+        if q is not None:
+            return "GPU" if q.max_gpu is not None else "vCPU" if q.max_vcpu is not None else "instances"
+    return ""
+
+
+def diagnose(plan: Plan, ctx: SolveContext, *, time_limit: float, seed: int = 0) -> tuple[list[Diagnostic], str]:
+    """Diagnostics naming a minimal set of conflicting settings, and a one-line summary."""
+    prover = _Prover(ctx, time_limit * 0.6, seed)
+    status, core = prover.minimal_core()
+    month_words = _months_of(ctx, plan)
+    if status != "infeasible":
+        msg = f"no plan meets every constraint{month_words}, but the conflict could not be isolated in time"
+        return [error("E0454", msg, help="raise the time limit to find which settings conflict")], msg
+    if not core:
+        msg = f"no plan meets the placement, prices and offerings of this plan{month_words}, whatever its settings"
+        return [error("E0454", msg, help="check that each workload's offerings have prices in its allowed zones")], msg
+    resource = next((g for g in core if g[0] in _RESOURCE), None)
+    others = [g for g in core if g != resource]
+    labels = tuple(
+        Label(s.span, describe(plan, *g))
+        for g in others
+        if (s := find_setting(plan, *group_paths(plan, *g))[1]) is not None and s.span is not None
+    )
+    other_words = ", ".join(describe(plan, *g) for g in others) or "the demand"
+    if resource is not None:
+        kind, name = resource
+        enforce = [g for g in prover.groups if g != resource]
+        need = _needed(prover, resource, enforce, time_limit * 0.3)
+        if need is None:
+            need = _needed(prover, resource, others, time_limit * 0.2)
+        path, setting = find_setting(plan, *group_paths(plan, kind, name))
+        span = setting.span if setting is not None else None
+        if need is not None:
+            amount, m, b = need
+            where = f" in {plan.months[m]}" if m is not None else ""
+            if b is not None and m is not None:
+                where += f" ({_block_label(ctx, m, b)})"
+            diag, msg = _resource_message(plan, kind, name, amount, where, other_words)
+            return [error(diag[0], msg, span, label=diag[1], labels=labels, help=diag[2],
+                          notes=(f"conflicting settings: {', '.join([path, *[find_setting(plan, *group_paths(plan, *g))[0] for g in others]])}",))], msg
+    paths = [find_setting(plan, *group_paths(plan, *g))[0] for g in core]
+    first = find_setting(plan, *group_paths(plan, *core[0]))[1]
+    msg = f"these settings cannot all hold{month_words}: " + ", ".join(describe(plan, *g) for g in core)
+    return [error("E0454", msg, first.span if first else None, labels=labels[1:] if first else labels,
+                  notes=(f"conflicting settings: {', '.join(paths)}",),
+                  help="relax one of them (more zones or offerings, less redundancy, a longer deadline)")], msg
+
+
+def _resource_message(plan: Plan, kind: str, name: str, amount: float, where: str, others: str) -> tuple[tuple[str, str, str], str]:
+    cur = plan.currency
+    if kind == "budget_monthly":
+        bud = next(b for b in plan.budgets if b.name == name)
+        cap = float(bud.monthly or 0)
+        msg = (f"budget {_money(cap, cur)}/month is below the cheapest plan that keeps {others}: "
+               f"{_money(amount, cur)}{where}, {_money(amount - cap, cur)} over")
+        return ("E0450", f"needs {_money(amount, cur)}/month", "raise the budget, or relax one of the other settings"), msg
+    if kind == "budget_total":
+        bud = next(b for b in plan.budgets if b.name == name)
+        cap = float(bud.total or 0)
+        msg = (f"total budget {_money(cap, cur)} is below the cheapest plan that keeps {others}: "
+               f"{_money(amount, cur)}, {_money(amount - cap, cur)} over")
+        return ("E0451", f"needs {_money(amount, cur)}", "raise the budget, or relax one of the other settings"), msg
+    if kind == "quota":
+        q = next(q for q in plan.quotas if q.name == name)
+        unit = _unit_of(kind, name, plan)
+        limit = q.max_gpu if unit == "GPU" else q.max_vcpu if unit == "vCPU" else q.max_instances
+        msg = (f"quota {name} allows {limit} {unit} but {others} need {math.ceil(amount - 1e-9):g} {unit}{where}")
+        return ("E0452", f"needs {math.ceil(amount - 1e-9):g} {unit}", "raise the quota (or ask the provider), or relax the other settings"), msg
+    cap = float(plan.commitments.max_hourly or 0)
+    msg = (f"the commitment cap {_money(cap, cur)}/h is below what {others} need: {_money(amount, cur)}/h{where}")
+    return ("E0453", f"needs {_money(amount, cur)}/h", "raise the cap or let on-demand carry more"), msg
+
+
+def _block_label(ctx: SolveContext, m: int, b: int) -> str:
+    for blk in ctx.blocks[m]:
+        if blk.index == b:
+            return blk.label or f"block {b}"
+    return f"block {b}"
+
+
+def _months_of(ctx: SolveContext, plan: Plan) -> str:
+    months = [m for m in range(plan.horizon) if ctx.included(m)]
+    if len(months) == 1 and plan.horizon > 1:
+        return f" in {plan.months[months[0]]}"
+    return ""
+

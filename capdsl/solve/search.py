@@ -1,0 +1,170 @@
+"""Running CP-SAT on a formulation: parameters, time limits, progress, cancellation.
+
+Reproducibility. CP-SAT's parallel portfolio is not deterministic under a wall-clock limit
+(which worker finds what first depends on timing). capdsl therefore stops every search on a
+*deterministic* time limit (``max_deterministic_time``, CP-SAT's own work counter) derived from
+the time limit, and runs several workers only in *interleaved* mode (``interleave_search``:
+the portfolio's subsolvers run in fixed-size batches that synchronise in a fixed order); a
+single worker is deterministic by itself. Same plan + same seed + same parameters -> the
+same search -> the same Solution, on any machine and under any load. The time limit is also
+set as a wall-clock limit, a safety net with headroom (x2 + 0.1 s) that only fires on a slow
+or loaded machine; ``RunResult.stopped_by`` says which limit ended a search, and only a
+wall-clock stop (or ``stop``) can make two runs differ. A proven optimum is reproducible
+either way.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from ortools.sat.python import cp_model
+
+from capdsl.solve.formulate import Formulation
+from capdsl.solve.progress import Progress
+
+# Deterministic-time units CP-SAT does per wall-clock second on one core of a modest
+# machine (measured on the 2-core benchmark box, see benchmarks/RESULTS.md); the
+# deterministic limit is time_limit x this, so a search usually ends by it, reproducibly.
+DTIME_PER_SECOND = 0.4
+
+
+@dataclass
+class RunResult:
+    status: str  # optimal | feasible | infeasible | unknown | error
+    use: dict[tuple[str, str, str, str, int, int], int] = field(default_factory=dict)
+    buy: dict[tuple[str, int, int], int] = field(default_factory=dict)
+    objective: float | None = None  # money (plan currency), fleet constant included
+    bound: float | None = None
+    wall_s: float = 0.0
+    dtime: float = 0.0
+    stopped_by: str = ""  # "optimal", "gap", "deterministic limit", "time limit", "stop"
+    message: str = ""
+    workers: int = 0
+    best_times: list[tuple[float, float, float | None]] = field(default_factory=list)  # (t, obj, bound)
+
+
+def default_workers() -> int:
+    return max(1, min(8, os.cpu_count() or 1))
+
+
+class _Watch(cp_model.CpSolverSolutionCallback):
+    def __init__(self, form: Formulation, on_progress: Callable[[Progress], None] | None,
+                 stop: threading.Event | None, started: float) -> None:
+        super().__init__()
+        self.form = form
+        self.on_progress = on_progress
+        self.stop = stop
+        self.started = started
+        self.trace: list[tuple[float, float, float | None]] = []
+
+    def on_solution_callback(self) -> None:
+        elapsed = time.perf_counter() - self.started
+        obj = self.form.to_money(self.objective_value)
+        bound = self.form.to_money(self.best_objective_bound)
+        gap = relative_gap(obj, bound)
+        self.trace.append((elapsed, obj, bound))
+        if self.on_progress is not None:
+            self.on_progress(Progress(obj, bound, gap, elapsed))
+        if self.stop is not None and self.stop.is_set():
+            self.stop_search()
+
+
+def relative_gap(objective: float | None, bound: float | None) -> float | None:
+    if objective is None or bound is None:
+        return None
+    if objective <= 0:
+        return 0.0 if bound >= objective - 1e-9 else None
+    return max(0.0, (objective - bound) / abs(objective))
+
+
+def run_model(
+    form: Formulation,
+    *,
+    time_limit: float,
+    on_progress: Callable[[Progress], None] | None = None,
+    stop: threading.Event | None = None,
+    seed: int = 0,
+    workers: int | None = None,
+    gap_limit: float | None = None,
+    deterministic: bool = True,
+    assumptions: list[cp_model.IntVar] | None = None,
+) -> RunResult:
+    """Solve a formulation; never raises for solver outcomes."""
+    solver = cp_model.CpSolver()
+    prm = solver.parameters
+    n_workers = workers or default_workers()
+    prm.num_workers = n_workers
+    prm.random_seed = seed
+    prm.max_time_in_seconds = max(0.05, time_limit * 2.0 + 0.1 if deterministic else time_limit)
+    if deterministic:
+        prm.interleave_search = n_workers > 1
+        prm.max_deterministic_time = max(0.005, time_limit * DTIME_PER_SECOND)
+    if gap_limit is not None:
+        prm.relative_gap_limit = gap_limit
+    if assumptions:
+        form.model.clear_assumptions()
+        form.model.add_assumptions(assumptions)
+    started = time.perf_counter()
+    watch = _Watch(form, on_progress, stop, started)
+    done = threading.Event()
+
+    def watch_stop() -> None:
+        assert stop is not None
+        while not done.is_set():
+            if stop.wait(0.05):
+                solver.stop_search()
+                return
+
+    watcher = None
+    if stop is not None:
+        if stop.is_set():
+            return RunResult("unknown", message="stopped before the search started", workers=n_workers)
+        watcher = threading.Thread(target=watch_stop, name="capdsl-solve-stop", daemon=True)
+        watcher.start()
+    try:
+        code = solver.solve(form.model, watch)
+    finally:
+        done.set()
+        if watcher is not None:
+            watcher.join()
+    wall = time.perf_counter() - started
+    res = RunResult("unknown", wall_s=wall, dtime=solver.deterministic_time, workers=n_workers, best_times=watch.trace)
+    bound = solver.best_objective_bound
+    if math.isfinite(bound) and code != cp_model.INFEASIBLE:
+        res.bound = form.to_money(bound)
+    if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        values = solver.response_proto.solution
+        res.use = {k: int(values[v.index]) for k, v in form.use.items() if values[v.index]}
+        res.buy = {k: int(values[v.index]) for k, v in form.buy.items() if values[v.index]}
+        res.objective = form.to_money(solver.objective_value)
+        res.bound = form.to_money(solver.best_objective_bound)
+        proven = code == cp_model.OPTIMAL and (gap_limit is None or solver.objective_value <= solver.best_objective_bound)
+        res.status = "optimal" if proven else "feasible"
+    elif code == cp_model.INFEASIBLE:
+        res.status = "infeasible"
+    elif code == cp_model.MODEL_INVALID:
+        res.status = "error"
+        res.message = f"internal error: the solver rejected the model ({form.model.validate() or 'invalid'})"
+    if stop is not None and stop.is_set():
+        res.stopped_by = "stop"
+    elif code == cp_model.OPTIMAL:
+        res.stopped_by = "optimal" if res.status == "optimal" else "gap"
+    elif code == cp_model.INFEASIBLE:
+        res.stopped_by = "proof"
+    elif deterministic and solver.deterministic_time >= prm.max_deterministic_time * 0.999:
+        res.stopped_by = "deterministic limit"
+    else:
+        res.stopped_by = "time limit"
+    if res.status == "unknown" and not res.message:
+        res.message = (
+            "stopped before any plan was found" if res.stopped_by == "stop"
+            else f"no plan found within the {res.stopped_by} ({time_limit:g} s)"
+        )
+    return res
+
+
