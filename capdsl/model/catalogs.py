@@ -22,6 +22,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import Path
 
 from capdsl.lang import ast
 from capdsl.lang.diagnostics import Diagnostic, Span, did_you_mean, error, warning
@@ -72,7 +73,7 @@ def catalog_query(section: Section, reader: Reader) -> CatalogQuery:
             continue
         value = entry.value
         if isinstance(value, ast.String):
-            options[key] = value.value
+            options[key] = _relative_to_plan(value) if key in _PATH_OPTIONS else value.value
         elif isinstance(value, ast.Bool):
             options[key] = "true" if value.value else "false"
         elif isinstance(value, ast.Number):
@@ -88,6 +89,19 @@ def catalog_query(section: Section, reader: Reader) -> CatalogQuery:
         gpu_models=tuple(g.lower() for g in (reader.get(section, "gpus") or ())),
         options=options,
     )
+
+
+# Source options naming files are relative to the .cap file that writes them, like imports
+# and csv() tables, so a plan solves the same from any working directory.
+_PATH_OPTIONS = frozenset({"file", "path"})
+
+
+def _relative_to_plan(value: ast.String) -> str:
+    path = Path(value.value).expanduser()
+    origin = value.span.file
+    if path.is_absolute() or origin.startswith("<"):
+        return str(path)
+    return str(Path(origin).parent / path)
 
 
 _KNOWN = re.compile(r"\(known: ([^)]*)\)")
