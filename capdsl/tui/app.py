@@ -37,7 +37,7 @@ from capdsl.tui.messages import (
 from capdsl.tui.session import Session, Solved
 from capdsl.tui.settings import TuiSettings, config_path, load_settings
 from capdsl.tui.widgets.capacity import CapacityView
-from capdsl.tui.widgets.compare import CompareView
+from capdsl.tui.widgets.compare import CompareView, Target, target_label
 from capdsl.tui.widgets.cost import CostView
 from capdsl.tui.widgets.diagnostics import DiagnosticsList
 from capdsl.tui.widgets.mix import MixView
@@ -519,7 +519,7 @@ class CapApp(App[int]):
                 select.set_options(options)
             select.value = self.session.scenario or ""
         self.query_one(CompareView).set_scenarios(plan.scenarios, current=self.session.scenario,
-                                                  plan_for=plan.plan_for)
+                                                  plan_for=plan.plan_for, dirty=self.session.dirty)
 
     def _currency(self) -> str:
         plan = self.session.plan
@@ -905,26 +905,34 @@ class CapApp(App[int]):
     def on_compare_view_requested(self, message: CompareView.Requested) -> None:
         self.compare(message.a, message.b)
 
-    def compare(self, a: str | None, b: str | None) -> None:
-        """Show scenarios ``a`` and ``b`` side by side, solving those not solved yet."""
+    def compare(self, a: Target | str | None, b: Target | str | None) -> None:
+        """Show ``a`` and ``b`` side by side, solving those not solved yet. A target is a
+        scenario name (None: base) or (scenario, from the file's text)."""
+        ta, tb = _as_target(a), _as_target(b)
         s = self.session
         self.action_show_tab("compare")
-        self.query_one(CompareView).select(a, b)
-        missing = [n for n in dict.fromkeys((a, b)) if s.solved_for(s.text, n) is None]
+        self.query_one(CompareView).select(ta, tb)
+        missing = [(self._text_of(t), t[0]) for t in dict.fromkeys((ta, tb))
+                   if s.solved_for(self._text_of(t), t[0]) is None]
+        missing = list(dict.fromkeys(missing))
         if not missing:
-            self._show_compare(a, b)
+            self._show_compare(ta, tb)
             return
         stop = self._new_job()
         self._set_busy(True)
-        self.query_one(SolveStatus).start(f"solving {', '.join(n or 'base' for n in missing)} to compare",
+        names = ", ".join(target_label((n, text != s.text)) for text, n in missing)
+        self.query_one(SolveStatus).start(f"solving {names} to compare",
                                           time_limit=self.settings.time_limit * len(missing),
                                           currency=self._currency(), cancel_key=self._key_for("cancel"))
-        self._worker = self._compare(self._job, s.text, a, b, missing, stop)
+        self._worker = self._compare(self._job, missing, ta, tb, stop)
+
+    def _text_of(self, target: Target) -> str:
+        return self.session.file_text if target[1] else self.session.text
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="solve", description="compare scenarios")
-    def _compare(self, job: int, text: str, a: str | None, b: str | None, missing: list[str | None],
+    def _compare(self, job: int, missing: list[tuple[str, str | None]], a: Target, b: Target,
                  stop: threading.Event) -> None:
-        for name in missing:
+        for text, name in missing:
             if stop.is_set():
                 break
             built = self.session.build_for(text, name) or self.backend.build(text, self.plan_path, name)
@@ -943,16 +951,16 @@ class CapApp(App[int]):
         self._show_compare(message.a, message.b)
         self._refresh_summary()
 
-    def _show_compare(self, a: str | None, b: str | None) -> None:
+    def _show_compare(self, a: Target, b: Target) -> None:
         s = self.session
         view = self.query_one(CompareView)
-        sa, sb = s.solved_for(s.text, a), s.solved_for(s.text, b)
+        sa, sb = s.solved_for(self._text_of(a), a[0]), s.solved_for(self._text_of(b), b[0])
         problems = []
-        for name, solved in ((a, sa), (b, sb)):
+        for target, solved in ((a, sa), (b, sb)):
             if solved is None:
-                problems.append(f"{name or 'base'} was not solved (does it build? see diagnostics)")
+                problems.append(f"{target_label(target)} was not solved (does it build? see diagnostics)")
             elif not solved.good:
-                problems.append(f"{name or 'base'} is {solved.solution.status}: "
+                problems.append(f"{target_label(target)} is {solved.solution.status}: "
                                 f"{solved.solution.message or 'no plan'}")
         if problems or sa is None or sb is None:
             view.show_message("; ".join(problems))
@@ -1042,6 +1050,10 @@ class CapApp(App[int]):
         for keys, desc, bid in listed:
             rows.append(f"| `{keys}` | {desc} | {('`' + bid + '`') if bid else ''} |")
         return "\n".join(rows)
+
+
+def _as_target(value: Target | str | None) -> Target:
+    return value if isinstance(value, tuple) else (value, False)
 
 
 def _fresh_copy(s: Session) -> Session:

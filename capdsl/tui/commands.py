@@ -53,6 +53,12 @@ class CapCommands(Provider):
         ]
         plan = session.plan
         scenarios = plan.scenarios if plan is not None else ()
+        if session.dirty:
+            out.append((
+                "Compare: what-ifs vs the file",
+                partial(app.compare, (session.scenario, True), (session.scenario, False)),
+                "what the unsaved what-ifs change, month by month",
+            ))
         for name in (None, *scenarios):
             if name == session.scenario:
                 continue

@@ -83,9 +83,10 @@ class JobEnded(Message):
 
 
 class CompareReady(Message):
-    """Both scenarios of a comparison are solved (or failed)."""
+    """Both sides of a comparison are solved (or failed). A side is (scenario, from the
+    file's text rather than the what-ifs)."""
 
-    def __init__(self, job: int, a: str | None, b: str | None) -> None:
+    def __init__(self, job: int, a: tuple[str | None, bool], b: tuple[str | None, bool]) -> None:
         super().__init__()
         self.job = job
         self.a = a

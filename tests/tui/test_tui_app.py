@@ -281,6 +281,31 @@ async def test_compare_two_scenarios_side_by_side(make_app: MakeApp) -> None:
         assert app.query_one(f"#knob-input-{growth}", Input).value == "3% per month"
 
 
+async def test_compare_the_whatifs_with_the_file_month_by_month(make_app: MakeApp) -> None:
+    backend = FakeBackend()
+    app = make_app(backend=backend)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        before = total(app)
+        app.apply_whatif(next(k for k in app.knobs if k.path == "recs.growth"), "6")
+        await settle(pilot, app)
+        after = total(app)
+        n_solves = len(backend.solves)
+        app.action_show_tab("compare")
+        await pilot.pause()
+        view = app.query_one(CompareView)
+        assert view.selection() == ((None, True), (None, False))  # offered by default after a what-if
+        await pilot.click("#compare-run")
+        await settle(pilot, app)
+        assert len(backend.solves) == n_solves  # both sides were solved already
+        table = app.query_one("#compare-table", DataTable)
+        assert [c.label.plain for c in table.columns.values()][1:3] == ["(base) in the file", "(base)"]
+        summary = str(app.query_one("#compare-summary").render())
+        from capdsl.tui.display import money
+
+        assert f"(base) costs {money(after - before)} more than (base) in the file" in summary
+
+
 async def test_compare_button(make_app: MakeApp) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
@@ -288,7 +313,7 @@ async def test_compare_button(make_app: MakeApp) -> None:
         app.action_show_tab("compare")
         await pilot.pause()
         view = app.query_one(CompareView)
-        assert view.selection() == (None, "conservative")
+        assert view.selection() == ((None, False), ("conservative", False))
         await pilot.click("#compare-run")
         await settle(pilot, app)
         assert app.query_one("#compare-table", DataTable).row_count == 12

@@ -8,6 +8,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
+from textual.markup import escape
 from textual.message import Message
 from textual.widgets import Button, DataTable, Label, Select, Static
 
@@ -16,17 +17,32 @@ from capdsl.tui.derive import compare_rows, total_of
 from capdsl.tui.display import money, pct
 
 BASE = "(base)"
+FILE = " in the file"
+Target = tuple[str | None, bool]  # (scenario, solved from the file's text rather than the what-ifs)
 
 
 def scenario_label(name: str | None) -> str:
     return BASE if name is None else name
 
 
+def target_label(target: Target) -> str:
+    return scenario_label(target[0]) + (FILE if target[1] else "")
+
+
+def parse_target(value: str) -> Target:
+    from_file = value.endswith(FILE)
+    name = value.removesuffix(FILE)
+    return (None if name == BASE else name), from_file
+
+
 class CompareView(Vertical):
-    """Pick A and B, press Compare: both are solved (if needed) and shown month by month."""
+    """Pick A and B, press Compare: both are solved (if needed) and shown month by month.
+
+    With unsaved what-ifs, "<scenario> in the file" is offered too: the same scenario as the
+    file has it, so a what-if's cost shows month by month."""
 
     class Requested(Message):
-        def __init__(self, a: str | None, b: str | None) -> None:
+        def __init__(self, a: Target, b: Target) -> None:
             super().__init__()
             self.a = a
             self.b = b
@@ -49,8 +65,10 @@ class CompareView(Vertical):
         self.query_one("#compare-summary", Static).update(
             Content.from_markup("[$text-muted]pick two scenarios and press Compare (both are solved if needed)[/]"))
 
-    def set_scenarios(self, scenarios: tuple[str, ...], *, current: str | None, plan_for: str | None) -> None:
-        names = (BASE, *scenarios)
+    def set_scenarios(
+        self, scenarios: tuple[str, ...], *, current: str | None, plan_for: str | None, dirty: bool = False
+    ) -> None:
+        names = (BASE, *scenarios) + ((target_label((current, True)),) if dirty else ())
         if names == self._names:
             return
         self._names = names
@@ -58,21 +76,27 @@ class CompareView(Vertical):
         options = [(n, n) for n in names]
         a.set_options(options)
         b.set_options(options)
+        if dirty:  # what the what-ifs change, month by month
+            a.value = target_label((current, True))
+            b.value = scenario_label(current)
+            return
         a.value = scenario_label(current)
         other = plan_for if plan_for and plan_for != current else next(
             (n for n in names if n != scenario_label(current)), scenario_label(current))
-        b.value = scenario_label(other) if other else BASE
+        b.value = other if other in names else BASE
 
-    def selection(self) -> tuple[str | None, str | None]:
-        def pick(sel: Select[str]) -> str | None:
+    def selection(self) -> tuple[Target, Target]:
+        def pick(sel: Select[str]) -> Target:
             v = sel.value
-            return None if not isinstance(v, str) or v == BASE else v
+            return parse_target(v) if isinstance(v, str) else (None, False)
 
         return pick(self.query_one("#compare-a", Select)), pick(self.query_one("#compare-b", Select))
 
-    def select(self, a: str | None, b: str | None) -> None:
-        self.query_one("#compare-a", Select).value = scenario_label(a)
-        self.query_one("#compare-b", Select).value = scenario_label(b)
+    def select(self, a: Target, b: Target) -> None:
+        for sel, target in ((self.query_one("#compare-a", Select), a), (self.query_one("#compare-b", Select), b)):
+            label = target_label(target)
+            if label in self._names:
+                sel.value = label
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "compare-run":
@@ -80,10 +104,10 @@ class CompareView(Vertical):
             a, b = self.selection()
             self.post_message(self.Requested(a, b))
 
-    def show(self, a_name: str | None, a: Solution, b_name: str | None, b: Solution) -> None:
+    def show(self, a_target: Target, a: Solution, b_target: Target, b: Solution) -> None:
         table = self.query_one("#compare-table", DataTable)
         table.clear(columns=True)
-        la, lb = scenario_label(a_name), scenario_label(b_name)
+        la, lb = escape(target_label(a_target)), escape(target_label(b_target))
         for label, key in (("Month", "month"), (la, "a"), (lb, "b"), ("Δ", "delta"), ("Δ%", "pct"), ("", "bar")):
             table.add_column(label, key=key)
         cur = a.currency
