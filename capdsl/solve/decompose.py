@@ -69,6 +69,8 @@ class Candidate:
 GROUPS_PER_MONTH = 6
 # Time a block needs to be solved well (s); with less per block, blocks are grouped.
 MIN_UNIT_S = 0.06
+# Wall time a unit costs beyond its search limit (building the model, presolve), measured.
+UNIT_OVERHEAD_S = 0.015
 
 Unit = tuple[int, int | None]  # (month, block index or None for the whole month)
 
@@ -154,8 +156,17 @@ class Decomposer:
     def infeasible_month(self) -> int | None:
         return self.infeasible_unit[0] if self.infeasible_unit is not None else None
 
+    @property
+    def time_limit(self) -> float:
+        return self.deadline - self.started
+
     def remaining(self) -> float:
         return self.deadline - time.perf_counter()
+
+    def out_of_time(self) -> bool:
+        """Stop requested, or the wall clock is past the deadline (a slow machine: only then
+        may two runs differ)."""
+        return self.stopped() or self.remaining() <= 0
 
     def stopped(self) -> bool:
         return self.stop is not None and self.stop.is_set()
@@ -179,7 +190,8 @@ class Decomposer:
     def run_all(self, subs: list[SolveContext], budget: float, hint_use: Mapping[UseKey, int]) -> list[MonthRun]:
         """Solve units in parallel, each with an equal share of ``budget`` (never past the
         deadline: late units get the minimum and report what they found)."""
-        per = max(0.01, budget * self.threads / max(1, len(subs)) * 0.8)
+        n = max(1, len(subs))
+        per = max(0.02, (budget * self.threads - n * UNIT_OVERHEAD_S) / n * 0.8)
         with ThreadPoolExecutor(max_workers=self.threads, thread_name_prefix="capdsl-unit") as pool:
             futures = [pool.submit(self.run_unit, sub, per, hint_use) for sub in subs]
             return [f.result() for f in futures]
@@ -216,14 +228,15 @@ class Decomposer:
                         rented[(w, t, z, kind, m, fine)] = n
         return rented
 
-    def evaluate(self, buys: dict[BuyKey, int], budget: float, hint_use: Mapping[UseKey, int]) -> Candidate | None:
+    def evaluate(self, buys: dict[BuyKey, int], budget: float, hint_use: Mapping[UseKey, int],
+                 fine: bool = False) -> Candidate | None:
         """The best plan found for these reservations: every block solved alone, or -- when
         the budget does not allow a fair share of time per block -- a few groups of similar
         blocks per month, each planned for its highest level (feasible for all members)."""
         owned, cost = owned_by_month(self.ctx, buys)
         fits = int(budget * self.threads / MIN_UNIT_S)
         base = self.ctx
-        if fits < len(self.units):
+        if fits < len(self.units) and not fine:
             base = coarsen(self.ctx, max(1, fits // max(1, self.ctx.plan.horizon)), "max")
         subs = [unit_context(base, (m, b.index), "fixed", owned, cost, batch="split")
                 for m, bs in enumerate(base.blocks) for b in bs]
@@ -231,8 +244,8 @@ class Decomposer:
         failed = [i for i, r in enumerate(runs) if r.status not in ("optimal", "feasible")]
         if failed and any(runs[i].status == "infeasible" for i in failed):
             return None
-        if failed and self.remaining() > 0.3:  # hard units: once more, with more time
-            retry = self.run_all([subs[i] for i in failed], min(self.remaining() * 0.5, 1.0 * len(failed)), hint_use)
+        if failed and not self.out_of_time():  # hard units: once more, with more time
+            retry = self.run_all([subs[i] for i in failed], min(budget * 0.5, 1.0 * len(failed)), hint_use)
             for i, r in zip(failed, retry, strict=True):
                 runs[i] = r
         if any(r.status not in ("optimal", "feasible") for r in runs):
@@ -247,7 +260,7 @@ class Decomposer:
         if over:
             # blocks do not see a monthly budget: solve those months whole, from this plan
             months = [unit_context(self.ctx, (m, None), "fixed", owned, cost) for m in over]
-            redo = self.run_all(months, max(0.2, min(budget, self.remaining() * 0.5)), use)
+            redo = self.run_all(months, max(0.2, budget * 0.5), use)
             if any(r.status not in ("optimal", "feasible") for r in redo):
                 return None
             use = {k: v for k, v in use.items() if k[4] not in over}
@@ -284,42 +297,49 @@ class Decomposer:
 
     def schedule(self, use: Mapping[UseKey, int]) -> dict[BuyKey, int] | None:
         return schedule_reservations(self.ctx, usage_of(self.ctx, use),
-                                     time_limit=max(0.05, min(2.0, self.remaining() * 0.1)), seed=self.seed)
+                                     time_limit=max(0.05, min(2.0, self.time_limit * 0.04)), seed=self.seed)
 
     def run(self, hint_use: Mapping[UseKey, int], hint_buys: dict[BuyKey, int] | None) -> None:
+        """The phases, each with a fixed share of the time limit (never the time measured so
+        far, which would make the result depend on the machine's speed)."""
+        T = self.time_limit
         if hint_buys is not None:
-            self.consider(self.evaluate(hint_buys, self.remaining() * 0.35, hint_use))
+            self.consider(self.evaluate(hint_buys, T * 0.3, hint_use))
             self.log.append("warm start: the previous plan's reservations first")
-        if self.stopped():
+        if self.out_of_time():
             return
-        rented = self.bound(self.remaining() * (0.25 if self.best else 0.3), hint_use)
+        rented = self.bound(T * (0.2 if hint_buys is not None else 0.25), hint_use)
         self.report()
-        if self.infeasible_unit is not None or self.stopped():
+        if self.infeasible_unit is not None or self.out_of_time():
             return
         seen: list[dict[BuyKey, int]] = [self.best.buys] if self.best else []
         source: Mapping[UseKey, int] = rented or hint_use
-        for round_ in range(4):
-            if self.stopped() or self.remaining() < 0.2:
+        unused = 0.0  # shares of rounds not run go to the polish
+        shares = [0.3, 0.12, 0.08]
+        for k, share in enumerate(shares):
+            unused = sum(shares[k:])
+            if self.out_of_time():
                 break
             buys = self.schedule(source) or {}
             if buys in seen:
                 break
             seen.append(buys)
-            cand = self.evaluate(buys, self.remaining() * (0.7 if round_ == 0 else 0.5), self.best.use if self.best else rented)
+            cand = self.evaluate(buys, T * share, self.best.use if self.best else rented)
             improved = self.consider(cand)
-            self.log.append(f"round {round_ + 1}: {sum(buys.values())} reservations bought"
-                            + (f", plan {cand.cost:,.2f}" if cand else ", no plan") + (" (best)" if improved else ""))
-            if cand is None and {} not in seen and self.remaining() > 0.2:
+            self.log.append(f"{sum(buys.values())} reservations bought: "
+                            + (f"plan {cand.cost:,.2f}" if cand else "no plan") + (" (best)" if improved else ""))
+            if cand is None and {} not in seen and not self.out_of_time():
                 seen.append({})
-                cand = self.evaluate({}, self.remaining() * 0.6, rented)
+                cand = self.evaluate({}, T * share, rented)
                 self.consider(cand)
                 self.log.append("no reservations: " + (f"plan {cand.cost:,.2f}" if cand else "no plan"))
-            if self.best is None or (not improved and round_ > 0):
+            unused = sum(shares[k + 1:])
+            if self.best is None or not improved:
                 break
             source = self.best.use
-        # polish: the best reservations again, every block from the best plan, with the time left
-        if self.best is not None and not self.stopped() and self.remaining() > 0.5 and not self.best.proven:
-            cand = self.evaluate(self.best.buys, self.remaining() * 0.9, self.best.use)
+        # polish: the best reservations again, every block hinted by the best plan
+        if self.best is not None and not self.best.proven and not self.out_of_time():
+            cand = self.evaluate(self.best.buys, T * (0.2 + unused), self.best.use, fine=True)
             if self.consider(cand):
                 self.log.append(f"polish: plan {self.best.cost:,.2f}")
 

@@ -7,7 +7,7 @@ the time limit, and runs several workers only in *interleaved* mode (``interleav
 the portfolio's subsolvers run in fixed-size batches that synchronise in a fixed order); a
 single worker is deterministic by itself. Same plan + same seed + same parameters -> the
 same search -> the same Solution, on any machine and under any load. The time limit is also
-set as a wall-clock limit, a safety net with headroom (x2 + 0.1 s) that only fires on a slow
+set as a wall-clock limit, a safety net with headroom (x3 + 0.5 s) that only fires on a slow
 or loaded machine; ``RunResult.stopped_by`` says which limit ended a search, and only a
 wall-clock stop (or ``stop``) can make two runs differ. A proven optimum is reproducible
 either way.
@@ -100,7 +100,7 @@ def run_model(
     n_workers = workers or default_workers()
     prm.num_workers = n_workers
     prm.random_seed = seed
-    prm.max_time_in_seconds = max(0.05, time_limit * 2.0 + 0.1 if deterministic else time_limit)
+    prm.max_time_in_seconds = max(0.05, time_limit * 3.0 + 0.5 if deterministic else time_limit)
     if deterministic:
         prm.interleave_search = n_workers > 1
         prm.max_deterministic_time = max(0.005, time_limit * DTIME_PER_SECOND)
