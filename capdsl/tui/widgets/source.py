@@ -174,9 +174,13 @@ class SourceView(TextArea):
         changed: set[int] | None = None,
     ) -> None:
         """Show ``text`` (keeping the scroll position when only values changed)."""
+        diagnostics = list(diagnostics)
+        changed = changed or set()
+        if text == self.text and diagnostics == self._diagnostics and changed == self._changed and path == self._path:
+            return  # nothing to redo (re-lexing a long plan on every solve is wasted work)
         self._path = path
-        self._diagnostics = list(diagnostics)
-        self._changed = changed or set()
+        self._diagnostics = diagnostics
+        self._changed = changed
         if text != self.text:
             location = self.cursor_location
             scroll = self.scroll_offset
