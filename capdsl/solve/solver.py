@@ -162,6 +162,7 @@ def solve(
     workers: int | None = None,
     gap_limit: float | None = None,
     passes: tuple[Pass, ...] = PASSES,
+    excluded: tuple[tuple[str, str], ...] = (),
 ) -> Solution:
     """The cheapest plan meeting every constraint, found by CP-SAT within ``time_limit``.
 
@@ -173,7 +174,7 @@ def solve(
     for a fixed ``seed`` (see the module docstring)."""
     started = time.perf_counter()
     time_limit = max(0.1, float(time_limit))
-    ctx = prepare(plan, passes=passes)
+    ctx = prepare(plan, passes=passes, excluded=excluded)
     structural = unserved(plan, ctx)
     if structural:
         return Solution(
@@ -222,6 +223,14 @@ def solve(
         currency=plan.currency, message=res.message, stats=stats,
         diagnostics=[error(code, res.message, help="raise the time limit (--time-limit)" if code == "E0456" else None)],
     )
+
+
+def solve_without(plan: Plan, excluded: list[tuple[str, str]], *, hint: Solution | None,
+                  time_limit: float, seed: int = 0) -> Solution | None:
+    """The plan re-solved with some (workload, offering) pairs forbidden; None when that
+    has no plan (or none was found in time)."""
+    sol = solve(plan, time_limit=time_limit, hint=hint, seed=seed, excluded=tuple(excluded))
+    return sol if sol.status in ("optimal", "feasible") else None
 
 
 def _hint_buys(ctx: SolveContext, buy_hint: dict[tuple[str, int, str, str, int], int]) -> dict[tuple[str, int, int], int]:
