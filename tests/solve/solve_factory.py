@@ -1,7 +1,10 @@
 """Build small Plans programmatically for the optimiser's tests (no parser, no model builder).
 
-Demand is given per month as hourly values (a short daily pattern repeated over the month);
-blocks group hours with the same demand vector across all workloads (exact: level = value).
+Demand is given per month as hourly values (a short pattern repeated over the month's
+calendar hours); blocks group hours with the same demand vector across all workloads
+(exact: level = value). Test months are short (24 calendar hours billed as 720 by default)
+so that the verifier's hour-by-hour checks stay fast; prices and capacities in the tests are
+chosen so that money is exact.
 """
 
 from __future__ import annotations
@@ -157,7 +160,8 @@ def plan(
     demand: Sequence[Mapping[str, Sequence[float]]],
     *,
     work: Sequence[Mapping[str, float]] | None = None,
-    hours: int = 720,
+    hours: int = 24,
+    hpm: int = 720,
     start: str = "2027-01",
     options: Sequence[str] = (),
     lead_time: int = 0,
@@ -176,7 +180,7 @@ def plan(
         k = mo - 1 + i
         months.append(f"{y + k // 12:04d}-{k % 12 + 1:02d}")
     md = [
-        month_demand(i, months[i], demand[i], hours=hours, work=(work[i] if work else None))
+        month_demand(i, months[i], demand[i], hours=hours, hpm=hpm, work=(work[i] if work else None))
         for i in range(len(demand))
     ]
     opts = []
@@ -191,6 +195,7 @@ def plan(
         start=start,
         horizon=len(demand),
         months=months,
+        hours_per_month=Decimal(hpm),
         offerings=list(offerings),
         workloads=list(workloads),
         fleet=list(fleet),
