@@ -284,3 +284,15 @@ async def test_bar_chart_draws_stacks_markers_flags_and_axes() -> None:
 
 def test_repository_plan_fixture_is_the_one_the_fake_reads() -> None:
     assert "service recs" in shop_text()
+
+
+def test_capacity_chart_flags_the_cliff_only_when_there_is_a_fleet() -> None:
+    from capdsl.tui.widgets.capacity import capacity_chart_data
+
+    plan = built().plan
+    assert plan is not None
+    series = capacity_series(plan, solve_plan(plan), "recs")
+    assert capacity_chart_data(series).flags == {5: "cliff 2027-06"}
+    no_fleet = plan.model_copy(update={"fleet": []})
+    series = capacity_series(no_fleet, solve_plan(no_fleet), "recs")
+    assert series.cliff_month == 5 and capacity_chart_data(series).flags == {}

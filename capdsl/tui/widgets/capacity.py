@@ -29,7 +29,8 @@ def capacity_chart_data(series: CapacitySeries) -> ChartData:
             lines.append(f"owned fleet {si(series.fleet[m])}")
         details.append("\n".join(lines))
     flags = {}
-    if series.cliff_month is not None and 0 <= series.cliff_month < n:
+    # no owned fleet at all: there is no cliff to fall off, every instance is bought
+    if series.cliff_month is not None and 0 <= series.cliff_month < n and any(series.fleet):
         flags[series.cliff_month] = f"cliff {series.months[series.cliff_month]}"
     markers = [Marker("needed (demand + headroom)", list(series.required), "marker")]
     return ChartData(
@@ -102,13 +103,16 @@ class CapacityView(Vertical):
         self.query_one("#capacity-unit", Label).update(s.unit)
         self.query_one("#capacity-chart", BarChart).data = capacity_chart_data(s)
         cliff = self.query_one("#capacity-cliff", Static)
-        if s.cliff_month is not None and 0 <= s.cliff_month < len(s.months):
+        if not any(s.fleet):
+            cliff.update(Content.from_markup(
+                f"[$text-muted]no reservation owned today can run {escape(name)}: "
+                "every instance is bought by this plan[/]"))
+        elif s.cliff_month is not None and 0 <= s.cliff_month < len(s.months):
             reason = f": {escape(s.cliff_reason)}" if s.cliff_reason else ""
             cliff.update(Content.from_markup(
                 f"[b $error]▼ capacity cliff {s.months[s.cliff_month]}[/] "
                 f"[$text-muted]today's fleet no longer carries {escape(name)}{reason}[/]"))
         else:
-            cliff.update(Content.from_markup(f"[$success]no capacity cliff[/] [$text-muted]today's fleet "
-                                             f"carries {escape(name)} to the horizon, or there is no fleet[/]"
-                                             if s.fleet and any(s.fleet) else
-                                             f"[$text-muted]no owned fleet for {escape(name)}[/]"))
+            cliff.update(Content.from_markup(
+                f"[$success]no capacity cliff[/] [$text-muted]today's fleet carries {escape(name)} "
+                "to the end of the horizon[/]"))
