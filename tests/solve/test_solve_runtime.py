@@ -1,0 +1,131 @@
+"""Determinism, cancellation, warm start, progress, and the month-by-month path's bound."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+
+import pytest
+from solve_factory import offering, plan, workload
+
+from capdsl.model.plan import Plan, SpotPolicy
+from capdsl.solve import Progress, solve, verify
+from capdsl.solve.solution import Solution
+
+
+def medium(months: int = 6, families: int = 2) -> Plan:
+    offs = [
+        offering(f"f{i}.{size}", od=f"{0.05 * mult * (1 + i / 10):.4f}", vcpu=2 * mult,
+                 spot={"z1": f"{0.02 * mult:.4f}", "z2": f"{0.021 * mult:.4f}", "z3": f"{0.022 * mult:.4f}"},
+                 reserved={"1y-no_upfront": ("0", f"{0.032 * mult * (1 + i / 10):.4f}")}, zones=("z1", "z2", "z3"))
+        for i in range(families) for size, mult in (("large", 1), ("xlarge", 2), ("2xlarge", 4))
+    ]
+    caps = [(o, 90 * o.offering.vcpu ** 1.1) for o in offs]
+    a = workload("api", caps, headroom=0.3, redundancy=1, survive_zones=1, spot=SpotPolicy(max_share=0.3, per_pool=0.15))
+    b = workload("web", caps, headroom=0.2, survive_zones=1)
+    demand = []
+    for m in range(months):
+        g = 1 + 0.05 * m
+        demand.append({"api": [v * g for v in [900] * 6 + [2500] * 10 + [1600] * 8],
+                       "web": [v * g for v in [1500] * 8 + [700] * 8 + [1200] * 8]})
+    return plan(offs, [a, b], demand, options=["1y-no_upfront"])
+
+
+def canonical(sol: Solution) -> str:
+    d = sol.model_dump(mode="json")
+    d["stats"].pop("solve_s")
+    d["stats"].pop("build_s")
+    return json.dumps(d, sort_keys=True)
+
+
+def test_same_seed_same_solution() -> None:
+    p = medium(3)
+    first, second = solve(p, time_limit=1.5, seed=7), solve(p, time_limit=1.5, seed=7)
+    assert first.status in ("optimal", "feasible")
+    assert canonical(first) == canonical(second)
+
+
+def test_month_by_month_path_is_deterministic_and_verified(monkeypatch: pytest.MonkeyPatch) -> None:
+    import capdsl.solve.solver as solver
+
+    monkeypatch.setattr(solver, "WHOLE_PLAN_MAX_VARIABLES", 0)
+    p = medium(6)
+    first, second = solve(p, time_limit=3), solve(p, time_limit=3)
+    assert "month by month" in first.stats.passes["search"]
+    assert first.status in ("optimal", "feasible")
+    assert verify(p, first).ok
+    assert first.bound is not None and first.objective is not None and first.bound <= first.objective
+    assert canonical(first) == canonical(second)
+
+
+def test_decomposition_bound_is_a_lower_bound(monkeypatch: pytest.MonkeyPatch) -> None:
+    p = medium(2, families=1)
+    exact = solve(p, time_limit=5)
+    assert exact.status in ("optimal", "feasible") and "whole plan" in exact.stats.passes["search"]
+    import capdsl.solve.solver as solver
+
+    monkeypatch.setattr(solver, "WHOLE_PLAN_MAX_VARIABLES", 0)
+    split = solve(p, time_limit=4)
+    assert "month by month" in split.stats.passes["search"]
+    assert verify(p, split).ok
+    assert split.bound is not None and exact.objective is not None and split.objective is not None
+    assert exact.bound is not None
+    # each bound is below every plan: the optimum lies in both intervals
+    assert split.bound <= exact.objective
+    assert exact.bound <= split.objective
+
+
+def test_progress_reports_objective_bound_and_time() -> None:
+    seen: list[Progress] = []
+    sol = solve(medium(2), time_limit=3, on_progress=seen.append)
+    assert sol.status in ("optimal", "feasible")
+    assert seen and all(p.elapsed_s >= 0 for p in seen)
+    last = seen[-1]
+    assert last.objective is not None and last.bound is not None and last.gap is not None
+    assert last.bound <= last.objective + 1e-6
+
+
+def test_stop_before_start_returns_unknown() -> None:
+    stop = threading.Event()
+    stop.set()
+    sol = solve(medium(2), time_limit=30, stop=stop)
+    assert sol.status == "unknown"
+    assert "stopped" in sol.message
+
+
+@pytest.mark.parametrize("split", [False, True])
+def test_stop_ends_the_search_early(split: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    import capdsl.solve.solver as solver
+
+    if split:
+        monkeypatch.setattr(solver, "WHOLE_PLAN_MAX_VARIABLES", 0)
+    stop = threading.Event()
+    timer = threading.Timer(0.5, stop.set)
+    started = time.perf_counter()
+    timer.start()
+    try:
+        sol = solve(medium(6), time_limit=60, stop=stop)
+    finally:
+        timer.cancel()
+    assert time.perf_counter() - started < 20  # far below the 60 s limit
+    assert sol.status in ("optimal", "feasible", "unknown")
+
+
+def test_warm_start_after_a_small_edit() -> None:
+    a = offering("w.large", od="0.1000", reserved={"1y-no_upfront": ("0", "0.0600")}, zones=("z1", "z2", "z3"))
+    b = offering("w.xlarge", od="0.1900", zones=("z1", "z2", "z3"))
+    w = workload("web", [(a, 100), (b, 200)], redundancy=1, survive_zones=1)
+    p = plan([a, b], [w], [{"web": [300] * 12 + [800] * 12}] * 2, options=["1y-no_upfront"])
+    before = solve(p, time_limit=10)
+    edited = p.model_copy(update={"demand": [
+        md.model_copy(update={"blocks": [b.model_copy(update={"level": {k: v * 1.02 for k, v in b.level.items()}})
+                                         for b in md.blocks],
+                              "hourly": {k: [x * 1.02 for x in v] for k, v in md.hourly.items()}})
+        for md in p.demand]})
+    warm = solve(edited, time_limit=10, hint=before)
+    cold = solve(edited, time_limit=10)
+    assert warm.stats.warm_start and not cold.stats.warm_start
+    assert warm.status == cold.status == "optimal"
+    assert warm.objective == cold.objective
+    assert verify(edited, warm).ok
