@@ -151,10 +151,10 @@ class Session:
         return s if isinstance(s, Solved) else None
 
     def hint(self, scenario: str | None) -> Solution | None:
-        """The warm start for a solve of ``scenario``: its last good solution, else any."""
-        if scenario in self._last_good:
-            return self._last_good[scenario]
-        return next(iter(self._last_good.values()), None)
+        """The warm start for a solve of ``scenario``: its last good solution (a what-if's
+        previous answer). Another scenario's solution is not used: it often sizes for
+        other demand, and a hint far from the answer costs the solver more than it saves."""
+        return self._last_good.get(scenario)
 
     def show(self, solved: Solved, text: str, scenario: str | None) -> None:
         self.shown = solved

@@ -255,3 +255,72 @@ async def test_real_cancel_a_long_solve(tmp_path: Path) -> None:
         assert not app.busy
         assert time.monotonic() - t0 < 15, "the solver stopped soon after the cancel key"
         assert app.is_running
+
+
+@needs_solver
+@needs_examples
+@pytest.mark.anyio
+async def test_real_example_whatif_changes_the_cost(tmp_path: Path) -> None:
+    """examples/data-pipelines.cap: solve, raise the stream's growth, the cost goes up."""
+    from tui_helpers import settle
+
+    app = _real_app(tmp_path, EXAMPLES / "data-pipelines.cap", time_limit=4)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, app, timeout=60)
+        shown = app.session.shown
+        assert shown is not None and shown.solution.verified, [n.message for n in app._notifications]
+        before = shown.solution.totals.cost  # type: ignore[union-attr]
+        app.apply_whatif(next(k for k in app.knobs if k.path == "ingest.growth"), "12")
+        await settle(pilot, app, timeout=60)
+        after = app.session.shown
+        assert after is not None and after is not shown and after.solution.verified
+        assert after.solution.totals.cost > before  # type: ignore[union-attr]
+        assert "growth   = 12% per month" in app.session.text or "growth = 12% per month" in app.session.text
+
+
+@needs_solver
+@needs_examples
+@pytest.mark.anyio
+async def test_real_example_switch_scenario(tmp_path: Path) -> None:
+    """examples/budget-overrun.cap: the aggressive scenario (9% growth) costs more."""
+    from tui_helpers import settle
+
+    app = _real_app(tmp_path, EXAMPLES / "budget-overrun.cap", time_limit=8)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, app, timeout=90)
+        base = app.session.shown
+        assert base is not None and base.solution.verified, [n.message for n in app._notifications]
+        app.switch_scenario("aggressive")
+        await settle(pilot, app, timeout=90)
+        aggressive = app.session.shown
+        assert aggressive is not None and aggressive.solution.scenario == "aggressive"
+        assert aggressive.solution.verified
+        assert aggressive.solution.totals.cost > base.solution.totals.cost  # type: ignore[union-attr]
+        assert app.sub_title.endswith("· aggressive")
+
+
+@needs_solver
+@pytest.mark.anyio
+async def test_real_infeasible_plan_on_open(tmp_path: Path) -> None:
+    """A budget below the cheapest plan: the solver's explanation, at the budget's line."""
+    from tui_helpers import settle
+
+    from capdsl.tui.screens.problem import ProblemScreen
+    from capdsl.tui.widgets.diagnostics import DiagnosticsList
+
+    source = tmp_path / "src" / "tiny.cap"
+    source.parent.mkdir()
+    source.write_text(TINY.read_text(encoding="utf-8").replace("monthly <= $20k", "monthly <= $100"),
+                      encoding="utf-8")
+    app = _real_app(tmp_path, source)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, app, timeout=60)
+        assert isinstance(app.screen, ProblemScreen), [n.message for n in app._notifications]
+        assert app.screen.title_text == "Infeasible plan"
+        assert "budget" in app.screen.summary
+        await pilot.press("escape")
+        errors = [d for d in app.query_one(DiagnosticsList).diagnostics if d.is_error and d.span is not None]
+        assert errors, "the conflict is listed"
+        budget_line = next(i for i, line in enumerate(app.session.text.splitlines(), 1) if "monthly <=" in line)
+        assert any(d.span.line == budget_line for d in errors if d.span is not None)
+        assert app.session.shown is None
