@@ -335,9 +335,14 @@ class CapApp(App[int]):
 
     def on_solve_finished(self, message: SolveFinished) -> None:
         sol = message.solution
-        final = not message.cancelled or sol.status in ("optimal", "infeasible")
+        # an answer worth keeping: not "no plan within the time limit", not a plan whose
+        # solve was stopped early (it is shown, and kept as the next warm start, but a
+        # later visit solves again)
+        final = sol.status != "unknown" and (not message.cancelled or sol.status in ("optimal", "infeasible"))
         if final:
             self.session.remember_solution(message.text, message.scenario, message.plan, sol)
+        elif sol.status == "feasible":
+            self.session.remember_hint(message.scenario, sol)
         if message.purpose == "compare":
             return
         if message.job != self._job:

@@ -143,6 +143,10 @@ class Session:
             self._last_good[scenario] = solution
         return solved
 
+    def remember_hint(self, scenario: str | None, solution: Solution) -> None:
+        """A feasible plan that is not the answer (its solve was stopped): a warm start."""
+        self._last_good[scenario] = solution
+
     def forget_solution(self, text: str, scenario: str | None) -> None:
         self._solved.pop((digest(text), scenario), None)
 

@@ -649,3 +649,28 @@ async def test_a_theme_change_restyles_the_source_highlighting(make_app: MakeApp
         # light theme: the keyword colour is readable on a light background (dark enough)
         assert after.color is not None and after.color.triplet is not None
         assert sum(after.color.triplet) / 3 < 200
+
+
+async def test_a_stopped_solve_is_the_next_warm_start_but_not_the_cached_answer(
+    make_app: MakeApp, plan_file: Path
+) -> None:
+    seen: list[Message] = []
+    backend = FakeBackend()
+    plan_file.write_text(shop_text() + "# fake: slow\n", encoding="utf-8")
+    app = make_app(plan_file, backend=backend)
+    async with app.run_test(size=SIZE, message_hook=seen.append) as pilot:
+        for _ in range(50):
+            await pilot.pause(0.02)
+            if of_type(seen, SolveProgress):
+                break
+        await pilot.press("escape")
+        await settle(pilot, app)
+        stopped = app.session.shown
+        assert stopped is not None and stopped.solution.status == "feasible"
+        assert app.session.solved_for(app.session.text, None) is None
+        assert app.session.hint(None) is stopped.solution
+        app.action_solve()
+        await pilot.pause(0.2)
+        assert backend.solves[-1]["hint"] is stopped.solution
+        await pilot.press("escape")
+        await settle(pilot, app)
