@@ -141,6 +141,7 @@ class CapApp(App[int]):
         self._disk_warned = False
         self._previous_total: Any = None
         self._n_changed = 0
+        self._scenario_options: list[tuple[str, str]] = [("base", "")]
         if settings.theme in self.available_themes:
             self.theme = settings.theme
         if settings.keymap:
@@ -483,8 +484,8 @@ class CapApp(App[int]):
         shown_scenario = s.shown_key[1] if s.shown_key else None
         if stale is None and shown_scenario != s.scenario:
             stale = f"showing {shown_scenario or 'base'}"
-        summary.show(s.shown.plan, s.shown.solution, stale=stale, dirty=self._n_changed if s.dirty else 0,
-                     stopped=self._stopped_early)
+        dirty = (self._n_changed or -1) if s.dirty else 0  # -1: changed, count unknown
+        summary.show(s.shown.plan, s.shown.solution, stale=stale, dirty=dirty, stopped=self._stopped_early)
 
     def _refresh_header(self) -> None:
         s = self.session
@@ -520,7 +521,8 @@ class CapApp(App[int]):
         for name in plan.scenarios:
             options.append((f"{name} (plan for)" if plan.plan_for == name else name, name))
         with self.prevent(Select.Changed):
-            if [o[1] for o in options] != [v for _, v in getattr(select, "_options", [])]:
+            if options != self._scenario_options:
+                self._scenario_options = options
                 select.set_options(options)
             select.value = self.session.scenario or ""
         self.query_one(CompareView).set_scenarios(plan.scenarios, current=self.session.scenario,

@@ -36,7 +36,7 @@ class SolutionSummary(Static):
         solution: Solution,
         *,
         stale: str | None = None,
-        dirty: int = 0,
+        dirty: int = 0,  # settings changed by what-ifs; -1: changed, count unknown
         stopped: bool = False,
     ) -> None:
         self.set_class(False, "-empty")
@@ -76,9 +76,8 @@ class SolutionSummary(Static):
         if stale:
             notes.append(f"[b reverse $warning] STALE [/] [$warning]{escape(stale)}[/]")
         if dirty:
-            notes.append(
-                f"[$accent]{dirty} unsaved what-if{'s' * (dirty != 1)}[/] [$text-muted](ctrl+s saves, ctrl+z undoes)[/]"
-            )
+            what = "unsaved what-ifs" if dirty < 0 else f"{dirty} unsaved what-if{'s' * (dirty != 1)}"
+            notes.append(f"[$accent]{what}[/] [$text-muted](ctrl+s saves, ctrl+z undoes)[/]")
         if notes:
             lines.append("   ".join(notes))
         self.update(Content.from_markup("\n".join(lines)))
