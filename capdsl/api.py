@@ -152,6 +152,16 @@ def solve_plan(
     return explain(plan, solution)
 
 
+def stress_test(provisioned: Plan, solution: Solution, actual: Plan) -> Solution:
+    """Attach a stress report: the fleet ``solution`` buys for ``provisioned`` replayed hour by
+    hour against ``actual``'s demand (e.g. a plan bought for a 2x sale against the 4x sale)."""
+    from capdsl.solve.stress import stress
+
+    if solution.status not in ("optimal", "feasible"):
+        return solution
+    return solution.model_copy(update={"stress": stress(provisioned, solution, actual)})
+
+
 # --------------------------------------------------------------------------- json-style API
 
 

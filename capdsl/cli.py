@@ -180,10 +180,18 @@ def solve(
     time_limit: Annotated[float, typer.Option("--time-limit", "-t", help="Solver time limit per plan (s).")] = 20.0,
     seed: Annotated[int, typer.Option(help="Solver random seed (same seed, same plan).")] = 0,
     refresh: Annotated[bool, typer.Option("--refresh", help="Refetch online prices (cache bypass).")] = False,
+    against: Annotated[
+        str | None,
+        typer.Option(
+            "--against",
+            help="Stress test: replay another scenario's demand ('base' = no scenario) against the fleet "
+            "this plan buys; exit 1 where the SLA breaks.",
+        ),
+    ] = None,
     allow_outside: AllowOutsideOpt = False,
 ) -> None:
     """Solve a plan: what to run and buy, month by month; verified independently."""
-    from capdsl.api import solve_plan
+    from capdsl.api import solve_plan, stress_test
     from capdsl.report import render_solutions
 
     if all_scenarios and scenario:
@@ -192,20 +200,35 @@ def solve(
     _print_diagnostics(built.diagnostics, built.sources)
     if built.plan is None:
         raise typer.Exit(EXIT_PLAN)
+    actual = None
+    if against is not None:
+        name = None if against == "base" else against
+        if name is not None and name not in built.plan.scenarios:
+            from capdsl.lang.diagnostics import did_you_mean
+
+            hint = did_you_mean(name, ["base", *built.plan.scenarios])
+            raise _usage_error(f"unknown scenario `{name}`" + (f"; {hint}" if hint else ""))
+        actual = built.plan.variant(name)
     plans = [built.plan]
     if all_scenarios:
         plans += [built.plan.variant(s) for s in built.plan.scenarios]
     results = []
     for plan in plans:
         with _progress(f"solving {plan.name}" + (f" [{plan.scenario}]" if plan.scenario else "")) as on_progress:
-            results.append((plan, solve_plan(plan, time_limit=time_limit, seed=seed, on_progress=on_progress)))
+            sol = solve_plan(plan, time_limit=time_limit, seed=seed, on_progress=on_progress)
+        if actual is not None and plan.scenario != actual.scenario:
+            sol = stress_test(plan, sol, actual)
+        results.append((plan, sol))
     table_on_screen = fmt is OutFormat.table and output is None
     if not table_on_screen:  # the table shows them itself
         for _, sol in results:
             _print_diagnostics(sol.diagnostics, built.sources)
     color = table_on_screen and sys.stdout.isatty()
     _write_output(render_solutions(results, fmt.value, color=color), output)
-    bad = any(sol.status not in ("optimal", "feasible") or not sol.verified for _, sol in results)
+    bad = any(
+        sol.status not in ("optimal", "feasible") or not sol.verified or (sol.stress is not None and not sol.stress.ok)
+        for _, sol in results
+    )
     raise typer.Exit(EXIT_PLAN if bad else EXIT_OK)
 
 

@@ -74,9 +74,14 @@ def response_tail(t: float, servers: int, service_rate: float, arrival_rate: flo
     theta = c * mu - lam
     d = theta - mu
     # (theta e^(-mu t) - mu e^(-theta t)) / (theta - mu) = e^(-mu t) (1 - mu expm1(-d t) / d),
-    # which is exact and stable as d -> 0 (limit: (1 + mu t) e^(-mu t)).
-    ratio = -t if abs(d * t) < 1e-12 else math.expm1(-d * t) / d
-    waited = math.exp(-mu * t) * (1.0 - mu * ratio)
+    # which is exact and stable as d -> 0 (limit: (1 + mu t) e^(-mu t)). For a heavily loaded
+    # queue (theta < mu) and a long t, expm1(-d t) overflows; there the direct form has no
+    # cancellation to fear and both exponentials are <= 1.
+    if d < 0 and -d * t > 1.0:
+        waited = (theta * math.exp(-mu * t) - mu * math.exp(-theta * t)) / d
+    else:
+        ratio = -t if abs(d * t) < 1e-12 else math.expm1(-d * t) / d
+        waited = math.exp(-mu * t) * (1.0 - mu * ratio)
     return (1.0 - wait) * math.exp(-mu * t) + wait * waited
 
 

@@ -120,6 +120,8 @@ def _result(sec: Section, r: Result, charts: bool, detail: bool) -> None:
     _savings(sec.sub("Savings vs all on-demand"), r, charts)
     _schedule(sec.sub("Purchase schedule"), r)
     _binding(sec.sub("Binding constraints"), r)
+    if r.solution.stress is not None:
+        _stress(sec.sub("Stress test"), r)
     _workloads(sec.sub("Workloads"), r)
     _sources(sec.sub("Price sources"), r)
     if r.solution.diagnostics:
@@ -508,6 +510,17 @@ def _binding(sec: Section, r: Result) -> None:
         sec.sub("Why not the alternatives").add(
             Bullets(tuple(Text.of((y.workload, "strong"), f": {y.text}") for y in sol.why_not))
         )
+
+
+def _stress(sec: Section, r: Result) -> None:
+    report = r.solution.stress
+    assert report is not None
+    against = report.actual or "the base plan"
+    if report.ok:
+        sec.add(Text.of(f"This fleet carries the demand of {against} in every hour."))
+        return
+    sec.add(Text.of((f"Against the demand of {against}, the SLA breaks:", "bad")))
+    sec.add(Bullets(tuple(Text.of((line, "bad")) for line in report.summary().splitlines())))
 
 
 def _workloads(sec: Section, r: Result) -> None:

@@ -231,6 +231,47 @@ def result_to_dict(r: Result) -> dict[str, Any]:
             "warm_start": stats.warm_start,
         },
         "diagnostics": [d.to_dict() for d in sol.diagnostics],
+        "stress": _stress(sol),
+    }
+
+
+def _stress(sol: Solution) -> dict[str, Any] | None:
+    report = sol.stress
+    if report is None:
+        return None
+    workloads = []
+    for w in report.workloads:
+        worst = None
+        if w.worst is not None:
+            h = w.worst
+            worst = {
+                "month": h.when[:7],
+                "month_index": h.month,
+                "hour": h.hour,
+                "when": h.when,
+                "demand": _round(h.demand, 3),
+                "carried": _round(h.carried, 3),
+                "shortfall_pct": _round(h.shortfall_pct, 2),
+                "utilization": None if h.utilization == float("inf") else _round(h.utilization, 4),
+                "latency_s": None if h.latency_s is None or h.latency_s == float("inf") else _round(h.latency_s, 6),
+                "slo_s": _round(h.slo_s, 6),
+                "percentile": h.percentile,
+            }
+        workloads.append(
+            {
+                "workload": w.workload,
+                "unit": w.unit,
+                "hours_short": w.hours_short,
+                "hours_without_headroom": w.hours_without_headroom,
+                "worst": worst,
+            }
+        )
+    return {
+        "provisioned": report.provisioned,
+        "actual": report.actual,
+        "ok": report.ok,
+        "summary": report.summary(),
+        "workloads": workloads,
     }
 
 

@@ -329,6 +329,21 @@ def _explanations(console: Console, r: Result) -> None:
             console.print(f"  • [bold]{escape(y.workload)}[/]: {escape(y.text)}")
 
 
+def _stress(console: Console, r: Result) -> None:
+    from rich.markup import escape
+
+    report = r.solution.stress
+    if report is None:
+        return
+    against = report.actual or "the base plan"
+    if report.ok:
+        console.print(f"[bold green]Stress test[/]: this fleet carries the demand of {escape(against)} in every hour")
+        return
+    console.print(f"[bold red]Stress test against {escape(against)}: the SLA breaks[/]")
+    for line in report.summary().splitlines():
+        console.print(f"  • [red]{escape(line)}[/]")
+
+
 def _sources(console: Console, r: Result) -> None:
     from rich.markup import escape
 
@@ -378,6 +393,7 @@ def _result(console: Console, r: Result, timings: bool) -> None:
         _workloads(console, r)
         console.print()
         _explanations(console, r)
+        _stress(console, r)
     _sources(console, r)
     _diagnostics(console, r)
     console.print()

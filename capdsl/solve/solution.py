@@ -16,6 +16,7 @@ Cost conventions (the verifier recomputes them the same way from the Plan alone)
 
 from __future__ import annotations
 
+import math
 from decimal import Decimal
 from typing import Literal
 
@@ -136,6 +137,76 @@ class VerifyReport(BaseModel):
     recomputed_cost: Decimal | None = None
 
 
+# --------------------------------------------------------------------------- stress test
+
+
+class HourShortfall(BaseModel):
+    """The worst hour of one workload under the actual demand."""
+
+    workload: str
+    month: int
+    hour: int  # calendar hour within the month
+    when: str  # "2027-11-26 19:00"
+    demand: float  # actual demand, unit/s
+    carried: float  # what the provisioned fleet carries at the SLO in that hour, unit/s
+    shortfall_pct: float  # (demand - carried) / demand * 100, 0 when carried
+    utilization: float  # demand / saturation throughput (>= 1: the queue grows without bound)
+    latency_s: float | None = None  # predicted percentile latency; None if unbounded or unknown
+    slo_s: float | None = None
+    percentile: float | None = None
+
+
+class WorkloadStress(BaseModel):
+    workload: str
+    unit: str
+    hours_short: int  # hours where demand exceeds what the fleet carries at the SLO
+    hours_without_headroom: int  # hours where demand x required factor exceeds it
+    worst: HourShortfall | None = None
+
+    @property
+    def broken(self) -> bool:
+        return self.hours_short > 0
+
+
+class StressReport(BaseModel):
+    provisioned: str | None  # scenario the fleet was bought for (None = base)
+    actual: str | None  # scenario whose demand was replayed
+    workloads: list[WorkloadStress] = Field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not any(w.broken for w in self.workloads)
+
+    def summary(self) -> str:
+        """One line per broken workload, in the plan's words."""
+        lines = []
+        for w in self.workloads:
+            if not w.broken or w.worst is None:
+                continue
+            h = w.worst
+            line = (
+                f"{w.workload}: the fleet bought for {self.provisioned or 'the base plan'} carries "
+                f"{h.carried:,.0f} {w.unit}/s at the SLO but {self.actual or 'the base plan'} brings "
+                f"{h.demand:,.0f} {w.unit}/s on {h.when} ({h.shortfall_pct:.0f}% short, "
+                f"{w.hours_short} hours short in all)"
+            )
+            if h.utilization >= 1.0:
+                line += f"; utilisation {h.utilization:.0%}: the queue grows without bound, requests time out"
+            elif h.latency_s is not None and h.slo_s is not None and h.percentile is not None:
+                line += (
+                    f"; p{round(h.percentile * 100)} latency {_fmt_s(h.latency_s)} "
+                    f"against the {_fmt_s(h.slo_s)} SLO"
+                )
+            lines.append(line)
+        return "\n".join(lines)
+
+
+def _fmt_s(seconds: float) -> str:
+    if math.isinf(seconds):
+        return "unbounded"
+    return f"{seconds * 1000:,.0f} ms" if seconds < 1 else f"{seconds:,.1f} s"
+
+
 class Solution(BaseModel):
     plan: str
     scenario: str | None = None
@@ -158,3 +229,4 @@ class Solution(BaseModel):
     diagnostics: list[Diagnostic] = Field(default_factory=list)  # infeasibility core, warnings
     verified: bool = False  # set only by capdsl.api after verify() passed
     verification: VerifyReport | None = None
+    stress: StressReport | None = None  # this plan's fleet against another scenario's demand

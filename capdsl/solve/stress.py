@@ -16,75 +16,9 @@ import datetime as dt
 import math
 from collections import defaultdict
 
-from pydantic import BaseModel, Field
-
 from capdsl.model.latency import response_tail
 from capdsl.model.plan import Capacity, Plan, Workload
-from capdsl.solve.solution import Solution
-
-# Beyond this the queue is unstable in practice: requests time out rather than wait.
-_SATURATED = 1.0
-
-
-class HourShortfall(BaseModel):
-    """The worst hour of one workload under the actual demand."""
-
-    workload: str
-    month: int
-    hour: int  # calendar hour within the month
-    when: str  # "2027-11-26 19:00"
-    demand: float  # actual demand, unit/s
-    carried: float  # what the provisioned fleet carries at the SLO in that hour, unit/s
-    shortfall_pct: float  # (demand - carried) / demand * 100, 0 when carried
-    utilization: float  # demand / saturation throughput (>= 1: the queue grows without bound)
-    latency_s: float | None = None  # predicted percentile latency; None if unbounded or unknown
-    slo_s: float | None = None
-    percentile: float | None = None
-
-
-class WorkloadStress(BaseModel):
-    workload: str
-    unit: str
-    hours_short: int  # hours where demand exceeds what the fleet carries at the SLO
-    hours_without_headroom: int  # hours where demand x required factor exceeds it
-    worst: HourShortfall | None = None
-
-    @property
-    def broken(self) -> bool:
-        return self.hours_short > 0
-
-
-class StressReport(BaseModel):
-    provisioned: str | None  # scenario the fleet was bought for (None = base)
-    actual: str | None  # scenario whose demand was replayed
-    workloads: list[WorkloadStress] = Field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not any(w.broken for w in self.workloads)
-
-    def summary(self) -> str:
-        """One line per broken workload, in the plan's words."""
-        lines = []
-        for w in self.workloads:
-            if not w.broken or w.worst is None:
-                continue
-            h = w.worst
-            line = (
-                f"{w.workload}: the fleet bought for {self.provisioned or 'the base plan'} carries "
-                f"{h.carried:,.0f} {w.unit}/s at the SLO but {self.actual or 'the base plan'} brings "
-                f"{h.demand:,.0f} {w.unit}/s on {h.when} ({h.shortfall_pct:.0f}% short, "
-                f"{w.hours_short} hours short in all)"
-            )
-            if h.utilization >= _SATURATED:
-                line += f"; utilisation {h.utilization:.0%}: the queue grows without bound, requests time out"
-            elif h.latency_s is not None and h.slo_s is not None and h.percentile is not None:
-                line += (
-                    f"; p{round(h.percentile * 100)} latency {_fmt_s(h.latency_s)} "
-                    f"against the {_fmt_s(h.slo_s)} SLO"
-                )
-            lines.append(line)
-        return "\n".join(lines)
+from capdsl.solve.solution import HourShortfall, Solution, StressReport, WorkloadStress
 
 
 def stress(provisioned: Plan, solution: Solution, actual: Plan) -> StressReport:
@@ -219,9 +153,3 @@ def _quantile(servers: int, mu: float, lam: float, percentile: float) -> float:
         else:
             hi = mid
     return hi
-
-
-def _fmt_s(seconds: float) -> str:
-    if math.isinf(seconds):
-        return "unbounded"
-    return f"{seconds * 1000:,.0f} ms" if seconds < 1 else f"{seconds:,.1f} s"

@@ -132,7 +132,8 @@ def demand(horizon: int = 3) -> list[MonthDemand]:
                 hours=hours,
                 hour_weight=weight,
                 blocks=blocks,
-                block_of_hour=[0 if h % 24 < 8 else 1 for h in range(hours)],
+                block_of_hour=(of_hour := [0 if h % 24 < 8 else 1 for h in range(hours)]),
+                hourly={"recs": [blocks[b].level["recs"] for b in of_hour]},
                 work={"etl": 2800.0},
             )
         )
