@@ -52,10 +52,16 @@ def complete_purchase(plan: Plan, p: Purchase) -> Purchase:
     """Fill ``order_by`` (lead time) and ``beyond_horizon`` of a purchase."""
     lead = plan.commitments.lead_time_months
     order = p.month - lead
-    beyond = beyond_horizon_cost(p.hourly, p.upfront, p.term_months, p.month, plan.horizon, plan.hours_per_month)
+    beyond = beyond_horizon_cost(
+        p.hourly, p.upfront, p.term_months, p.month, plan.horizon, plan.hours_per_month
+    )
     return p.model_copy(
         update={
-            "order_by": plan.months[order] if 0 <= order < len(plan.months) else plan.months[0] if order < 0 else None,
+            "order_by": plan.months[order]
+            if 0 <= order < len(plan.months)
+            else plan.months[0]
+            if order < 0
+            else None,
             "beyond_horizon": to_cents(beyond * p.count),
         }
     )
@@ -67,7 +73,9 @@ def price_solution(plan: Plan, allocations: list[Allocation], purchases: list[Pu
     mode = plan.commitments.beyond_horizon
     offerings = {o.id: o.offering for o in plan.offerings}
     billed = {
-        (m, b.index): billed_hours(plan, m, b.hours) for m, md in enumerate(plan.demand[:H]) for b in md.blocks
+        (m, b.index): billed_hours(plan, m, b.hours)
+        for m, md in enumerate(plan.demand[:H])
+        for b in md.blocks
     }
     hours = {(m, b.index): b.hours for m, md in enumerate(plan.demand[:H]) for b in md.blocks}
 
@@ -88,7 +96,9 @@ def price_solution(plan: Plan, allocations: list[Allocation], purchases: list[Pu
             owned[(r.offering, m)] += r.count
     for p in purchases:
         for m in range(p.month, min(H, p.month + p.term_months)):
-            c = p.count * reservation_month_cost(p.hourly, p.upfront, p.term_months, p.month, m, H, plan.hours_per_month, mode)
+            c = p.count * reservation_month_cost(
+                p.hourly, p.upfront, p.term_months, p.month, m, H, plan.hours_per_month, mode
+            )
             new[m] += c
             new_hourly[m] += p.count * Fraction(p.hourly) * hpm
             pool_cost[(p.offering, m)] += c
@@ -153,7 +163,10 @@ def price_solution(plan: Plan, allocations: list[Allocation], purchases: list[Pu
     month_penalty = [Fraction(0)] * H
     for bud in plan.budgets:
         if bud.workloads:
-            series = [sum((by_w[m].get(w, Fraction(0)) for w in bud.workloads), Fraction(0)) for m in range(H)]
+            series = [
+                sum((by_w[m].get(w, Fraction(0)) for w in bud.workloads), Fraction(0))
+                for m in range(H)
+            ]
         else:
             series = [od[m] + spot[m] + new[m] + existing[m] for m in range(H)]
         scope_costs[bud.name] = series
@@ -164,7 +177,9 @@ def price_solution(plan: Plan, allocations: list[Allocation], purchases: list[Pu
                 over = max(Fraction(0), v - Fraction(bud.monthly))
                 month_penalty[m] += over * Fraction(bud.penalty)
         if bud.total is not None:
-            penalty += max(Fraction(0), sum(series, Fraction(0)) - Fraction(bud.total)) * Fraction(bud.penalty)
+            penalty += max(Fraction(0), sum(series, Fraction(0)) - Fraction(bud.total)) * Fraction(
+                bud.penalty
+            )
     penalty += sum(month_penalty, Fraction(0))
     months = [
         mc.model_copy(update={"penalty": to_cents(month_penalty[m])}) if month_penalty[m] else mc
@@ -174,7 +189,12 @@ def price_solution(plan: Plan, allocations: list[Allocation], purchases: list[Pu
     cost = sum((mc.total for mc in months), Decimal(0))
     aod_c = to_cents(aod)
     completed = [complete_purchase(plan, p) for p in purchases]
-    recurring = sum(od, Fraction(0)) + sum(spot, Fraction(0)) + sum(new_hourly, Fraction(0)) + sum(existing, Fraction(0))
+    recurring = (
+        sum(od, Fraction(0))
+        + sum(spot, Fraction(0))
+        + sum(new_hourly, Fraction(0))
+        + sum(existing, Fraction(0))
+    )
     totals = Totals(
         cost=cost,
         all_on_demand_cost=aod_c,
@@ -185,10 +205,20 @@ def price_solution(plan: Plan, allocations: list[Allocation], purchases: list[Pu
     )
     workload_costs: dict[str, Decimal] = {}
     for w in plan.workloads:
-        workload_costs[w.name] = to_cents(sum((by_w[m].get(w.name, Fraction(0)) for m in range(H)), Fraction(0)))
-    total_owned_hours = sum(
-        (owned[(t, m)] * plan.demand[m].hours for (t, m) in owned), 0
-    )
+        workload_costs[w.name] = to_cents(
+            sum((by_w[m].get(w.name, Fraction(0)) for m in range(H)), Fraction(0))
+        )
+    total_owned_hours = sum((owned[(t, m)] * plan.demand[m].hours for (t, m) in owned), 0)
     utilisation = round(float(used_hours / total_owned_hours), 6) if total_owned_hours else None
     share = round(float(spot_hours / all_hours), 6) if all_hours else None
-    return Priced(months, totals, workload_costs, utilisation, share, completed, penalty, exact_total, scope_costs)
+    return Priced(
+        months,
+        totals,
+        workload_costs,
+        utilisation,
+        share,
+        completed,
+        penalty,
+        exact_total,
+        scope_costs,
+    )

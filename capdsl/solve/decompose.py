@@ -38,9 +38,9 @@ from dataclasses import dataclass, field, replace
 from fractions import Fraction
 
 from capdsl.solve.context import STANDARD, SolveContext
-from capdsl.solve.formulate import BuyKey, UseKey, formulate
 from capdsl.solve.costing import price_solution
 from capdsl.solve.extract import purchases_of, split_standard
+from capdsl.solve.formulate import BuyKey, UseKey, formulate
 from capdsl.solve.progress import Progress
 from capdsl.solve.prune import coarsen
 from capdsl.solve.schedule import owned_by_month, schedule_reservations
@@ -75,8 +75,16 @@ UNIT_OVERHEAD_S = 0.015
 Unit = tuple[int, int | None]  # (month, block index or None for the whole month)
 
 
-def unit_context(ctx: SolveContext, unit: Unit, mode: str, owned: Mapping[tuple[str, int], int] | None = None,
-                 cost: tuple[Fraction, ...] = (), *, batch: str = "month", only: frozenset[str] | None = None) -> SolveContext:
+def unit_context(
+    ctx: SolveContext,
+    unit: Unit,
+    mode: str,
+    owned: Mapping[tuple[str, int], int] | None = None,
+    cost: tuple[Fraction, ...] = (),
+    *,
+    batch: str = "month",
+    only: frozenset[str] | None = None,
+) -> SolveContext:
     """The sub-model of one block or one month (other blocks left out)."""
     month, block = unit
     blocks = tuple(
@@ -86,8 +94,16 @@ def unit_context(ctx: SolveContext, unit: Unit, mode: str, owned: Mapping[tuple[
     share = Fraction(1)
     if block is not None:
         share = sum((b.billed for b in blocks[month]), Fraction(0)) / Fraction(ctx.hours_per_month)
-    return replace(ctx, blocks=blocks, reservations=mode, fixed_owned=dict(owned or {}), fixed_cost=cost,
-                   rent_share=share, batch=batch, only=only)
+    return replace(
+        ctx,
+        blocks=blocks,
+        reservations=mode,
+        fixed_owned=dict(owned or {}),
+        fixed_cost=cost,
+        rent_share=share,
+        batch=batch,
+        only=only,
+    )
 
 
 def month_context(ctx: SolveContext, month: int, mode: str) -> SolveContext:
@@ -106,7 +122,9 @@ def _to_members(grouped: SolveContext, use: Mapping[UseKey, int]) -> dict[UseKey
 
 def _to_groups(grouped: SolveContext, use: Mapping[UseKey, int]) -> dict[UseKey, int]:
     """A plan per block as a hint for groups of blocks (each group's busiest member)."""
-    group_of = {(m, b): g.index for m, bs in enumerate(grouped.blocks) for g in bs for b in g.members}
+    group_of = {
+        (m, b): g.index for m, bs in enumerate(grouped.blocks) for g in bs for b in g.members
+    }
     out: dict[UseKey, int] = {}
     for (w, t, z, kind, m, b), n in use.items():
         key = (w, t, z, kind, m, group_of.get((m, b), b))
@@ -128,8 +146,17 @@ def usage_of(ctx: SolveContext, use: Mapping[UseKey, int]) -> dict[tuple[str, in
 
 
 class Decomposer:
-    def __init__(self, ctx: SolveContext, *, deadline: float, seed: int, threads: int,
-                 stop: threading.Event | None, on_progress: Callable[[Progress], None] | None, started: float) -> None:
+    def __init__(
+        self,
+        ctx: SolveContext,
+        *,
+        deadline: float,
+        seed: int,
+        threads: int,
+        stop: threading.Event | None,
+        on_progress: Callable[[Progress], None] | None,
+        started: float,
+    ) -> None:
         self.ctx = ctx
         self.deadline = deadline
         self.seed = seed
@@ -164,9 +191,9 @@ class Decomposer:
         return self.deadline - time.perf_counter()
 
     def out_of_time(self) -> bool:
-        """Stop requested, or the wall clock is past the deadline (a slow machine: only then
-        may two runs differ)."""
-        return self.stopped() or self.remaining() <= 0
+        """Stop requested, or the wall clock is far past the deadline (twice the time limit:
+        a machine much slower than calibrated; only then may two runs differ)."""
+        return self.stopped() or self.remaining() <= -self.time_limit
 
     def stopped(self) -> bool:
         return self.stop is not None and self.stop.is_set()
@@ -175,11 +202,17 @@ class Decomposer:
         if self.on_progress is None:
             return
         obj = self.best.cost if self.best else None
-        self.on_progress(Progress(obj, self.lower, relative_gap(obj, self.lower), time.perf_counter() - self.started))
+        self.on_progress(
+            Progress(
+                obj, self.lower, relative_gap(obj, self.lower), time.perf_counter() - self.started
+            )
+        )
 
     # ------------------------------------------------------------------ units
 
-    def run_unit(self, sub: SolveContext, time_limit: float, hint_use: Mapping[UseKey, int]) -> MonthRun:
+    def run_unit(
+        self, sub: SolveContext, time_limit: float, hint_use: Mapping[UseKey, int]
+    ) -> MonthRun:
         month = next(i for i, bs in enumerate(sub.blocks) if bs)
         keys = {(month, b.index) for b in sub.blocks[month]}
         hint = {k: v for k, v in hint_use.items() if (k[4], k[5]) in keys} if hint_use else None
@@ -187,7 +220,9 @@ class Decomposer:
         res = run_model(form, time_limit=time_limit, stop=self.stop, seed=self.seed, workers=1)
         return MonthRun(month, res.status, res.use, res.buy, res.objective, res.bound)
 
-    def run_all(self, subs: list[SolveContext], budget: float, hint_use: Mapping[UseKey, int]) -> list[MonthRun]:
+    def run_all(
+        self, subs: list[SolveContext], budget: float, hint_use: Mapping[UseKey, int]
+    ) -> list[MonthRun]:
         """Solve units in parallel, each with an equal share of ``budget`` (never past the
         deadline: late units get the minimum and report what they found)."""
         n = max(1, len(subs))
@@ -203,9 +238,20 @@ class Decomposer:
         ctx = self.ctx
         # a relaxation of the blocks (lowest level of a few similar blocks) keeps it quick
         grouped = coarsen(ctx, GROUPS_PER_MONTH, "min")
-        subs = [unit_context(grouped, (m, b.index), "rent", batch="drop", only=self.services)
-                for m, bs in enumerate(grouped.blocks) for b in bs] if self.services else []
-        subs += [unit_context(ctx, (m, None), "rent", only=self.batch) for m in range(ctx.plan.horizon)] if self.batch else []
+        subs = (
+            [
+                unit_context(grouped, (m, b.index), "rent", batch="drop", only=self.services)
+                for m, bs in enumerate(grouped.blocks)
+                for b in bs
+            ]
+            if self.services
+            else []
+        )
+        subs += (
+            [unit_context(ctx, (m, None), "rent", only=self.batch) for m in range(ctx.plan.horizon)]
+            if self.batch
+            else []
+        )
         runs = self.run_all(subs, budget, hint_use)
         bad = [(r, sub) for r, sub in zip(runs, subs, strict=True) if r.status == "infeasible"]
         if bad:
@@ -228,8 +274,13 @@ class Decomposer:
                         rented[(w, t, z, kind, m, fine)] = n
         return rented
 
-    def evaluate(self, buys: dict[BuyKey, int], budget: float, hint_use: Mapping[UseKey, int],
-                 fine: bool = False) -> Candidate | None:
+    def evaluate(
+        self,
+        buys: dict[BuyKey, int],
+        budget: float,
+        hint_use: Mapping[UseKey, int],
+        fine: bool = False,
+    ) -> Candidate | None:
         """The best plan found for these reservations: every block solved alone, or -- when
         the budget does not allow a fair share of time per block -- a few groups of similar
         blocks per month, each planned for its highest level (feasible for all members)."""
@@ -238,14 +289,21 @@ class Decomposer:
         base = self.ctx
         if fits < len(self.units) and not fine:
             base = coarsen(self.ctx, max(1, fits // max(1, self.ctx.plan.horizon)), "max")
-        subs = [unit_context(base, (m, b.index), "fixed", owned, cost, batch="split")
-                for m, bs in enumerate(base.blocks) for b in bs]
-        runs = self.run_all(subs, budget, _to_groups(base, hint_use) if base is not self.ctx else hint_use)
+        subs = [
+            unit_context(base, (m, b.index), "fixed", owned, cost, batch="split")
+            for m, bs in enumerate(base.blocks)
+            for b in bs
+        ]
+        runs = self.run_all(
+            subs, budget, _to_groups(base, hint_use) if base is not self.ctx else hint_use
+        )
         failed = [i for i, r in enumerate(runs) if r.status not in ("optimal", "feasible")]
         if failed and any(runs[i].status == "infeasible" for i in failed):
             return None
         if failed and not self.out_of_time():  # hard units: once more, with more time
-            retry = self.run_all([subs[i] for i in failed], min(budget * 0.5, 1.0 * len(failed)), hint_use)
+            retry = self.run_all(
+                [subs[i] for i in failed], min(budget * 0.5, 1.0 * len(failed)), hint_use
+            )
             for i, r in zip(failed, retry, strict=True):
                 runs[i] = r
         if any(r.status not in ("optimal", "feasible") for r in runs):
@@ -269,7 +327,9 @@ class Decomposer:
             if self.over_budget(buys, use):
                 return None
             proven = False
-        priced = price_solution(self.ctx.plan, split_standard(self.ctx, use, buys), purchases_of(self.ctx, buys))
+        priced = price_solution(
+            self.ctx.plan, split_standard(self.ctx, use, buys), purchases_of(self.ctx, buys)
+        )
         total = float(priced.exact_cost + priced.penalty)
         return Candidate(buys, use, total, proven)
 
@@ -277,7 +337,9 @@ class Decomposer:
         """Months whose cost breaks a hard monthly budget."""
         if not self.monthly_caps:
             return []
-        priced = price_solution(self.ctx.plan, split_standard(self.ctx, use, buys), purchases_of(self.ctx, buys))
+        priced = price_solution(
+            self.ctx.plan, split_standard(self.ctx, use, buys), purchases_of(self.ctx, buys)
+        )
         bad = set()
         for bud in self.monthly_caps:
             assert bud.monthly is not None
@@ -296,8 +358,12 @@ class Decomposer:
         return False
 
     def schedule(self, use: Mapping[UseKey, int]) -> dict[BuyKey, int] | None:
-        return schedule_reservations(self.ctx, usage_of(self.ctx, use),
-                                     time_limit=max(0.05, min(2.0, self.time_limit * 0.04)), seed=self.seed)
+        return schedule_reservations(
+            self.ctx,
+            usage_of(self.ctx, use),
+            time_limit=max(0.05, min(2.0, self.time_limit * 0.04)),
+            seed=self.seed,
+        )
 
     def run(self, hint_use: Mapping[UseKey, int], hint_buys: dict[BuyKey, int] | None) -> None:
         """The phases, each with a fixed share of the time limit (never the time measured so
@@ -326,14 +392,19 @@ class Decomposer:
             seen.append(buys)
             cand = self.evaluate(buys, T * share, self.best.use if self.best else rented)
             improved = self.consider(cand)
-            self.log.append(f"{sum(buys.values())} reservations bought: "
-                            + (f"plan {cand.cost:,.2f}" if cand else "no plan") + (" (best)" if improved else ""))
+            self.log.append(
+                f"{sum(buys.values())} reservations bought: "
+                + (f"plan {cand.cost:,.2f}" if cand else "no plan")
+                + (" (best)" if improved else "")
+            )
             if cand is None and {} not in seen and not self.out_of_time():
                 seen.append({})
                 cand = self.evaluate({}, T * share, rented)
                 self.consider(cand)
-                self.log.append("no reservations: " + (f"plan {cand.cost:,.2f}" if cand else "no plan"))
-            unused = sum(shares[k + 1:])
+                self.log.append(
+                    "no reservations: " + (f"plan {cand.cost:,.2f}" if cand else "no plan")
+                )
+            unused = sum(shares[k + 1 :])
             if self.best is None or not improved:
                 break
             source = self.best.use
@@ -356,18 +427,37 @@ def solve_decomposed(
     hint_buys: dict[BuyKey, int] | None,
 ) -> tuple[RunResult, Decomposer]:
     started = time.perf_counter()
-    d = Decomposer(ctx, deadline=started + time_limit, seed=seed, threads=threads, stop=stop,
-                   on_progress=on_progress, started=started)
+    d = Decomposer(
+        ctx,
+        deadline=started + time_limit,
+        seed=seed,
+        threads=threads,
+        stop=stop,
+        on_progress=on_progress,
+        started=started,
+    )
     d.run(hint_use, hint_buys)
     wall = time.perf_counter() - started
     if d.infeasible_unit is not None:
-        return RunResult("infeasible", wall_s=wall, stopped_by="proof", workers=threads,
-                         message=f"no plan meets every constraint in {ctx.plan.months[d.infeasible_month]}"), d
+        return RunResult(
+            "infeasible",
+            wall_s=wall,
+            stopped_by="proof",
+            workers=threads,
+            message=f"no plan meets every constraint in {ctx.plan.months[d.infeasible_month]}",
+        ), d
     if d.best is None:
         why = "stop" if d.stopped() else "time limit"
-        return RunResult("unknown", wall_s=wall, stopped_by=why, workers=threads, bound=d.lower,
-                         message="stopped before any plan was found" if why == "stop"
-                         else f"no plan found within the time limit ({time_limit:g} s)"), d
+        return RunResult(
+            "unknown",
+            wall_s=wall,
+            stopped_by=why,
+            workers=threads,
+            bound=d.lower,
+            message="stopped before any plan was found"
+            if why == "stop"
+            else f"no plan found within the time limit ({time_limit:g} s)",
+        ), d
     proven = d.lower is not None and d.best.cost <= d.lower + max(1e-6, abs(d.lower) * 1e-9)
     res = RunResult(
         "optimal" if proven else "feasible",

@@ -48,8 +48,12 @@ class _Binder:
         self.plan = plan
         self.sol = sol
         self.offerings = {o.id: o.offering for o in plan.offerings}
-        self.cap = {(w.name, c.offering): c.per_instance for w in plan.workloads for c in w.capacities}
-        self.found: dict[tuple[int | None, str, str], list[str]] = defaultdict(list)  # (month, setting, what) -> blocks
+        self.cap = {
+            (w.name, c.offering): c.per_instance for w in plan.workloads for c in w.capacities
+        }
+        self.found: dict[tuple[int | None, str, str], list[str]] = defaultdict(
+            list
+        )  # (month, setting, what) -> blocks
 
     def add(self, month: int | None, setting: str, what: str, block: str) -> None:
         key = (month, setting, what)
@@ -99,14 +103,29 @@ class _Binder:
             for lost in itertools.combinations(zones, w.survive_zones):
                 left = sum(v for z, v in nonspot.items() if z not in lost)
                 if left - level < small - _NEAR:
-                    self.add(m, f"{w.name}.survive", f"losing {', '.join(lost)} binds for {w.name}", label)
+                    self.add(
+                        m,
+                        f"{w.name}.survive",
+                        f"losing {', '.join(lost)} binds for {w.name}",
+                        label,
+                    )
         spot = [(c, a) for c, a in caps if a.option == "spot"]
         if spot and w.spot.max_share is not None and level > 0:
             used = sum(c * a.count for c, a in spot)
             if w.spot.max_share * level - used < min(c for c, _ in spot) - _NEAR:
-                self.add(m, f"{w.name}.spot.max", f"spot share {w.spot.max_share * 100:g}% binds for {w.name}", label)
+                self.add(
+                    m,
+                    f"{w.name}.spot.max",
+                    f"spot share {w.spot.max_share * 100:g}% binds for {w.name}",
+                    label,
+                )
         if w.min_replicas and sum(a.count for a in allocs) <= w.min_replicas:
-            self.add(m, f"{w.name}.min_replicas", f"min replicas {w.min_replicas} binds for {w.name}", label)
+            self.add(
+                m,
+                f"{w.name}.min_replicas",
+                f"min replicas {w.min_replicas} binds for {w.name}",
+                label,
+            )
 
     def quotas(self) -> None:
         for q in self.plan.quotas:
@@ -119,11 +138,18 @@ class _Binder:
                     u[1] += a.count * o.vcpu
                     u[2] += a.count * o.gpu_count
             for (m, b), (inst, vcpu, gpu) in sorted(use.items()):
-                for value, limit, unit in ((inst, q.max_instances, "instances"), (vcpu, q.max_vcpu, "vCPU"),
-                                           (gpu, q.max_gpu, "GPU")):
+                for value, limit, unit in (
+                    (inst, q.max_instances, "instances"),
+                    (vcpu, q.max_vcpu, "vCPU"),
+                    (gpu, q.max_gpu, "GPU"),
+                ):
                     if limit is not None and limit - value < 1 - _NEAR:
-                        self.add(m, f"quota.{q.name}.max", f"quota {q.name} ({limit:g} {unit}) binds",
-                                 self.block_label(m, b))
+                        self.add(
+                            m,
+                            f"quota.{q.name}.max",
+                            f"quota {q.name} ({limit:g} {unit}) binds",
+                            self.block_label(m, b),
+                        )
 
     def budgets(self) -> None:
         for bud in self.plan.budgets:
@@ -131,16 +157,32 @@ class _Binder:
                 continue
             cap = float(bud.monthly)
             for mc in self.sol.months:
-                cost = float(mc.total) if not bud.workloads else float(
-                    sum((v for w, v in mc.by_workload.items() if w in bud.workloads), Decimal(0)))
+                cost = (
+                    float(mc.total)
+                    if not bud.workloads
+                    else float(
+                        sum(
+                            (v for w, v in mc.by_workload.items() if w in bud.workloads), Decimal(0)
+                        )
+                    )
+                )
                 if cost >= cap * 0.99:
-                    self.add(mc.index, f"{bud.name}.monthly", f"budget {bud.name} ({cap:,.0f}/month) binds", "month")
+                    self.add(
+                        mc.index,
+                        f"{bud.name}.monthly",
+                        f"budget {bud.name} ({cap:,.0f}/month) binds",
+                        "month",
+                    )
 
     def result(self) -> list[Binding]:
         out = []
-        for (m, setting, what), blocks in sorted(self.found.items(), key=lambda kv: (kv[0][0] or -1, kv[0][1], kv[0][2])):
+        for (m, setting, what), blocks in sorted(
+            self.found.items(), key=lambda kv: (kv[0][0] or -1, kv[0][1], kv[0][2])
+        ):
             month = f" in {self.plan.months[m]}" if m is not None else ""
-            shown = ", ".join(blocks[:3]) + (f" and {len(blocks) - 3} more" if len(blocks) > 3 else "")
+            shown = ", ".join(blocks[:3]) + (
+                f" and {len(blocks) - 3} more" if len(blocks) > 3 else ""
+            )
             where = "" if blocks == ["month"] else f" ({shown})"
             out.append(Binding(month=m, setting=setting, text=f"{what}{month}{where}"))
         return out
@@ -153,7 +195,11 @@ def _capacity_hours(plan: Plan, sol: Solution, workload: str) -> dict[str, float
     """Billed capacity-hours a workload gets from each offering over the horizon."""
     cap = {(w.name, c.offering): c.per_instance for w in plan.workloads for c in w.capacities}
     hpm = float(plan.hours_per_month)
-    billed = {(m, b.index): b.hours * hpm / md.hours for m, md in enumerate(plan.demand[: plan.horizon]) for b in md.blocks}
+    billed = {
+        (m, b.index): b.hours * hpm / md.hours
+        for m, md in enumerate(plan.demand[: plan.horizon])
+        for b in md.blocks
+    }
     out: dict[str, float] = defaultdict(float)
     for a in sol.allocations:
         if a.workload == workload:
@@ -171,7 +217,11 @@ def _unit_price(plan: Plan, w: Workload, offering: str) -> Fraction | None:
     hpm = plan.hours_per_month
     allowed = {(r.term_months, r.payment, r.offering_class) for r in plan.commitments.options}
     prices = [Fraction(o.on_demand_hourly)] if o.on_demand_hourly is not None else []
-    prices += [Fraction(r.effective_hourly(hpm)) for r in o.reserved if (r.term_months, r.payment, r.offering_class) in allowed]
+    prices += [
+        Fraction(r.effective_hourly(hpm))
+        for r in o.reserved
+        if (r.term_months, r.payment, r.offering_class) in allowed
+    ]
     if not prices:
         return None
     return min(prices) / Fraction(c.per_instance)
@@ -192,7 +242,9 @@ def _why_not(plan: Plan, sol: Solution, time_limit: float) -> list[WhyNot]:
         if not others:
             continue
         if resolve:
-            item = _resolved(plan, sol, w, chosen, base, H, time_limit / max(1, len(plan.workloads)))
+            item = _resolved(
+                plan, sol, w, chosen, base, H, time_limit / max(1, len(plan.workloads))
+            )
             if item is not None:
                 out.append(item)
                 continue
@@ -202,26 +254,37 @@ def _why_not(plan: Plan, sol: Solution, time_limit: float) -> list[WhyNot]:
     return out
 
 
-def _resolved(plan: Plan, sol: Solution, w: Workload, chosen: str, base: float, H: int, limit: float) -> WhyNot | None:
+def _resolved(
+    plan: Plan, sol: Solution, w: Workload, chosen: str, base: float, H: int, limit: float
+) -> WhyNot | None:
     from capdsl.solve.solver import solve_without
 
     alt = solve_without(plan, [(w.name, chosen)], hint=sol, time_limit=max(0.5, limit))
     if alt is None or alt.objective is None:
-        return WhyNot(workload=w.name, chosen=chosen, alternative="", delta_per_month=Decimal(0),
-                      text=f"why not another offering for {w.name}: without {_short(chosen)} no plan meets every setting")
+        return WhyNot(
+            workload=w.name,
+            chosen=chosen,
+            alternative="",
+            delta_per_month=Decimal(0),
+            text=f"why not another offering for {w.name}: without {_short(chosen)} no plan meets every setting",
+        )
     used = _capacity_hours(plan, alt, w.name)
     alternative = max(sorted(used), key=lambda t: used[t]) if used else ""
     delta = (float(alt.objective) - base) / H
     note = "" if alt.status == "optimal" else " (alternative within its search time)"
     return WhyNot(
-        workload=w.name, chosen=chosen, alternative=alternative,
+        workload=w.name,
+        chosen=chosen,
+        alternative=alternative,
         delta_per_month=Decimal(f"{delta:.2f}"),
         text=f"why not {_short(alternative)} for {w.name}: {_money(delta, plan.currency)}/month "
-             f"(re-solved without {_short(chosen)}{note})",
+        f"(re-solved without {_short(chosen)}{note})",
     )
 
 
-def _estimated(plan: Plan, w: Workload, chosen: str, others: list[str], used: dict[str, float], H: int) -> WhyNot | None:
+def _estimated(
+    plan: Plan, w: Workload, chosen: str, others: list[str], used: dict[str, float], H: int
+) -> WhyNot | None:
     mine = _unit_price(plan, w, chosen)
     if mine is None:
         return None
@@ -231,10 +294,12 @@ def _estimated(plan: Plan, w: Workload, chosen: str, others: list[str], used: di
     price, alternative = ranked[0]
     delta = float(price - mine) * used[chosen] / H
     return WhyNot(
-        workload=w.name, chosen=chosen, alternative=alternative,
+        workload=w.name,
+        chosen=chosen,
+        alternative=alternative,
         delta_per_month=Decimal(f"{delta:.2f}"),
         text=f"why not {_short(alternative)} for {w.name}: {_money(delta, plan.currency)}/month "
-             f"(estimate: {_short(chosen)}'s capacity-hours at the best price per unit of capacity, not re-solved)",
+        f"(estimate: {_short(chosen)}'s capacity-hours at the best price per unit of capacity, not re-solved)",
     )
 
 
@@ -246,4 +311,6 @@ def explain(plan: Plan, solution: Solution, *, time_limit: float = 5.0) -> Solut
     b.services()
     b.quotas()
     b.budgets()
-    return solution.model_copy(update={"binding": b.result(), "why_not": _why_not(plan, solution, time_limit)})
+    return solution.model_copy(
+        update={"binding": b.result(), "why_not": _why_not(plan, solution, time_limit)}
+    )

@@ -9,8 +9,11 @@ from capdsl.solve.context import SPOT, SolveContext
 from capdsl.solve.solution import Allocation, Purchase
 
 
-def split_standard(ctx: SolveContext, use: Mapping[tuple[str, str, str, str, int, int], int],
-                   buy: Mapping[tuple[str, int, int], int]) -> list[Allocation]:
+def split_standard(
+    ctx: SolveContext,
+    use: Mapping[tuple[str, str, str, str, int, int], int],
+    buy: Mapping[tuple[str, int, int], int],
+) -> list[Allocation]:
     """Standard instances drawn from reservations first (zonal ones in their zone, then
     regional ones), on-demand for the rest; workloads and zones in name order, so the split
     is deterministic. Any split costs the same."""
@@ -24,9 +27,15 @@ def split_standard(ctx: SolveContext, use: Mapping[tuple[str, str, str, str, int
     groups: dict[tuple[str, int, int], list[tuple[str, str, int]]] = defaultdict(list)
     for (w, t, z, kind, m, b), n in use.items():
         if kind == SPOT:
-            out.append(Allocation(workload=w, offering=t, zone=z, option="spot", month=m, block=b, count=n))
+            out.append(
+                Allocation(workload=w, offering=t, zone=z, option="spot", month=m, block=b, count=n)
+            )
         elif t not in ctx.pools:
-            out.append(Allocation(workload=w, offering=t, zone=z, option="on_demand", month=m, block=b, count=n))
+            out.append(
+                Allocation(
+                    workload=w, offering=t, zone=z, option="on_demand", month=m, block=b, count=n
+                )
+            )
         else:
             groups[(t, m, b)].append((z, w, n))
     for (t, m, b), rows in groups.items():
@@ -38,16 +47,46 @@ def split_standard(ctx: SolveContext, use: Mapping[tuple[str, str, str, str, int
             take = min(n, zonal_left.get(z, 0))
             if take:
                 zonal_left[z] -= take
-                out.append(Allocation(workload=w, offering=t, zone=z, option="reserved", month=m, block=b, count=take))
+                out.append(
+                    Allocation(
+                        workload=w,
+                        offering=t,
+                        zone=z,
+                        option="reserved",
+                        month=m,
+                        block=b,
+                        count=take,
+                    )
+                )
             if n - take:
                 pending.append((z, w, n - take))
         for z, w, n in pending:
             take = min(n, regional)
             regional -= take
             if take:
-                out.append(Allocation(workload=w, offering=t, zone=z, option="reserved", month=m, block=b, count=take))
+                out.append(
+                    Allocation(
+                        workload=w,
+                        offering=t,
+                        zone=z,
+                        option="reserved",
+                        month=m,
+                        block=b,
+                        count=take,
+                    )
+                )
             if n - take:
-                out.append(Allocation(workload=w, offering=t, zone=z, option="on_demand", month=m, block=b, count=n - take))
+                out.append(
+                    Allocation(
+                        workload=w,
+                        offering=t,
+                        zone=z,
+                        option="on_demand",
+                        month=m,
+                        block=b,
+                        count=n - take,
+                    )
+                )
     return out
 
 
@@ -60,8 +99,19 @@ def purchases_of(ctx: SolveContext, buy: Mapping[tuple[str, int, int], int]) -> 
         pool = ctx.pools[t]
         c = pool.choices[i]
         out.append(
-            Purchase(offering=t, zone=pool.region, term_months=c.term_months, payment=c.payment,  # type: ignore[arg-type]
-                     offering_class=c.offering_class, month=s, count=n, upfront=c.upfront, hourly=c.hourly)  # type: ignore[arg-type]
+            Purchase(
+                offering=t,
+                zone=pool.region,
+                term_months=c.term_months,
+                payment=c.payment,  # type: ignore[arg-type]
+                offering_class=c.offering_class,
+                month=s,
+                count=n,
+                upfront=c.upfront,
+                hourly=c.hourly,
+            )  # type: ignore[arg-type]
         )
-    out.sort(key=lambda p: (p.month, p.offering, p.zone, p.term_months, p.payment, p.offering_class))
+    out.sort(
+        key=lambda p: (p.month, p.offering, p.zone, p.term_months, p.payment, p.offering_class)
+    )
     return out

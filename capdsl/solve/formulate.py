@@ -86,7 +86,9 @@ class Formulation:
     groups: dict[tuple[str, str], cp_model.IntVar] = field(default_factory=dict)
     # Scaled (money units) cost of each budget's scope per month, rounded up; constant part.
     budget_month: dict[str, list[tuple[cp_model.LinearExprT, int]]] = field(default_factory=dict)
-    quota_usage: dict[str, list[tuple[int, int, str, cp_model.LinearExprT, int]]] = field(default_factory=dict)
+    quota_usage: dict[str, list[tuple[int, int, str, cp_model.LinearExprT, int]]] = field(
+        default_factory=dict
+    )
     commitment: list[tuple[int, cp_model.LinearExprT]] = field(default_factory=list)
     objective: cp_model.LinearExprT = 0
     objective_weight: int = 1  # the objective is (money units) x this (fractional penalties)
@@ -127,10 +129,12 @@ class _Builder:
             self.by_workload[ln.workload].append(ln)
         self.offerings = {o.id: o.offering for o in self.plan.offerings}
         self.region = {oid: o.region for oid, o in self.offerings.items()}
-        self.billed = {(blk.month, blk.index): blk.billed for blocks in ctx.blocks for blk in blocks}
+        self.billed = {
+            (blk.month, blk.index): blk.billed for blocks in ctx.blocks for blk in blocks
+        }
         # month, block -> workload -> [(lane, var)]
-        self.items: dict[tuple[int, int], dict[str, list[tuple[Lane, cp_model.IntVar]]]] = defaultdict(
-            lambda: defaultdict(list)
+        self.items: dict[tuple[int, int], dict[str, list[tuple[Lane, cp_model.IntVar]]]] = (
+            defaultdict(lambda: defaultdict(list))
         )
 
     # ------------------------------------------------------------------ helpers
@@ -190,7 +194,11 @@ class _Builder:
             caps = [ctx.cap[(w.name, ln.offering)] for ln in lanes]
             ovh = w.batch.checkpoint_overhead if w.kind == "batch" and w.batch is not None else 0.0
             for m, blocks in enumerate(ctx.blocks):
-                work = plan.demand[m].work.get(w.name, 0.0) * batch_factor(plan, w, m) if w.kind == "batch" else 0.0
+                work = (
+                    plan.demand[m].work.get(w.name, 0.0) * batch_factor(plan, w, m)
+                    if w.kind == "batch"
+                    else 0.0
+                )
                 if w.kind == "batch" and ctx.batch == "drop":
                     continue
                 for blk in blocks:
@@ -205,6 +213,12 @@ class _Builder:
                         else:
                             ub = 0
                         ub = max(ub, floor_n)
+                        if ln.kind == SPOT and w.kind != "batch":
+                            # spot limits cap the count of a pool outright (in the block's quietest hour)
+                            quiet = blk.low(w.name)
+                            for share in (w.spot.max_share, w.spot.per_pool):
+                                if share is not None:
+                                    ub = min(ub, math.floor(share * quiet / c * (1 + 1e-9)))
                         if ub <= 0:
                             continue
                         key = (w.name, ln.offering, ln.zone, ln.kind, m, blk.index)
@@ -224,7 +238,11 @@ class _Builder:
         mode = ctx.reservations
         if mode == "fixed":
             return
-        starts = [m for m in purchase_months(plan) if ctx.included(m)] if mode == "rent" else list(purchase_months(plan))
+        starts = (
+            [m for m in purchase_months(plan) if ctx.included(m)]
+            if mode == "rent"
+            else list(purchase_months(plan))
+        )
         for t, pool in sorted(ctx.pools.items()):
             top = max((n for (tt, _m), n in peak.items() if tt == t), default=0)
             if top <= 0:
@@ -245,7 +263,9 @@ class _Builder:
         if mode == "fixed":
             return pool.existing[m] + self.ctx.fixed_owned.get((t, m), 0), []
         if mode == "rent":
-            return pool.existing[m], [v for i in range(len(pool.choices)) if (v := self.f.buy.get((t, i, m))) is not None]
+            return pool.existing[m], [
+                v for i in range(len(pool.choices)) if (v := self.f.buy.get((t, i, m))) is not None
+            ]
         active: list[cp_model.IntVar] = []
         for i, c in enumerate(pool.choices):
             for s in range(max(0, m - c.term_months + 1), m + 1):
@@ -257,7 +277,9 @@ class _Builder:
     def reservations(self) -> None:
         """On-demand overflow: standard instances beyond the reservations owned."""
         ctx = self.ctx
-        standard: dict[tuple[str, int, int], dict[str, list[cp_model.IntVar]]] = defaultdict(lambda: defaultdict(list))
+        standard: dict[tuple[str, int, int], dict[str, list[cp_model.IntVar]]] = defaultdict(
+            lambda: defaultdict(list)
+        )
         zone_ub: dict[tuple[str, str, int, int], int] = defaultdict(int)
         for key, v in self.f.use.items():
             _w, t, z, kind, m, b = key
@@ -309,7 +331,9 @@ class _Builder:
             for blk in blocks:
                 level = blk.level.get(name, 0.0)
                 items = self.items[(m, blk.index)].get(name, [])
-                capacity = cp_model.LinearExpr.weighted_sum([v for _, v in items], [lo[ln.offering] for ln, _ in items])
+                capacity = cp_model.LinearExpr.weighted_sum(
+                    [v for _, v in items], [lo[ln.offering] for ln, _ in items]
+                )
                 if level > 0:
                     required = self.need(name, level * w.required_factor)
                     plain = self.need(name, level)
@@ -322,7 +346,15 @@ class _Builder:
                     if w.redundancy > 0:
                         self._redundancy(name, items, lo, plain)
                     if w.survive_zones > 0:
-                        self._survive(name, items, lo, plain, [ln.zone for ln, _ in items], zones, w.survive_zones)
+                        self._survive(
+                            name,
+                            items,
+                            lo,
+                            plain,
+                            [ln.zone for ln, _ in items],
+                            zones,
+                            w.survive_zones,
+                        )
                     if w.survive_regions > 0:
                         keys = [self.region[ln.offering] for ln, _ in items]
                         self._survive(name, items, lo, plain, keys, regions, w.survive_regions)
@@ -333,7 +365,9 @@ class _Builder:
                     quiet = blk.low(name)  # the limits hold in every hour of the block
                     if w.spot.max_share is not None:
                         limit = self.allow(name, w.spot.max_share * quiet)
-                        expr = cp_model.LinearExpr.weighted_sum([v for _, v in spot], [hi[ln.offering] for ln, _ in spot])
+                        expr = cp_model.LinearExpr.weighted_sum(
+                            [v for _, v in spot], [hi[ln.offering] for ln, _ in spot]
+                        )
                         self.add(expr <= limit, lit)
                     if w.spot.per_pool is not None:
                         limit = self.allow(name, w.spot.per_pool * quiet)
@@ -341,7 +375,11 @@ class _Builder:
                             self.add(hi[ln.offering] * v <= limit, lit)
 
     def _redundancy(
-        self, name: str, items: list[tuple[Lane, cp_model.IntVar]], lo: Mapping[str, int], plain: int
+        self,
+        name: str,
+        items: list[tuple[Lane, cp_model.IntVar]],
+        lo: Mapping[str, int],
+        plain: int,
     ) -> None:
         """N+k, exactly: capacity minus its k largest instances >= demand.
 
@@ -382,7 +420,9 @@ class _Builder:
         pick = [self.m.new_bool_var("") for _ in levels]
         self.m.add_exactly_one(pick)
         for y, c in zip(pick, levels, strict=True):
-            expr = cp_model.LinearExpr.weighted_sum([v for v, _ in flat], [min(ct, c) for _, ct in flat])
+            expr = cp_model.LinearExpr.weighted_sum(
+                [v for v, _ in flat], [min(ct, c) for _, ct in flat]
+            )
             ct = self.m.add(expr >= plain + k * c)
             ct.only_enforce_if([y, lit] if lit is not None else [y])
             self.f.constraints += 1
@@ -419,7 +459,9 @@ class _Builder:
             largest = self.m.new_int_var(0, bound, "")
             for d in domains:
                 if per.get(d):
-                    expr = cp_model.LinearExpr.weighted_sum([v for _c, v in per[d]], [c for c, _v in per[d]])
+                    expr = cp_model.LinearExpr.weighted_sum(
+                        [v for _c, v in per[d]], [c for c, _v in per[d]]
+                    )
                     self.add(expr <= largest, None)
             total = cp_model.LinearExpr.weighted_sum([v for _c, v in flat], [c for c, _v in flat])
             self.add(total - largest >= plain, lit)
@@ -432,15 +474,22 @@ class _Builder:
             expr = cp_model.LinearExpr.weighted_sum([v for _c, v in rest], [c for c, _v in rest])
             self.add(expr >= plain, lit)
 
-    def _replicas(self, name: str, items: list[tuple[Lane, cp_model.IntVar]], zones: list[str]) -> None:
+    def _replicas(
+        self, name: str, items: list[tuple[Lane, cp_model.IntVar]], zones: list[str]
+    ) -> None:
         w = self.ctx.workload(name)
         if w.min_replicas > 0:
             vs = [v for _, v in items]
-            self.add((sum(vs) if vs else self.zero) >= w.min_replicas, self.lit("min_replicas", name))
+            self.add(
+                (sum(vs) if vs else self.zero) >= w.min_replicas, self.lit("min_replicas", name)
+            )
         if w.min_replicas_per_zone > 0:
             for z in zones:
                 vs = [v for ln, v in items if ln.zone == z]
-                self.add((sum(vs) if vs else self.zero) >= w.min_replicas_per_zone, self.lit("min_replicas", name))
+                self.add(
+                    (sum(vs) if vs else self.zero) >= w.min_replicas_per_zone,
+                    self.lit("min_replicas", name),
+                )
 
     def _batch(self, name: str) -> None:
         ctx, plan = self.ctx, self.plan
@@ -474,24 +523,45 @@ class _Builder:
                     done_c.append(max(0, math.floor(c * q * (1 + _EPS))))
                 self._replicas(name, items, zones)
             if work > 0:
-                self.add(cp_model.LinearExpr.weighted_sum(done_v, done_c) >= self.need(name, work), self.lit("work", name))
+                self.add(
+                    cp_model.LinearExpr.weighted_sum(done_v, done_c) >= self.need(name, work),
+                    self.lit("work", name),
+                )
                 if spot_v and w.spot.max_share is not None:
                     limit = self.allow(name, w.spot.max_share * work)
-                    self.add(cp_model.LinearExpr.weighted_sum(spot_v, spot_c) <= limit, self.lit("spot", name))
+                    self.add(
+                        cp_model.LinearExpr.weighted_sum(spot_v, spot_c) <= limit,
+                        self.lit("spot", name),
+                    )
 
     # ------------------------------------------------------------------ fleet-wide limits
 
     def quotas(self) -> None:
         offerings = self.offerings
         for q in self.plan.quotas:
-            members = {t for t in q.offerings if t in offerings and (q.region is None or offerings[t].region == q.region)}
+            members = {
+                t
+                for t in q.offerings
+                if t in offerings and (q.region is None or offerings[t].region == q.region)
+            }
             limits: list[tuple[str, int, dict[str, Fraction]]] = []
             if q.max_instances is not None:
                 limits.append(("instances", q.max_instances, {t: Fraction(1) for t in members}))
             if q.max_vcpu is not None:
-                limits.append(("vcpu", q.max_vcpu, {t: Fraction(offerings[t].vcpu) for t in members}))
+                limits.append(
+                    ("vcpu", q.max_vcpu, {t: Fraction(offerings[t].vcpu) for t in members})
+                )
             if q.max_gpu is not None:
-                limits.append(("gpu", q.max_gpu, {t: Fraction(offerings[t].gpu_count).limit_denominator(1000) for t in members}))
+                limits.append(
+                    (
+                        "gpu",
+                        q.max_gpu,
+                        {
+                            t: Fraction(offerings[t].gpu_count).limit_denominator(1000)
+                            for t in members
+                        },
+                    )
+                )
             per_block: dict[tuple[int, int], list[tuple[str, cp_model.IntVar]]] = defaultdict(list)
             for (_w, t, _z, _k, m, b), v in self.f.use.items():
                 if t in members:
@@ -505,12 +575,16 @@ class _Builder:
                     self.add(expr <= limit * denom, self.lit("quota", q.name))
                     usage.append((m, b, unit, expr, denom))
 
-    def _cost_terms(self) -> tuple[list[tuple[int, cp_model.IntVar, Fraction]], list[tuple[int, cp_model.IntVar, Fraction]]]:
+    def _cost_terms(
+        self,
+    ) -> tuple[
+        list[tuple[int, cp_model.IntVar, Fraction]], list[tuple[int, cp_model.IntVar, Fraction]]
+    ]:
         """Every cost of the model as (month, variable, exact cost per unit): per-hour
         purchases (on-demand and spot) and reservations (their cost in that month)."""
         ctx, plan = self.ctx, self.plan
         hourly: list[tuple[int, cp_model.IntVar, Fraction]] = []
-        for (w, t, z, kind, m, b), v in self.f.use.items():
+        for (_w, t, z, kind, m, b), v in self.f.use.items():
             if kind == SPOT:
                 price = self.offerings[t].spot_hourly[z]
             elif t in ctx.pools:
@@ -532,12 +606,16 @@ class _Builder:
                 reserved.append((s, v, monthly_rate(c, self.hpm) * ctx.rent_share))
                 continue
             for m in range(s, min(plan.horizon, s + c.term_months)):
-                cost = reservation_month_cost(c.hourly, c.upfront, c.term_months, s, m, plan.horizon, self.hpm, mode)
+                cost = reservation_month_cost(
+                    c.hourly, c.upfront, c.term_months, s, m, plan.horizon, self.hpm, mode
+                )
                 if cost:
                     reserved.append((m, v, cost))
         return hourly, reserved
 
-    def _month_costs(self, scope: frozenset[str] | None) -> list[tuple[cp_model.LinearExprT, Fraction]]:
+    def _month_costs(
+        self, scope: frozenset[str] | None
+    ) -> list[tuple[cp_model.LinearExprT, Fraction]]:
         """Per month: scaled cost of ``scope`` (None = whole plan), rounded up, and the exact
         constant part (existing fleet). A scoped budget pays every standard instance of its
         workloads at the dearest of on-demand and the highest per-hour rate any reservation
@@ -590,7 +668,9 @@ class _Builder:
                 for m in range(H):
                     for s in range(max(0, m - c.term_months + 1), m + 1):
                         if s in starts:
-                            cost = reservation_month_cost(c.hourly, c.upfront, c.term_months, s, m, H, self.hpm, mode)
+                            cost = reservation_month_cost(
+                                c.hourly, c.upfront, c.term_months, s, m, H, self.hpm, mode
+                            )
                             out[(pool.offering, m)] = max(out[(pool.offering, m)], cost / hpm)
         return out
 
@@ -618,7 +698,9 @@ class _Builder:
                         over = self.m.new_int_var(0, _BIG, "")
                         self.add(expr - over <= rhs, None)
                         penalties.append((Fraction(bud.penalty), over))
-            whole_horizon = self.ctx.reservations == "buy" and all(self.ctx.included(m) for m in range(self.plan.horizon))
+            whole_horizon = self.ctx.reservations == "buy" and all(
+                self.ctx.included(m) for m in range(self.plan.horizon)
+            )
             if bud.total is not None and whole_horizon:
                 total = sum(e for e, _c in months)
                 rhs = math.floor((Fraction(bud.total) - sum(c for _e, c in months)) * self.money)
@@ -636,11 +718,17 @@ class _Builder:
         cap = self.plan.commitments.max_hourly
         if cap is None and not self.assumptions:
             return
-        per_month: dict[int, tuple[list[cp_model.IntVar], list[int]]] = defaultdict(lambda: ([], []))
+        per_month: dict[int, tuple[list[cp_model.IntVar], list[int]]] = defaultdict(
+            lambda: ([], [])
+        )
         for (t, i, s), v in self.f.buy.items():
             c = self.ctx.pools[t].choices[i]
             coef = math.ceil(Fraction(c.effective_hourly(self.hpm)) * self.money)
-            span = range(s, s + 1) if self.ctx.reservations == "rent" else range(s, min(self.plan.horizon, s + c.term_months))
+            span = (
+                range(s, s + 1)
+                if self.ctx.reservations == "rent"
+                else range(s, min(self.plan.horizon, s + c.term_months))
+            )
             for m in span:
                 per_month[m][0].append(v)
                 per_month[m][1].append(coef)
@@ -648,7 +736,9 @@ class _Builder:
             expr = cp_model.LinearExpr.weighted_sum(vs, cs)
             self.f.commitment.append((m, expr))
             if cap is not None:
-                self.add(expr <= math.floor(Fraction(cap) * self.money), self.lit("commitments", "max"))
+                self.add(
+                    expr <= math.floor(Fraction(cap) * self.money), self.lit("commitments", "max")
+                )
 
     def symmetry(self) -> None:
         for group in self.ctx.zone_groups:
@@ -676,7 +766,10 @@ class _Builder:
             if self.ctx.reservations == "rent":
                 cc = round(monthly_rate(c, self.hpm) * self.ctx.rent_share * self.money)
             else:
-                cc = round(choice_cost(c, s, plan.horizon, self.hpm, plan.commitments.beyond_horizon) * self.money)
+                cc = round(
+                    choice_cost(c, s, plan.horizon, self.hpm, plan.commitments.beyond_horizon)
+                    * self.money
+                )
             if cc:
                 coef[v.index] += cc * weight
                 var[v.index] = v
@@ -684,12 +777,18 @@ class _Builder:
             coef[v.index] += p
             var[v.index] = v
         order = sorted(var)
-        self.f.objective = cp_model.LinearExpr.weighted_sum([var[i] for i in order], [coef[i] for i in order])
+        self.f.objective = cp_model.LinearExpr.weighted_sum(
+            [var[i] for i in order], [coef[i] for i in order]
+        )
         fleet = existing_fleet_cost(plan)
         fixed = self.ctx.fixed_cost or (Fraction(0),) * plan.horizon
-        self.f.constant = sum((fleet[m] + fixed[m] for m in range(plan.horizon) if self.ctx.included(m)), Fraction(0))
+        self.f.constant = sum(
+            (fleet[m] + fixed[m] for m in range(plan.horizon) if self.ctx.included(m)), Fraction(0)
+        )
 
-    def hint(self, use: Mapping[UseKey, int], buy: Mapping[tuple[str, int, str, str, int], int]) -> int:
+    def hint(
+        self, use: Mapping[UseKey, int], buy: Mapping[tuple[str, int, str, str, int], int]
+    ) -> int:
         """Hint every decision variable (0 where the previous plan had nothing), plus the
         derived on-demand overflows. Returns how many variables matched the previous plan."""
         matched = 0
@@ -705,10 +804,17 @@ class _Builder:
         for (t, i, s), v in self.f.buy.items():
             c = self.ctx.pools[t].choices[i]
             key = (t, c.term_months, c.payment, c.offering_class, s)
-            val = min(active.get(key, 0) if self.ctx.reservations == "rent" else buy.get(key, 0), self.buy_ub[(t, i, s)])
+            val = min(
+                active.get(key, 0) if self.ctx.reservations == "rent" else buy.get(key, 0),
+                self.buy_ub[(t, i, s)],
+            )
             matched += val > 0
             self.m.add_hint(v, val)
-            span = range(s, s + 1) if self.ctx.reservations == "rent" else range(s, min(self.plan.horizon, s + c.term_months))
+            span = (
+                range(s, s + 1)
+                if self.ctx.reservations == "rent"
+                else range(s, min(self.plan.horizon, s + c.term_months))
+            )
             for m in span:
                 bought[(t, m)] += val
         for (t, m), n in self.ctx.fixed_owned.items():
@@ -716,7 +822,9 @@ class _Builder:
         standard: dict[tuple[str, int, int], dict[str, int]] = defaultdict(lambda: defaultdict(int))
         for (_w, t, z, kind, m, b), _v in self.f.use.items():
             if kind == STANDARD and t in self.ctx.pools:
-                standard[(t, m, b)][z] += min(use.get((_w, t, z, kind, m, b), 0), self.f.ub[(_w, t, z, kind, m, b)])
+                standard[(t, m, b)][z] += min(
+                    use.get((_w, t, z, kind, m, b), 0), self.f.ub[(_w, t, z, kind, m, b)]
+                )
         for (t, m, b), by_zone in standard.items():
             pool = self.ctx.pools[t]
             total = 0

@@ -72,7 +72,7 @@ class _Prover:
         core = core or []
         i = 0
         while i < len(core):
-            trial = core[:i] + core[i + 1:]
+            trial = core[:i] + core[i + 1 :]
             st, sub = self.check(trial)
             if st == "infeasible":
                 core = [g for g in trial if g in sub] if sub else trial
@@ -82,7 +82,9 @@ class _Prover:
         return "infeasible", core
 
 
-def _needed(prover: _Prover, resource: Group, enforce: list[Group], time_limit: float) -> tuple[float, int | None, int | None] | None:
+def _needed(
+    prover: _Prover, resource: Group, enforce: list[Group], time_limit: float
+) -> tuple[float, int | None, int | None] | None:
     """What ``resource`` must allow for ``enforce`` to hold: (amount, month, block), from a
     fresh model in which ``resource`` is lifted and its usage's peak is minimised."""
     kind, name = resource
@@ -93,7 +95,9 @@ def _needed(prover: _Prover, resource: Group, enforce: list[Group], time_limit: 
             model.add(f.groups[g] == 1)
     if resource in f.groups:
         model.add(f.groups[resource] == 0)
-    rows: list[tuple[cp_model.LinearExprT, int, int | None, int | None, int]] = []  # expr, const, m, b, denom
+    rows: list[
+        tuple[cp_model.LinearExprT, int, int | None, int | None, int]
+    ] = []  # expr, const, m, b, denom
     if kind == "budget_monthly":
         for m, (expr, const) in enumerate(f.budget_month.get(name, [])):
             if prover.ctx.included(m):
@@ -134,21 +138,37 @@ def _unit_of(kind: str, name: str, plan: Plan) -> str:
     if kind == "quota":
         q = next((q for q in plan.quotas if q.name == name), None)
         if q is not None:
-            return "GPU" if q.max_gpu is not None else "vCPU" if q.max_vcpu is not None else "instances"
+            return (
+                "GPU"
+                if q.max_gpu is not None
+                else "vCPU"
+                if q.max_vcpu is not None
+                else "instances"
+            )
     return ""
 
 
-def diagnose(plan: Plan, ctx: SolveContext, *, time_limit: float, seed: int = 0) -> tuple[list[Diagnostic], str]:
+def diagnose(
+    plan: Plan, ctx: SolveContext, *, time_limit: float, seed: int = 0
+) -> tuple[list[Diagnostic], str]:
     """Diagnostics naming a minimal set of conflicting settings, and a one-line summary."""
     prover = _Prover(ctx, time_limit * 0.6, seed)
     status, core = prover.minimal_core()
     month_words = _months_of(ctx, plan)
     if status != "infeasible":
         msg = f"no plan meets every constraint{month_words}, but the conflict could not be isolated in time"
-        return [error("E0454", msg, help="raise the time limit to find which settings conflict")], msg
+        return [
+            error("E0454", msg, help="raise the time limit to find which settings conflict")
+        ], msg
     if not core:
         msg = f"no plan meets the placement, prices and offerings of this plan{month_words}, whatever its settings"
-        return [error("E0454", msg, help="check that each workload's offerings have prices in its allowed zones")], msg
+        return [
+            error(
+                "E0454",
+                msg,
+                help="check that each workload's offerings have prices in its allowed zones",
+            )
+        ], msg
     resource = next((g for g in core if g[0] in _RESOURCE), None)
     others = [g for g in core if g != resource]
     labels = tuple(
@@ -171,39 +191,82 @@ def diagnose(plan: Plan, ctx: SolveContext, *, time_limit: float, seed: int = 0)
             if b is not None and m is not None:
                 where += f" ({_block_label(ctx, m, b)})"
             diag, msg = _resource_message(plan, kind, name, amount, where, other_words)
-            return [error(diag[0], msg, span, label=diag[1], labels=labels, help=diag[2],
-                          notes=(f"conflicting settings: {', '.join([path, *[find_setting(plan, *group_paths(plan, *g))[0] for g in others]])}",))], msg
+            return [
+                error(
+                    diag[0],
+                    msg,
+                    span,
+                    label=diag[1],
+                    labels=labels,
+                    help=diag[2],
+                    notes=(
+                        f"conflicting settings: {', '.join([path, *[find_setting(plan, *group_paths(plan, *g))[0] for g in others]])}",
+                    ),
+                )
+            ], msg
     paths = [find_setting(plan, *group_paths(plan, *g))[0] for g in core]
     first = find_setting(plan, *group_paths(plan, *core[0]))[1]
-    msg = f"these settings cannot all hold{month_words}: " + ", ".join(describe(plan, *g) for g in core)
-    return [error("E0454", msg, first.span if first else None, labels=labels[1:] if first else labels,
-                  notes=(f"conflicting settings: {', '.join(paths)}",),
-                  help="relax one of them (more zones or offerings, less redundancy, a longer deadline)")], msg
+    msg = f"these settings cannot all hold{month_words}: " + ", ".join(
+        describe(plan, *g) for g in core
+    )
+    return [
+        error(
+            "E0454",
+            msg,
+            first.span if first else None,
+            labels=labels[1:] if first else labels,
+            notes=(f"conflicting settings: {', '.join(paths)}",),
+            help="relax one of them (more zones or offerings, less redundancy, a longer deadline)",
+        )
+    ], msg
 
 
-def _resource_message(plan: Plan, kind: str, name: str, amount: float, where: str, others: str) -> tuple[tuple[str, str, str], str]:
+def _resource_message(
+    plan: Plan, kind: str, name: str, amount: float, where: str, others: str
+) -> tuple[tuple[str, str, str], str]:
     cur = plan.currency
     if kind == "budget_monthly":
         bud = next(b for b in plan.budgets if b.name == name)
         cap = float(bud.monthly or 0)
-        msg = (f"budget {_money(cap, cur)}/month is below the cheapest plan that keeps {others}: "
-               f"{_money(amount, cur)}{where}, {_money(amount - cap, cur)} over")
-        return ("E0450", f"needs {_money(amount, cur)}/month", "raise the budget, or relax one of the other settings"), msg
+        msg = (
+            f"budget {_money(cap, cur)}/month is below the cheapest plan that keeps {others}: "
+            f"{_money(amount, cur)}{where}, {_money(amount - cap, cur)} over"
+        )
+        # (the amount keeps every other setting of the plan too: it is what the budget must allow)
+        return (
+            "E0450",
+            f"needs {_money(amount, cur)}/month",
+            "raise the budget, or relax one of the other settings",
+        ), msg
     if kind == "budget_total":
         bud = next(b for b in plan.budgets if b.name == name)
         cap = float(bud.total or 0)
-        msg = (f"total budget {_money(cap, cur)} is below the cheapest plan that keeps {others}: "
-               f"{_money(amount, cur)}, {_money(amount - cap, cur)} over")
-        return ("E0451", f"needs {_money(amount, cur)}", "raise the budget, or relax one of the other settings"), msg
+        msg = (
+            f"total budget {_money(cap, cur)} is below the cheapest plan that keeps {others}: "
+            f"{_money(amount, cur)}, {_money(amount - cap, cur)} over"
+        )
+        return (
+            "E0451",
+            f"needs {_money(amount, cur)}",
+            "raise the budget, or relax one of the other settings",
+        ), msg
     if kind == "quota":
         q = next(q for q in plan.quotas if q.name == name)
         unit = _unit_of(kind, name, plan)
         limit = q.max_gpu if unit == "GPU" else q.max_vcpu if unit == "vCPU" else q.max_instances
-        msg = (f"quota {name} allows {limit} {unit} but {others} need {math.ceil(amount - 1e-9):g} {unit}{where}")
-        return ("E0452", f"needs {math.ceil(amount - 1e-9):g} {unit}", "raise the quota (or ask the provider), or relax the other settings"), msg
+        msg = f"quota {name} allows {limit} {unit} but {others} need {math.ceil(amount - 1e-9):g} {unit}{where}"
+        return (
+            "E0452",
+            f"needs {math.ceil(amount - 1e-9):g} {unit}",
+            "raise the quota (or ask the provider), or relax the other settings",
+        ), msg
     cap = float(plan.commitments.max_hourly or 0)
-    msg = (f"the commitment cap {_money(cap, cur)}/h is below what {others} need: {_money(amount, cur)}/h{where}")
-    return ("E0453", f"needs {_money(amount, cur)}/h", "raise the cap or let on-demand carry more"), msg
+    msg = f"the commitment cap {_money(cap, cur)}/h is below what {others} need: {_money(amount, cur)}/h{where}"
+    return (
+        "E0453",
+        f"needs {_money(amount, cur)}/h",
+        "raise the cap or let on-demand carry more",
+    ), msg
 
 
 def _block_label(ctx: SolveContext, m: int, b: int) -> str:
@@ -218,4 +281,3 @@ def _months_of(ctx: SolveContext, plan: Plan) -> str:
     if len(months) == 1 and plan.horizon > 1:
         return f" in {plan.months[months[0]]}"
     return ""
-

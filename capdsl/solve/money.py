@@ -17,7 +17,14 @@ def to_cents(x: Fraction) -> Decimal:
 
 
 def reservation_month_cost(
-    hourly: Decimal, upfront: Decimal, term: int, start: int, month: int, horizon: int, hpm: Decimal, mode: str
+    hourly: Decimal,
+    upfront: Decimal,
+    term: int,
+    start: int,
+    month: int,
+    horizon: int,
+    hpm: Decimal,
+    mode: str,
 ) -> Fraction:
     """What one reservation bought at ``start`` costs in ``month``.
 
@@ -35,15 +42,22 @@ def reservation_month_cost(
     return rec + Fraction(upfront) / term
 
 
-def reservation_cost(hourly: Decimal, upfront: Decimal, term: int, start: int, horizon: int, hpm: Decimal, mode: str) -> Fraction:
+def reservation_cost(
+    hourly: Decimal, upfront: Decimal, term: int, start: int, horizon: int, hpm: Decimal, mode: str
+) -> Fraction:
     """What one reservation bought at ``start`` costs over the horizon (the objective)."""
     return sum(
-        (reservation_month_cost(hourly, upfront, term, start, m, horizon, hpm, mode) for m in range(start, min(horizon, start + term))),
+        (
+            reservation_month_cost(hourly, upfront, term, start, m, horizon, hpm, mode)
+            for m in range(start, min(horizon, start + term))
+        ),
         Fraction(0),
     )
 
 
-def beyond_horizon_cost(hourly: Decimal, upfront: Decimal, term: int, start: int, horizon: int, hpm: Decimal) -> Fraction:
+def beyond_horizon_cost(
+    hourly: Decimal, upfront: Decimal, term: int, start: int, horizon: int, hpm: Decimal
+) -> Fraction:
     """Cost of one reservation falling after the horizon (its amortised months beyond it)."""
     beyond = max(0, start + term - horizon)
     return beyond * (Fraction(hourly) * Fraction(hpm) + Fraction(upfront) / term)

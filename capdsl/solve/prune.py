@@ -74,7 +74,9 @@ def index_plan(plan: Plan, *, excluded: Iterable[tuple[str, str]] = ()) -> Solve
     excluded_set = frozenset(excluded)
     offerings = {o.id: o for o in plan.offerings}
     zonal, regional = fleet_counts(plan)
-    allowed = {(opt.term_months, opt.payment, opt.offering_class) for opt in plan.commitments.options}
+    allowed = {
+        (opt.term_months, opt.payment, opt.offering_class) for opt in plan.commitments.options
+    }
     can_buy = bool(purchase_months(plan))
     lanes: list[Lane] = []
     cap: dict[tuple[str, str], float] = {}
@@ -90,7 +92,9 @@ def index_plan(plan: Plan, *, excluded: Iterable[tuple[str, str]] = ()) -> Solve
             for rp in o.reserved:
                 key = (rp.term_months, rp.payment, rp.offering_class)
                 if key in allowed and key not in found:
-                    found[key] = Choice(rp.term_months, rp.payment, rp.offering_class, rp.upfront, rp.hourly)
+                    found[key] = Choice(
+                        rp.term_months, rp.payment, rp.offering_class, rp.upfront, rp.hourly
+                    )
         zones = {z: tuple(v) for (t, z), v in zonal.items() if t == oid}
         existing = tuple(regional.get(oid, [0] * plan.horizon))
         if not found and not any(existing) and not any(any(v) for v in zones.values()):
@@ -160,8 +164,16 @@ def hand_off_blocks(ctx: SolveContext) -> SolveContext:
         floors = block_floors(md)
         months.append(
             tuple(
-                Block(m, b.index, b.hours, billed_hours(plan, m, b.hours), dict(b.level), b.label, b.event,
-                      floor=floors.get(b.index, {}))
+                Block(
+                    m,
+                    b.index,
+                    b.hours,
+                    billed_hours(plan, m, b.hours),
+                    dict(b.level),
+                    b.label,
+                    b.event,
+                    floor=floors.get(b.index, {}),
+                )
                 for b in md.blocks
             )
         )
@@ -192,7 +204,14 @@ def hourly_blocks(ctx: SolveContext) -> SolveContext:
             groups[key] = groups.get(key, 0) + 1
         months.append(
             tuple(
-                Block(m, i, hours, billed_hours(plan, m, hours), dict(zip(names, key, strict=True)), f"hours {i}")
+                Block(
+                    m,
+                    i,
+                    hours,
+                    billed_hours(plan, m, hours),
+                    dict(zip(names, key, strict=True)),
+                    f"hours {i}",
+                )
                 for i, (key, hours) in enumerate(sorted(groups.items()))
             )
         )
@@ -210,11 +229,19 @@ def coarsen(ctx: SolveContext, per_month: int, mode: str) -> SolveContext:
     pick = max if mode == "max" else min
     months: list[tuple[Block, ...]] = []
     names = [w.name for w in ctx.plan.workloads]
-    peak = {n: max((b.level.get(n, 0.0) for bs in ctx.blocks for b in bs), default=0.0) or 1.0 for n in names}
+    peak = {
+        n: max((b.level.get(n, 0.0) for bs in ctx.blocks for b in bs), default=0.0) or 1.0
+        for n in names
+    }
     for m, blocks in enumerate(ctx.blocks):
         normal = [b for b in blocks if b.event is None]
         events = [b for b in blocks if b.event is not None]
-        normal.sort(key=lambda b: (-max((b.level.get(n, 0.0) / peak[n] for n in names), default=0.0), b.index))
+        normal.sort(
+            key=lambda b: (
+                -max((b.level.get(n, 0.0) / peak[n] for n in names), default=0.0),
+                b.index,
+            )
+        )
         total = sum(b.hours for b in normal)
         groups: list[list[Block]] = []
         k = max(1, per_month - (1 if events else 0))
@@ -232,12 +259,23 @@ def coarsen(ctx: SolveContext, per_month: int, mode: str) -> SolveContext:
             # upper limits (spot) must loosen in a relaxation and tighten in a restriction
             floor = {n: (min if mode == "max" else max)(b.low(n) for b in g) for n in names}
             merged.append(
-                Block(m, i, sum(b.hours for b in g), sum((b.billed for b in g), Fraction(0)), level,
-                      f"{len(g)} blocks", g[0].event, tuple(sorted(b.index for b in g)), floor)
+                Block(
+                    m,
+                    i,
+                    sum(b.hours for b in g),
+                    sum((b.billed for b in g), Fraction(0)),
+                    level,
+                    f"{len(g)} blocks",
+                    g[0].event,
+                    tuple(sorted(b.index for b in g)),
+                    floor,
+                )
             )
         months.append(tuple(merged))
     n = sum(len(bs) for bs in months)
-    return ctx.with_pass("coarse", f"{n} coarse blocks ({mode} of their members)", blocks=tuple(months))
+    return ctx.with_pass(
+        "coarse", f"{n} coarse blocks ({mode} of their members)", blocks=tuple(months)
+    )
 
 
 # --------------------------------------------------------------------------- dominance
@@ -247,7 +285,11 @@ def _quota_weights(plan: Plan) -> list[tuple[set[str], list[Callable[[str], Frac
     offerings = {o.id: o.offering for o in plan.offerings}
     out: list[tuple[set[str], list[Callable[[str], Fraction]]]] = []
     for q in plan.quotas:
-        members = {t for t in q.offerings if t in offerings and (q.region is None or offerings[t].region == q.region)}
+        members = {
+            t
+            for t in q.offerings
+            if t in offerings and (q.region is None or offerings[t].region == q.region)
+        }
         weights: list[Callable[[str], Fraction]] = []
         if q.max_instances is not None:
             weights.append(lambda t: Fraction(1))
@@ -294,7 +336,9 @@ def prune_dominated(ctx: SolveContext) -> SolveContext:
 
     def quota_ok(replaced: str, by: str, r: int) -> bool:
         for members, weights in quotas:
-            if by in members and (replaced not in members or any(r * wt(by) > wt(replaced) for wt in weights)):
+            if by in members and (
+                replaced not in members or any(r * wt(by) > wt(replaced) for wt in weights)
+            ):
                 return False
         return True
 
@@ -321,7 +365,9 @@ def prune_dominated(ctx: SolveContext) -> SolveContext:
             if amortize and not beaten:
                 eff = c.effective_hourly(hpm)
                 beaten = any(
-                    d is not c and d.term_months == c.term_months and (d.effective_hourly(hpm), d.key) < (eff, c.key)
+                    d is not c
+                    and d.term_months == c.term_months
+                    and (d.effective_hourly(hpm), d.key) < (eff, c.key)
                     for d in pool.choices
                 )
             od = od_price.get(t)
@@ -401,7 +447,9 @@ def prune_dominated(ctx: SolveContext) -> SolveContext:
                 continue
             for by in group:
                 # a dominator may itself be dropped: swaps compose along the chain
-                if lane_dominates(by, ln, exact) and (not lane_dominates(ln, by, exact) or by.offering < ln.offering):
+                if lane_dominates(by, ln, exact) and (
+                    not lane_dominates(ln, by, exact) or by.offering < ln.offering
+                ):
                     dropped.add(ln)
                     break
     kept_lanes = tuple(ln for ln in lanes if ln not in dropped)
@@ -456,7 +504,9 @@ _MONEY_MIN_UNITS = 20_000  # smallest cost coefficient >= this many units: error
 _CAP_MIN_UNITS = 1_000_000  # smallest capacity >= 1e6 units: error <= 1e-6
 
 
-def demand_upper_bound(ctx: SolveContext, workload: str, offering: str, block: Block, kind: str) -> int:
+def demand_upper_bound(
+    ctx: SolveContext, workload: str, offering: str, block: Block, kind: str
+) -> int:
     """Instances of one lane that an optimal plan ever needs in ``block``.
 
     Any count above what covers the block's requirement on its own (plus N+k and the replica
@@ -466,7 +516,9 @@ def demand_upper_bound(ctx: SolveContext, workload: str, offering: str, block: B
     c = ctx.cap[(workload, offering)]
     floor_n = max(w.min_replicas, w.min_replicas_per_zone)
     if w.kind == "batch":
-        work = ctx.plan.demand[block.month].work.get(workload, 0.0) * batch_factor(ctx.plan, w, block.month)
+        work = ctx.plan.demand[block.month].work.get(workload, 0.0) * batch_factor(
+            ctx.plan, w, block.month
+        )
         per = c * block.hours
         if kind == SPOT and w.batch is not None:
             per *= 1 - w.batch.checkpoint_overhead
@@ -528,7 +580,11 @@ def scale_integers(ctx: SolveContext) -> SolveContext:
             for name, (a, b0) in per_workload.items():
                 w = ctx.workload(name)
                 if w.kind == "batch":
-                    need = plan.demand[blk.month].work.get(name, 0.0) * batch_factor(plan, w, blk.month) / max(1, blk.hours)
+                    need = (
+                        plan.demand[blk.month].work.get(name, 0.0)
+                        * batch_factor(plan, w, blk.month)
+                        / max(1, blk.hours)
+                    )
                 else:
                     need = blk.level.get(name, 0.0) * w.required_factor
                 activity += float(blk.billed) * (need * a + b0)
@@ -553,7 +609,11 @@ def scale_integers(ctx: SolveContext) -> SolveContext:
         for blocks in ctx.blocks:
             for blk in blocks:
                 if w.kind == "batch":
-                    peak = max(peak, plan.demand[blk.month].work.get(w.name, 0.0) * batch_factor(plan, w, blk.month))
+                    peak = max(
+                        peak,
+                        plan.demand[blk.month].work.get(w.name, 0.0)
+                        * batch_factor(plan, w, blk.month),
+                    )
                 else:
                     peak = max(peak, blk.level.get(w.name, 0.0) * w.required_factor)
         n_lanes = max(1, sum(1 for ln in ctx.lanes if ln.workload == w.name))
@@ -562,7 +622,9 @@ def scale_integers(ctx: SolveContext) -> SolveContext:
         while q > 1 and bound * q > _MAX_ACTIVITY:
             q //= 10
         capacity[w.name] = q
-        cap_error = max(cap_error, max((v * q - math.floor(v * q * (1 + _EPS))) / (v * q) for v in caps))
+        cap_error = max(
+            cap_error, max((v * q - math.floor(v * q * (1 + _EPS))) / (v * q) for v in caps)
+        )
     scaling = Scaling(money, capacity, float(cost_error), max(0.0, cap_error))
     report = (
         f"money in units of 1/{money} {plan.currency} (max cost rounding {scaling.cost_error * 100:.5f}%); "

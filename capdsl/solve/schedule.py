@@ -53,13 +53,17 @@ def schedule_reservations(
     for (t, i, s), v in buy.items():
         c = ctx.pools[t].choices[i]
         objective_v.append(v)
-        objective_c.append(round(choice_cost(c, s, H, hpm, plan.commitments.beyond_horizon) * money))
+        objective_c.append(
+            round(choice_cost(c, s, H, hpm, plan.commitments.beyond_horizon) * money)
+        )
     for (t, m, b), n in sorted(usage.items()):
         if n <= 0 or t not in ctx.pools:
             continue
         pool = ctx.pools[t]
         active = [
-            v for i, c in enumerate(pool.choices) for s in range(max(0, m - c.term_months + 1), m + 1)
+            v
+            for i, c in enumerate(pool.choices)
+            for s in range(max(0, m - c.term_months + 1), m + 1)
             if (v := buy.get((t, i, s))) is not None
         ]
         fixed = pool.existing[m]
@@ -79,10 +83,16 @@ def schedule_reservations(
     cap = plan.commitments.max_hourly
     if cap is not None:
         for m in range(H):
-            vs = [(v, math.ceil(Fraction(ctx.pools[t].choices[i].effective_hourly(hpm)) * money))
-                  for (t, i, s), v in buy.items() if s <= m < s + ctx.pools[t].choices[i].term_months]
+            vs = [
+                (v, math.ceil(Fraction(ctx.pools[t].choices[i].effective_hourly(hpm)) * money))
+                for (t, i, s), v in buy.items()
+                if s <= m < s + ctx.pools[t].choices[i].term_months
+            ]
             if vs:
-                model.add(cp_model.LinearExpr.weighted_sum([v for v, _ in vs], [c for _, c in vs]) <= math.floor(Fraction(cap) * money))
+                model.add(
+                    cp_model.LinearExpr.weighted_sum([v for v, _ in vs], [c for _, c in vs])
+                    <= math.floor(Fraction(cap) * money)
+                )
     model.minimize(cp_model.LinearExpr.weighted_sum(objective_v, objective_c))
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 1
@@ -96,7 +106,9 @@ def schedule_reservations(
     return {k: int(values[v.index]) for k, v in buy.items() if values[v.index]}
 
 
-def owned_by_month(ctx: SolveContext, buys: Mapping[tuple[str, int, int], int]) -> tuple[dict[tuple[str, int], int], tuple[Fraction, ...]]:
+def owned_by_month(
+    ctx: SolveContext, buys: Mapping[tuple[str, int, int], int]
+) -> tuple[dict[tuple[str, int], int], tuple[Fraction, ...]]:
     """New reservations owned per (offering, month) and what they cost per month."""
     plan = ctx.plan
     H = plan.horizon
@@ -107,6 +119,13 @@ def owned_by_month(ctx: SolveContext, buys: Mapping[tuple[str, int, int], int]) 
         for m in range(s, min(H, s + c.term_months)):
             owned[(t, m)] += n
             cost[m] += n * reservation_month_cost(
-                c.hourly, c.upfront, c.term_months, s, m, H, ctx.hours_per_month, plan.commitments.beyond_horizon
+                c.hourly,
+                c.upfront,
+                c.term_months,
+                s,
+                m,
+                H,
+                ctx.hours_per_month,
+                plan.commitments.beyond_horizon,
             )
     return dict(owned), tuple(cost)

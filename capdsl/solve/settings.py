@@ -70,7 +70,13 @@ def describe(plan: Plan, kind: str, subject: str) -> str:
     if s is not None and s.text:
         text = " ".join(s.text.split())
         owner = path.split(".")[0]
-        return text if text.startswith(owner) else f"{owner}.{text}" if kind in _WORKLOAD_PATHS else text
+        return (
+            text
+            if text.startswith(owner)
+            else f"{owner}.{text}"
+            if kind in _WORKLOAD_PATHS
+            else text
+        )
     if kind in _WORKLOAD_PATHS:
         w = plan.workload(subject)
         words = {

@@ -22,9 +22,9 @@ from capdsl.model.plan import Plan
 from capdsl.solve.context import SPOT, STANDARD, SolveContext, count_variables
 from capdsl.solve.costing import price_solution
 from capdsl.solve.extract import purchases_of, split_standard
+from capdsl.solve.formulate import formulate
 from capdsl.solve.money import to_cents
 from capdsl.solve.progress import Progress
-from capdsl.solve.formulate import formulate
 from capdsl.solve.prune import PASSES, Pass, prepare
 from capdsl.solve.search import RunResult, default_workers, relative_gap, run_model
 from capdsl.solve.settings import setting_span, workload_setting
@@ -38,7 +38,11 @@ WHOLE_PLAN_MAX_VARIABLES = 4000
 # --------------------------------------------------------------------------- hints
 
 
-def hint_maps(hint: Solution | None) -> tuple[dict[tuple[str, str, str, str, int, int], int], dict[tuple[str, int, str, str, int], int]]:
+def hint_maps(
+    hint: Solution | None,
+) -> tuple[
+    dict[tuple[str, str, str, str, int, int], int], dict[tuple[str, int, str, str, int], int]
+]:
     """A previous Solution as values for the formulation's variables."""
     if hint is None:
         return {}, {}
@@ -93,7 +97,9 @@ def to_solution(plan: Plan, ctx: SolveContext, res: RunResult) -> Solution:
     )
 
 
-def lints(plan: Plan, utilisation: float | None, scope_costs: dict[str, list[Fraction]]) -> list[Diagnostic]:
+def lints(
+    plan: Plan, utilisation: float | None, scope_costs: dict[str, list[Fraction]]
+) -> list[Diagnostic]:
     out: list[Diagnostic] = []
     if utilisation is not None and utilisation < 0.5:
         span = setting_span(plan, "commitments.terms", "commitments")
@@ -123,7 +129,11 @@ def lints(plan: Plan, utilisation: float | None, scope_costs: dict[str, list[Fra
                     )
                 )
             if bud.alert is not None:
-                hot = [(m, v) for m, v in enumerate(series) if cap * Fraction(bud.alert).limit_denominator(10**6) <= v <= cap]
+                hot = [
+                    (m, v)
+                    for m, v in enumerate(series)
+                    if cap * Fraction(bud.alert).limit_denominator(10**6) <= v <= cap
+                ]
                 if hot:
                     m, v = max(hot, key=lambda mv: mv[1])
                     out.append(
@@ -178,33 +188,103 @@ def solve(
     structural = unserved(plan, ctx)
     if structural:
         return Solution(
-            plan=plan.name, scenario=plan.scenario, status="infeasible", currency=plan.currency,
-            message=structural[0].message, diagnostics=structural,
+            plan=plan.name,
+            scenario=plan.scenario,
+            status="infeasible",
+            currency=plan.currency,
+            message=structural[0].message,
+            diagnostics=structural,
             stats=_stats(ctx, 0, 0, 0.0, time.perf_counter() - started, seed, 0, False),
         )
     use_hint, buy_hint = hint_maps(hint)
     n_workers = workers or default_workers()
-    whole = (
-        plan.horizon <= 1
-        or count_variables(ctx) <= WHOLE_PLAN_MAX_VARIABLES
-        or any(b.hard and b.total is not None for b in plan.budgets)
+    whole = count_variables(ctx) <= WHOLE_PLAN_MAX_VARIABLES or any(
+        b.hard and b.total is not None for b in plan.budgets
     )
     if whole:
-        form, matched = formulate(ctx, hint_use=use_hint if hint else None, hint_buy=buy_hint if hint else None)
+        # a quick month-by-block pass first gives the whole-plan search a good plan to start from
+        first_bound = None
+        if not hint and plan.horizon * max(len(bs) for bs in ctx.blocks) > 1:
+            from capdsl.solve.decompose import solve_decomposed
+
+            quick, _ = solve_decomposed(
+                ctx,
+                time_limit=time_limit * 0.3,
+                seed=seed,
+                threads=n_workers,
+                stop=stop,
+                on_progress=on_progress,
+                hint_use={},
+                hint_buys=None,
+            )
+            if quick.status in ("optimal", "feasible"):
+                use_hint = dict(quick.use)
+                buy_hint = {
+                    (
+                        t,
+                        ctx.pools[t].choices[i].term_months,
+                        ctx.pools[t].choices[i].payment,
+                        ctx.pools[t].choices[i].offering_class,
+                        st,
+                    ): n
+                    for (t, i, st), n in quick.buy.items()
+                }
+                first_bound = quick.bound
+        given = bool(hint) or first_bound is not None
+        form, matched = formulate(
+            ctx, hint_use=use_hint if given else None, hint_buy=buy_hint if given else None
+        )
         build_s = time.perf_counter() - started
-        res = run_model(form, time_limit=time_limit, on_progress=on_progress, stop=stop, seed=seed,
-                        workers=n_workers, gap_limit=gap_limit)
-        stats = _stats(ctx, form.n_variables, form.constraints, res.wall_s, build_s, seed, res.workers, matched > 0)
-        stats.passes["search"] = _search_report(res, "whole plan")
+        res = run_model(
+            form,
+            time_limit=time_limit * 0.7 if first_bound is not None else time_limit,
+            on_progress=on_progress,
+            stop=stop,
+            seed=seed,
+            workers=n_workers,
+            gap_limit=gap_limit,
+        )
+        if first_bound is not None and res.bound is not None and first_bound > res.bound:
+            res.bound = first_bound
+        if (
+            first_bound is not None
+            and quick.objective is not None
+            and (res.objective is None or quick.objective < res.objective - 1e-6)
+        ):  # the whole-plan search did not improve on its starting plan
+            res.use, res.buy, res.objective = quick.use, quick.buy, quick.objective
+            res.status = "feasible" if res.status != "infeasible" else res.status
+        stats = _stats(
+            ctx,
+            form.n_variables,
+            form.constraints,
+            res.wall_s,
+            build_s,
+            seed,
+            res.workers,
+            matched > 0 and bool(hint),
+        )
+        stats.passes["search"] = _search_report(
+            res, "whole plan" + (", from a month-by-block plan" if first_bound is not None else "")
+        )
         infeasible_ctx = ctx
     else:
         from capdsl.solve.decompose import solve_decomposed
 
         build_s = time.perf_counter() - started
         hint_buys = _hint_buys(ctx, buy_hint) if hint else None
-        res, dec = solve_decomposed(ctx, time_limit=time_limit, seed=seed, threads=n_workers, stop=stop,
-                                    on_progress=on_progress, hint_use=use_hint, hint_buys=hint_buys)
-        stats = _stats(ctx, count_variables(ctx), 0, res.wall_s, build_s, seed, res.workers, hint is not None)
+        res, dec = solve_decomposed(
+            ctx,
+            time_limit=time_limit,
+            seed=seed,
+            threads=n_workers,
+            stop=stop,
+            on_progress=on_progress,
+            hint_use=use_hint,
+            hint_buys=hint_buys,
+        )
+        stats = _stats(
+            ctx, count_variables(ctx), 0, res.wall_s, build_s, seed, res.workers, hint is not None
+        )
         stats.passes["search"] = _search_report(res, "month by month") + "; " + "; ".join(dec.log)
         infeasible_ctx = dec.infeasible_context or ctx
     if res.status in ("optimal", "feasible"):
@@ -215,25 +295,50 @@ def solve(
 
         remaining = max(1.0, time_limit - (time.perf_counter() - started))
         diags, message = diagnose(plan, infeasible_ctx, time_limit=remaining, seed=seed)
-        return Solution(plan=plan.name, scenario=plan.scenario, status="infeasible", currency=plan.currency,
-                        message=message, diagnostics=diags, stats=stats)
+        return Solution(
+            plan=plan.name,
+            scenario=plan.scenario,
+            status="infeasible",
+            currency=plan.currency,
+            message=message,
+            diagnostics=diags,
+            stats=stats,
+        )
     code = "E0456" if res.status == "unknown" else "E0491"
     return Solution(
-        plan=plan.name, scenario=plan.scenario, status=res.status,  # type: ignore[arg-type]
-        currency=plan.currency, message=res.message, stats=stats,
-        diagnostics=[error(code, res.message, help="raise the time limit (--time-limit)" if code == "E0456" else None)],
+        plan=plan.name,
+        scenario=plan.scenario,
+        status=res.status,  # type: ignore[arg-type]
+        currency=plan.currency,
+        message=res.message,
+        stats=stats,
+        diagnostics=[
+            error(
+                code,
+                res.message,
+                help="raise the time limit (--time-limit)" if code == "E0456" else None,
+            )
+        ],
     )
 
 
-def solve_without(plan: Plan, excluded: list[tuple[str, str]], *, hint: Solution | None,
-                  time_limit: float, seed: int = 0) -> Solution | None:
+def solve_without(
+    plan: Plan,
+    excluded: list[tuple[str, str]],
+    *,
+    hint: Solution | None,
+    time_limit: float,
+    seed: int = 0,
+) -> Solution | None:
     """The plan re-solved with some (workload, offering) pairs forbidden; None when that
     has no plan (or none was found in time)."""
     sol = solve(plan, time_limit=time_limit, hint=hint, seed=seed, excluded=tuple(excluded))
     return sol if sol.status in ("optimal", "feasible") else None
 
 
-def _hint_buys(ctx: SolveContext, buy_hint: dict[tuple[str, int, str, str, int], int]) -> dict[tuple[str, int, int], int]:
+def _hint_buys(
+    ctx: SolveContext, buy_hint: dict[tuple[str, int, str, str, int], int]
+) -> dict[tuple[str, int, int], int]:
     """A previous plan's purchases as (offering, choice index, start) of this context."""
     out: dict[tuple[str, int, int], int] = {}
     for (t, term, pay, cls, s), n in buy_hint.items():
@@ -247,14 +352,24 @@ def _hint_buys(ctx: SolveContext, buy_hint: dict[tuple[str, int, str, str, int],
 
 
 def _search_report(res: RunResult, how: str) -> str:
-    text = f"CP-SAT, {how}, {res.workers} worker{'s' * (res.workers != 1)}; ended by {res.stopped_by}"
+    text = (
+        f"CP-SAT, {how}, {res.workers} worker{'s' * (res.workers != 1)}; ended by {res.stopped_by}"
+    )
     if res.stopped_by in ("time limit", "stop"):
         text += " (wall clock: a rerun may differ)"
     return text
 
 
-def _stats(ctx: SolveContext, n_vars: int, n_constraints: int, solve_s: float, build_s: float, seed: int,
-           workers: int, warm: bool) -> SolveStats:
+def _stats(
+    ctx: SolveContext,
+    n_vars: int,
+    n_constraints: int,
+    solve_s: float,
+    build_s: float,
+    seed: int,
+    workers: int,
+    warm: bool,
+) -> SolveStats:
     plan = ctx.plan
     return SolveStats(
         solve_s=round(solve_s, 3),
@@ -280,10 +395,14 @@ def unserved(plan: Plan, ctx: SolveContext) -> list[Diagnostic]:
     for w in plan.workloads:
         if w.name in have:
             continue
-        needs = any(
-            md.work.get(w.name, 0) > 0 or any(b.level.get(w.name, 0) > 0 for b in md.blocks)
-            for md in plan.demand[: plan.horizon]
-        ) or w.min_replicas > 0 or w.min_replicas_per_zone > 0
+        needs = (
+            any(
+                md.work.get(w.name, 0) > 0 or any(b.level.get(w.name, 0) > 0 for b in md.blocks)
+                for md in plan.demand[: plan.horizon]
+            )
+            or w.min_replicas > 0
+            or w.min_replicas_per_zone > 0
+        )
         if not needs:
             continue
         reasons = [f"{i.offering}: {i.reason}" for i in w.ineligible[:5]]
@@ -298,5 +417,3 @@ def unserved(plan: Plan, ctx: SolveContext) -> list[Diagnostic]:
             )
         )
     return out
-
-

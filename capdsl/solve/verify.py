@@ -32,7 +32,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from fractions import Fraction
 
 from capdsl.model.plan import Plan, Workload
-from capdsl.solve.solution import Allocation, Solution, Violation, VerifyReport
+from capdsl.solve.solution import Allocation, Solution, VerifyReport, Violation
 
 _REL = 1e-9  # float tolerance on demand (the Plan's demand values are floats)
 _CENT = Decimal("0.01")
@@ -86,32 +86,61 @@ class _Checker:
             md = plan.demand[m]
             self.count("blocks")
             if len(md.block_of_hour) != md.hours:
-                self.fail("blocks", f"{plan.months[m]} maps {len(md.block_of_hour)} hours to blocks but has {md.hours}", month=m)
+                self.fail(
+                    "blocks",
+                    f"{plan.months[m]} maps {len(md.block_of_hour)} hours to blocks but has {md.hours}",
+                    month=m,
+                )
             known = {b.index for b in md.blocks}
             if any(b not in known for b in md.block_of_hour):
-                self.fail("blocks", f"{plan.months[m]} maps an hour to a block it does not have", month=m)
+                self.fail(
+                    "blocks", f"{plan.months[m]} maps an hour to a block it does not have", month=m
+                )
         for a in self.sol.allocations:
             self.count("placement")
             w = self.workloads.get(a.workload)
             o = self.offerings.get(a.offering)
             where = f"{a.workload} on {a.offering} in {a.zone}"
             if w is None or o is None:
-                self.fail("placement", f"{where}: unknown workload or offering", workload=a.workload, month=a.month)
+                self.fail(
+                    "placement",
+                    f"{where}: unknown workload or offering",
+                    workload=a.workload,
+                    month=a.month,
+                )
                 continue
             if not 0 <= a.month < self.H or a.block not in self.month_hours(a.month):
-                self.fail("placement", f"{where}: month {a.month} block {a.block} is not in the plan", workload=a.workload)
+                self.fail(
+                    "placement",
+                    f"{where}: month {a.month} block {a.block} is not in the plan",
+                    workload=a.workload,
+                )
                 continue
             if a.count <= 0:
-                self.fail("placement", f"{where}: count {a.count} is not positive", workload=a.workload, month=a.month)
+                self.fail(
+                    "placement",
+                    f"{where}: count {a.count} is not positive",
+                    workload=a.workload,
+                    month=a.month,
+                )
                 continue
             c = caps.get((a.workload, a.offering))
             if c is None or a.zone not in c.zones:
-                self.fail("placement", f"{where}: the plan does not allow this offering or zone for {a.workload}",
-                          workload=a.workload, month=a.month, setting=f"{a.workload}.runs")
+                self.fail(
+                    "placement",
+                    f"{where}: the plan does not allow this offering or zone for {a.workload}",
+                    workload=a.workload,
+                    month=a.month,
+                    setting=f"{a.workload}.runs",
+                )
                 continue
             if a.option == "on_demand" and o.on_demand_hourly is None:
-                self.fail("placement", f"{where}: bought on-demand but the offering has no on-demand price",
-                          workload=a.workload, month=a.month)
+                self.fail(
+                    "placement",
+                    f"{where}: bought on-demand but the offering has no on-demand price",
+                    workload=a.workload,
+                    month=a.month,
+                )
                 continue
             if a.option == "spot":
                 self.count("spot_zone")
@@ -122,14 +151,24 @@ class _Checker:
                     reasons.append("the zone is not an eligible spot zone")
                 if a.zone not in o.spot_hourly:
                     reasons.append("the catalog has no spot price there")
-                if (w.spot.max_interruption is not None and o.spot_interruption is not None
-                        and o.spot_interruption > w.spot.max_interruption):
-                    reasons.append(f"interruption {o.spot_interruption:g}% exceeds {w.spot.max_interruption:g}%")
+                if (
+                    w.spot.max_interruption is not None
+                    and o.spot_interruption is not None
+                    and o.spot_interruption > w.spot.max_interruption
+                ):
+                    reasons.append(
+                        f"interruption {o.spot_interruption:g}% exceeds {w.spot.max_interruption:g}%"
+                    )
                 if w.kind == "batch" and w.batch is not None and not w.batch.interruptible:
                     reasons.append("its work is not interruptible")
                 if reasons:
-                    self.fail("spot_zone", f"{where}: spot not allowed ({'; '.join(reasons)})",
-                              workload=a.workload, month=a.month, setting=f"{a.workload}.spot")
+                    self.fail(
+                        "spot_zone",
+                        f"{where}: spot not allowed ({'; '.join(reasons)})",
+                        workload=a.workload,
+                        month=a.month,
+                        setting=f"{a.workload}.spot",
+                    )
                     continue
             good.append(a)
         return good
@@ -147,35 +186,66 @@ class _Checker:
                 self.batch(w, allocs, cap)
                 continue
             zones = sorted({z for c in w.capacities for z in c.zones})
-            regions = sorted({self.offerings[c.offering].region for c in w.capacities if c.offering in self.offerings})
+            regions = sorted(
+                {
+                    self.offerings[c.offering].region
+                    for c in w.capacities
+                    if c.offering in self.offerings
+                }
+            )
             for m in range(self.H):
                 md = plan.demand[m]
                 hourly = md.hourly.get(w.name)
                 if hourly is None or len(hourly) != md.hours:
-                    self.fail("demand", f"{w.name} has no hourly demand for {plan.months[m]}", workload=w.name, month=m)
+                    self.fail(
+                        "demand",
+                        f"{w.name} has no hourly demand for {plan.months[m]}",
+                        workload=w.name,
+                        month=m,
+                    )
                     continue
-                summary = {b.index: self.block_summary(w, by_block.get((m, b.index, w.name), []), cap, zones, regions)
-                           for b in md.blocks}
+                summary = {
+                    b.index: self.block_summary(
+                        w, by_block.get((m, b.index, w.name), []), cap, zones, regions
+                    )
+                    for b in md.blocks
+                }
                 for b, s in summary.items():
                     self.count("min_replicas")
                     if s["instances"] < w.min_replicas:
-                        self.fail("min_replicas", f"{w.name} runs {s['instances']} instances in {plan.months[m]} block {b}, "
-                                  f"fewer than min_replicas {w.min_replicas}", workload=w.name, month=m,
-                                  setting=f"{w.name}.min_replicas")
+                        self.fail(
+                            "min_replicas",
+                            f"{w.name} runs {s['instances']} instances in {plan.months[m]} block {b}, "
+                            f"fewer than min_replicas {w.min_replicas}",
+                            workload=w.name,
+                            month=m,
+                            setting=f"{w.name}.min_replicas",
+                        )
                     if w.min_replicas_per_zone:
                         for z in zones:
                             if s["per_zone"].get(z, 0) < w.min_replicas_per_zone:
-                                self.fail("min_replicas", f"{w.name} runs {s['per_zone'].get(z, 0)} instances in {z} "
-                                          f"in {plan.months[m]} block {b}, fewer than {w.min_replicas_per_zone} per zone",
-                                          workload=w.name, month=m, setting=f"{w.name}.min_replicas_per_zone")
+                                self.fail(
+                                    "min_replicas",
+                                    f"{w.name} runs {s['per_zone'].get(z, 0)} instances in {z} "
+                                    f"in {plan.months[m]} block {b}, fewer than {w.min_replicas_per_zone} per zone",
+                                    workload=w.name,
+                                    month=m,
+                                    setting=f"{w.name}.min_replicas_per_zone",
+                                )
                 for h, d in enumerate(hourly):
                     s = summary.get(md.block_of_hour[h])
                     if s is None:
                         continue
                     self.hour(w, m, h, d, s)
 
-    def block_summary(self, w: Workload, allocs: list[Allocation], cap: dict[tuple[str, str], float],
-                      zones: list[str], regions: list[str]) -> dict:  # type: ignore[type-arg]
+    def block_summary(
+        self,
+        w: Workload,
+        allocs: list[Allocation],
+        cap: dict[tuple[str, str], float],
+        zones: list[str],
+        regions: list[str],
+    ) -> dict:  # type: ignore[type-arg]
         total = 0.0
         spot = 0.0
         pools: dict[tuple[str, str], float] = defaultdict(float)
@@ -208,17 +278,39 @@ class _Checker:
                 break
         if left:
             largest = total  # fewer than k instances: nothing survives
-        worst_zone = (min(
-            (sum(v for z, v in nonspot_zone.items() if z not in lost), ", ".join(lost))
-            for lost in itertools.combinations(zones, w.survive_zones)
-        ) if w.survive_zones and len(zones) > w.survive_zones else (0.0, "every zone")) if w.survive_zones else None
-        worst_region = (min(
-            (sum(v for r, v in nonspot_region.items() if r not in lost), ", ".join(lost))
-            for lost in itertools.combinations(regions, w.survive_regions)
-        ) if len(regions) > w.survive_regions else (0.0, "every region")) if w.survive_regions else None
+        worst_zone = (
+            (
+                min(
+                    (sum(v for z, v in nonspot_zone.items() if z not in lost), ", ".join(lost))
+                    for lost in itertools.combinations(zones, w.survive_zones)
+                )
+                if w.survive_zones and len(zones) > w.survive_zones
+                else (0.0, "every zone")
+            )
+            if w.survive_zones
+            else None
+        )
+        worst_region = (
+            (
+                min(
+                    (sum(v for r, v in nonspot_region.items() if r not in lost), ", ".join(lost))
+                    for lost in itertools.combinations(regions, w.survive_regions)
+                )
+                if len(regions) > w.survive_regions
+                else (0.0, "every region")
+            )
+            if w.survive_regions
+            else None
+        )
         return {
-            "total": total, "spot": spot, "pools": pools, "survivors": total - largest,
-            "worst_zone": worst_zone, "worst_region": worst_region, "instances": instances, "per_zone": per_zone,
+            "total": total,
+            "spot": spot,
+            "pools": pools,
+            "survivors": total - largest,
+            "worst_zone": worst_zone,
+            "worst_region": worst_region,
+            "instances": instances,
+            "per_zone": per_zone,
         }
 
     def hour(self, w: Workload, m: int, h: int, d: float, s: dict) -> None:  # type: ignore[type-arg]
@@ -226,41 +318,74 @@ class _Checker:
         need = d * w.required_factor
         self.count("demand")
         if s["total"] < need * (1 - _REL) - 1e-12:
-            self.fail("demand", f"{w.name} needs {_num(need)} {w.unit}/s in {month} hour {h} "
-                      f"but the plan carries {_num(s['total'])} {w.unit}/s", workload=w.name, month=m, hour=h,
-                      setting=f"{w.name}.headroom" if w.headroom else f"{w.name}.baseline")
+            self.fail(
+                "demand",
+                f"{w.name} needs {_num(need)} {w.unit}/s in {month} hour {h} "
+                f"but the plan carries {_num(s['total'])} {w.unit}/s",
+                workload=w.name,
+                month=m,
+                hour=h,
+                setting=f"{w.name}.headroom" if w.headroom else f"{w.name}.baseline",
+            )
         if d <= 0:
             return
         if w.redundancy:
             self.count("redundancy")
             if s["survivors"] < d * (1 - _REL):
-                self.fail("redundancy", f"{w.name} N+{w.redundancy}: without its {w.redundancy} largest instance"
-                          f"{'s' * (w.redundancy > 1)} it carries {_num(s['survivors'])} of {_num(d)} {w.unit}/s "
-                          f"in {month} hour {h}", workload=w.name, month=m, hour=h, setting=f"{w.name}.redundancy")
+                self.fail(
+                    "redundancy",
+                    f"{w.name} N+{w.redundancy}: without its {w.redundancy} largest instance"
+                    f"{'s' * (w.redundancy > 1)} it carries {_num(s['survivors'])} of {_num(d)} {w.unit}/s "
+                    f"in {month} hour {h}",
+                    workload=w.name,
+                    month=m,
+                    hour=h,
+                    setting=f"{w.name}.redundancy",
+                )
         for key, label in (("worst_zone", "zone"), ("worst_region", "region")):
             if s[key] is None:
                 continue
             self.count("zone_loss")
             left, lost = s[key]
             if left < d * (1 - _REL):
-                self.fail("zone_loss", f"{w.name} after losing {label} {lost} (and all spot) carries {_num(left)} "
-                          f"of {_num(d)} {w.unit}/s in {month} hour {h}", workload=w.name, month=m, hour=h,
-                          setting=f"{w.name}.survive")
+                self.fail(
+                    "zone_loss",
+                    f"{w.name} after losing {label} {lost} (and all spot) carries {_num(left)} "
+                    f"of {_num(d)} {w.unit}/s in {month} hour {h}",
+                    workload=w.name,
+                    month=m,
+                    hour=h,
+                    setting=f"{w.name}.survive",
+                )
         if w.spot.max_share is not None:
             self.count("spot_share")
             if s["spot"] > w.spot.max_share * d * (1 + _REL) + 1e-12:
-                self.fail("spot_share", f"{w.name} spot capacity {_num(s['spot'])} exceeds {w.spot.max_share * 100:g}% "
-                          f"of demand {_num(d)} {w.unit}/s in {month} hour {h}", workload=w.name, month=m, hour=h,
-                          setting=f"{w.name}.spot.max")
+                self.fail(
+                    "spot_share",
+                    f"{w.name} spot capacity {_num(s['spot'])} exceeds {w.spot.max_share * 100:g}% "
+                    f"of demand {_num(d)} {w.unit}/s in {month} hour {h}",
+                    workload=w.name,
+                    month=m,
+                    hour=h,
+                    setting=f"{w.name}.spot.max",
+                )
         if w.spot.per_pool is not None:
             for (t, z), v in s["pools"].items():
                 self.count("spot_pool")
                 if v > w.spot.per_pool * d * (1 + _REL) + 1e-12:
-                    self.fail("spot_pool", f"{w.name} spot pool {t} in {z} carries {_num(v)}, over "
-                              f"{w.spot.per_pool * 100:g}% of demand {_num(d)} {w.unit}/s in {month} hour {h}",
-                              workload=w.name, month=m, hour=h, setting=f"{w.name}.spot.per_pool")
+                    self.fail(
+                        "spot_pool",
+                        f"{w.name} spot pool {t} in {z} carries {_num(v)}, over "
+                        f"{w.spot.per_pool * 100:g}% of demand {_num(d)} {w.unit}/s in {month} hour {h}",
+                        workload=w.name,
+                        month=m,
+                        hour=h,
+                        setting=f"{w.name}.spot.per_pool",
+                    )
 
-    def batch(self, w: Workload, allocs: list[Allocation], cap: dict[tuple[str, str], float]) -> None:
+    def batch(
+        self, w: Workload, allocs: list[Allocation], cap: dict[tuple[str, str], float]
+    ) -> None:
         plan = self.plan
         ovh = w.batch.checkpoint_overhead if w.batch is not None else 0.0
         for m in range(self.H):
@@ -285,19 +410,34 @@ class _Checker:
                 done += work
             self.count("work")
             if done < due * (1 - _REL):
-                self.fail("work", f"{w.name} needs {_num(due)} {w.unit} in {plan.months[m]} but the plan delivers {_num(done)}",
-                          workload=w.name, month=m, setting=f"{w.name}.work")
+                self.fail(
+                    "work",
+                    f"{w.name} needs {_num(due)} {w.unit} in {plan.months[m]} but the plan delivers {_num(done)}",
+                    workload=w.name,
+                    month=m,
+                    setting=f"{w.name}.work",
+                )
             if w.spot.max_share is not None and due > 0:
                 self.count("spot_share")
                 if spot > w.spot.max_share * due * (1 + _REL):
-                    self.fail("spot_share", f"{w.name} does {_num(spot)} {w.unit} on spot in {plan.months[m]}, over "
-                              f"{w.spot.max_share * 100:g}% of {_num(due)}", workload=w.name, month=m,
-                              setting=f"{w.name}.spot.max")
+                    self.fail(
+                        "spot_share",
+                        f"{w.name} does {_num(spot)} {w.unit} on spot in {plan.months[m]}, over "
+                        f"{w.spot.max_share * 100:g}% of {_num(due)}",
+                        workload=w.name,
+                        month=m,
+                        setting=f"{w.name}.spot.max",
+                    )
             for b in hours:
                 self.count("min_replicas")
                 if per_block.get(b, 0) < w.min_replicas:
-                    self.fail("min_replicas", f"{w.name} runs {per_block.get(b, 0)} instances in {plan.months[m]} block {b}, "
-                              f"fewer than min_replicas {w.min_replicas}", workload=w.name, month=m)
+                    self.fail(
+                        "min_replicas",
+                        f"{w.name} runs {per_block.get(b, 0)} instances in {plan.months[m]} block {b}, "
+                        f"fewer than min_replicas {w.min_replicas}",
+                        workload=w.name,
+                        month=m,
+                    )
 
     # ------------------------------------------------------------------ reservations
 
@@ -321,19 +461,41 @@ class _Checker:
                 self.fail("purchases", f"{what}: unknown offering")
                 continue
             if (p.term_months, p.payment, p.offering_class) not in allowed:
-                self.fail("purchases", f"{what}: this reserved option is not allowed by the plan", setting="commitments.terms")
-            price = next((rp for rp in o.reserved if (rp.term_months, rp.payment, rp.offering_class)
-                          == (p.term_months, p.payment, p.offering_class)), None)
+                self.fail(
+                    "purchases",
+                    f"{what}: this reserved option is not allowed by the plan",
+                    setting="commitments.terms",
+                )
+            price = next(
+                (
+                    rp
+                    for rp in o.reserved
+                    if (rp.term_months, rp.payment, rp.offering_class)
+                    == (p.term_months, p.payment, p.offering_class)
+                ),
+                None,
+            )
             if price is None or price.upfront != p.upfront or price.hourly != p.hourly:
-                self.fail("purchases", f"{what}: priced {p.upfront} upfront + {p.hourly}/h, the catalog says "
-                          f"{'nothing' if price is None else f'{price.upfront} + {price.hourly}/h'}")
+                self.fail(
+                    "purchases",
+                    f"{what}: priced {p.upfront} upfront + {p.hourly}/h, the catalog says "
+                    f"{'nothing' if price is None else f'{price.upfront} + {price.hourly}/h'}",
+                )
             if not lead <= p.month < self.H:
-                self.fail("purchases", f"{what}: starts at month {p.month}, outside months {lead}..{self.H - 1} "
-                          f"(lead time {lead})", setting="commitments.lead_time")
+                self.fail(
+                    "purchases",
+                    f"{what}: starts at month {p.month}, outside months {lead}..{self.H - 1} "
+                    f"(lead time {lead})",
+                    setting="commitments.lead_time",
+                )
             order = p.month - lead
             expect = plan.months[order] if 0 <= order < len(plan.months) else None
             if p.order_by != expect:
-                self.fail("purchases", f"{what}: order by {p.order_by}, expected {expect}", setting="commitments.lead_time")
+                self.fail(
+                    "purchases",
+                    f"{what}: order by {p.order_by}, expected {expect}",
+                    setting="commitments.lead_time",
+                )
             if p.count <= 0:
                 self.fail("purchases", f"{what}: count is not positive")
             for m in range(max(0, p.month), min(self.H, p.month + p.term_months)):
@@ -349,9 +511,15 @@ class _Checker:
             self.count("reservations")
             need_regional = sum(max(0, n - zonal.get((t, z, m), 0)) for z, n in per_zone.items())
             if need_regional > regional.get((t, m), 0):
-                own = regional.get((t, m), 0) + sum(v for (tt, _z, mm), v in zonal.items() if (tt, mm) == (t, m))
-                self.fail("reservations", f"{sum(per_zone.values())} reserved {t} in use in {plan.months[m]} block {b}, "
-                          f"but the plan owns {own} that month", month=m)
+                own = regional.get((t, m), 0) + sum(
+                    v for (tt, _z, mm), v in zonal.items() if (tt, mm) == (t, m)
+                )
+                self.fail(
+                    "reservations",
+                    f"{sum(per_zone.values())} reserved {t} in use in {plan.months[m]} block {b}, "
+                    f"but the plan owns {own} that month",
+                    month=m,
+                )
         cap = plan.commitments.max_hourly
         if cap is not None:
             for m in range(self.H):
@@ -359,16 +527,27 @@ class _Checker:
                 rate = Fraction(0)
                 for p in sol.purchases:
                     if p.month <= m < p.month + p.term_months:
-                        rate += p.count * (Fraction(p.hourly) + Fraction(p.upfront) / (self.hpm * p.term_months))
+                        rate += p.count * (
+                            Fraction(p.hourly) + Fraction(p.upfront) / (self.hpm * p.term_months)
+                        )
                 if rate > Fraction(cap):
-                    self.fail("commitments", f"reservations bought commit {float(rate):,.2f}/h in {plan.months[m]}, "
-                              f"over the cap {cap}/h", month=m, setting="commitments.max")
+                    self.fail(
+                        "commitments",
+                        f"reservations bought commit {float(rate):,.2f}/h in {plan.months[m]}, "
+                        f"over the cap {cap}/h",
+                        month=m,
+                        setting="commitments.max",
+                    )
 
     def quotas(self, allocs: list[Allocation]) -> None:
         plan = self.plan
         for q in plan.quotas:
-            members = {t for t in q.offerings if t in self.offerings
-                       and (q.region is None or self.offerings[t].region == q.region)}
+            members = {
+                t
+                for t in q.offerings
+                if t in self.offerings
+                and (q.region is None or self.offerings[t].region == q.region)
+            }
             use: dict[tuple[int, int], list[Fraction]] = defaultdict(lambda: [Fraction(0)] * 3)
             for a in allocs:
                 if a.offering in members:
@@ -378,14 +557,22 @@ class _Checker:
                     u[1] += a.count * o.vcpu
                     u[2] += a.count * Fraction(o.gpu_count).limit_denominator(1000)
             for (m, b), (inst, vcpu, gpu) in sorted(use.items()):
-                for value, limit, unit in ((inst, q.max_instances, "instances"), (vcpu, q.max_vcpu, "vCPU"),
-                                           (gpu, q.max_gpu, "GPU")):
+                for value, limit, unit in (
+                    (inst, q.max_instances, "instances"),
+                    (vcpu, q.max_vcpu, "vCPU"),
+                    (gpu, q.max_gpu, "GPU"),
+                ):
                     if limit is None:
                         continue
                     self.count("quota")
                     if value > limit:
-                        self.fail("quota", f"quota {q.name} allows {limit} {unit}; the plan runs {float(value):g} "
-                                  f"in {plan.months[m]} block {b}", month=m, setting=f"quota.{q.name}.max")
+                        self.fail(
+                            "quota",
+                            f"quota {q.name} allows {limit} {unit}; the plan runs {float(value):g} "
+                            f"in {plan.months[m]} block {b}",
+                            month=m,
+                            setting=f"quota.{q.name}.max",
+                        )
 
     # ------------------------------------------------------------------ money
 
@@ -428,8 +615,11 @@ class _Checker:
             self.count("cost")
             beyond = p.count * max(0, end - H) * (rec + Fraction(p.upfront) / p.term_months)
             if _cents(beyond) != p.beyond_horizon:
-                self.fail("cost", f"purchase of {p.offering} at month {p.month}: beyond-horizon cost reported "
-                          f"{p.beyond_horizon}, recomputed {_cents(beyond)}")
+                self.fail(
+                    "cost",
+                    f"purchase of {p.offering} at month {p.month}: beyond-horizon cost reported "
+                    f"{p.beyond_horizon}, recomputed {_cents(beyond)}",
+                )
         attributed: list[dict[str, Fraction]] = [defaultdict(Fraction) for _ in range(H)]
         aod = Fraction(0)
         for a in allocs:
@@ -443,16 +633,27 @@ class _Checker:
                 spot[a.month] += c
             else:
                 n = pool_n[(a.offering, a.month)]
-                c = a.count * bh * pool_cost[(a.offering, a.month)] / (n * hpm) if n else Fraction(0)
+                c = (
+                    a.count * bh * pool_cost[(a.offering, a.month)] / (n * hpm)
+                    if n
+                    else Fraction(0)
+                )
             attributed[a.month][a.workload] += c
-            aod += a.count * bh * Fraction(o.on_demand_hourly) if o.on_demand_hourly is not None else c
+            aod += (
+                a.count * bh * Fraction(o.on_demand_hourly) if o.on_demand_hourly is not None else c
+            )
         reported = {mc.index: mc for mc in sol.months}
         total = Decimal(0)
         for m in range(H):
             self.count("cost")
             mc = reported.get(m)
-            parts = {"on_demand": _cents(od[m]), "spot": _cents(spot[m]), "reserved": _cents(new[m]),
-                     "existing": _cents(existing[m]), "upfront_cash": _cents(upfront[m])}
+            parts = {
+                "on_demand": _cents(od[m]),
+                "spot": _cents(spot[m]),
+                "reserved": _cents(new[m]),
+                "existing": _cents(existing[m]),
+                "upfront_cash": _cents(upfront[m]),
+            }
             month_total = parts["on_demand"] + parts["spot"] + parts["reserved"] + parts["existing"]
             total += month_total
             if mc is None:
@@ -460,15 +661,26 @@ class _Checker:
                 continue
             for field_name, value in (*parts.items(), ("total", month_total)):
                 if getattr(mc, field_name) != value:
-                    self.fail("cost", f"{plan.months[m]} {field_name.replace('_', ' ')} reported "
-                              f"{getattr(mc, field_name)}, recomputed {value}", month=m)
+                    self.fail(
+                        "cost",
+                        f"{plan.months[m]} {field_name.replace('_', ' ')} reported "
+                        f"{getattr(mc, field_name)}, recomputed {value}",
+                        month=m,
+                    )
             shares = {w: _cents(v) for w, v in attributed[m].items()}
-            unused = new[m] + existing[m] - (sum(attributed[m].values(), Fraction(0)) - od[m] - spot[m])
+            unused = (
+                new[m] + existing[m] - (sum(attributed[m].values(), Fraction(0)) - od[m] - spot[m])
+            )
             if unused > 0:
                 shares[_UNUSED] = _cents(unused)
-            if {k: v for k, v in shares.items() if v} != {k: v for k, v in mc.by_workload.items() if v}:
-                self.fail("cost", f"{plan.months[m]} cost by workload reported {dict(mc.by_workload)}, recomputed {shares}",
-                          month=m)
+            if {k: v for k, v in shares.items() if v} != {
+                k: v for k, v in mc.by_workload.items() if v
+            }:
+                self.fail(
+                    "cost",
+                    f"{plan.months[m]} cost by workload reported {dict(mc.by_workload)}, recomputed {shares}",
+                    month=m,
+                )
         if sol.totals is None:
             self.fail("cost", "no totals reported")
         else:
@@ -476,22 +688,39 @@ class _Checker:
             if sol.totals.cost != total:
                 self.fail("cost", f"total cost reported {sol.totals.cost}, recomputed {total}")
             if sol.totals.all_on_demand_cost != _cents(aod):
-                self.fail("cost", f"all-on-demand cost reported {sol.totals.all_on_demand_cost}, recomputed {_cents(aod)}")
+                self.fail(
+                    "cost",
+                    f"all-on-demand cost reported {sol.totals.all_on_demand_cost}, recomputed {_cents(aod)}",
+                )
         for w in plan.workloads:
             self.count("cost")
             v = _cents(sum((attributed[m].get(w.name, Fraction(0)) for m in range(H)), Fraction(0)))
             if sol.workload_costs.get(w.name, Decimal(0)) != v:
-                self.fail("cost", f"{w.name} cost reported {sol.workload_costs.get(w.name)}, recomputed {v}", workload=w.name)
+                self.fail(
+                    "cost",
+                    f"{w.name} cost reported {sol.workload_costs.get(w.name)}, recomputed {v}",
+                    workload=w.name,
+                )
         self.recomputed = total
         self.budgets(od, spot, new, existing, attributed, total)
 
-    def budgets(self, od: list[Fraction], spot: list[Fraction], new: list[Fraction], existing: list[Fraction],
-                attributed: list[dict[str, Fraction]], total: Decimal) -> None:
+    def budgets(
+        self,
+        od: list[Fraction],
+        spot: list[Fraction],
+        new: list[Fraction],
+        existing: list[Fraction],
+        attributed: list[dict[str, Fraction]],
+        total: Decimal,
+    ) -> None:
         plan, sol = self.plan, self.sol
         penalty = Fraction(0)
         for bud in plan.budgets:
             if bud.workloads:
-                series = [sum((attributed[m].get(w, Fraction(0)) for w in bud.workloads), Fraction(0)) for m in range(self.H)]
+                series = [
+                    sum((attributed[m].get(w, Fraction(0)) for w in bud.workloads), Fraction(0))
+                    for m in range(self.H)
+                ]
             else:
                 series = [od[m] + spot[m] + new[m] + existing[m] for m in range(self.H)]
             if bud.monthly is not None:
@@ -500,8 +729,13 @@ class _Checker:
                     self.count("budget_monthly")
                     if v > cap:
                         if bud.hard:
-                            self.fail("budget_monthly", f"{plan.months[m]} costs {float(v):,.2f}, over the {bud.name} cap "
-                                      f"{bud.monthly}/month", month=m, setting=f"{bud.name}.monthly")
+                            self.fail(
+                                "budget_monthly",
+                                f"{plan.months[m]} costs {float(v):,.2f}, over the {bud.name} cap "
+                                f"{bud.monthly}/month",
+                                month=m,
+                                setting=f"{bud.name}.monthly",
+                            )
                         else:
                             penalty += (v - cap) * Fraction(bud.penalty)
             if bud.total is not None:
@@ -509,15 +743,21 @@ class _Checker:
                 v = sum(series, Fraction(0))
                 if v > Fraction(bud.total):
                     if bud.hard:
-                        self.fail("budget_total", f"the plan costs {float(v):,.2f}, over the {bud.name} total cap {bud.total}",
-                                  setting=f"{bud.name}.total")
+                        self.fail(
+                            "budget_total",
+                            f"the plan costs {float(v):,.2f}, over the {bud.name} total cap {bud.total}",
+                            setting=f"{bud.name}.total",
+                        )
                     else:
                         penalty += (v - Fraction(bud.total)) * Fraction(bud.penalty)
         if sol.objective is not None:
             self.count("objective")
             expect = total + _cents(penalty)
             if sol.objective != expect:
-                self.fail("objective", f"objective reported {sol.objective}, recomputed cost + penalties {expect}")
+                self.fail(
+                    "objective",
+                    f"objective reported {sol.objective}, recomputed cost + penalties {expect}",
+                )
 
 
 def verify(plan: Plan, solution: Solution) -> VerifyReport:
@@ -532,5 +772,9 @@ def verify(plan: Plan, solution: Solution) -> VerifyReport:
     ch.reservations(allocs)
     ch.quotas(allocs)
     ch.money(allocs)
-    return VerifyReport(ok=not ch.violations, checks=dict(sorted(ch.checks.items())),
-                        violations=ch.violations, recomputed_cost=ch.recomputed)
+    return VerifyReport(
+        ok=not ch.violations,
+        checks=dict(sorted(ch.checks.items())),
+        violations=ch.violations,
+        recomputed_cost=ch.recomputed,
+    )

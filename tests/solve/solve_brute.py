@@ -37,7 +37,9 @@ def _block_ok(w: Workload, level: float, mix: list[tuple[float, str, str, int]])
     if level <= 0:
         return True
     sizes = sorted((c for c, _z, _k, n in mix for _ in range(n)), reverse=True)
-    if w.redundancy and (len(sizes) < w.redundancy or total - sum(sizes[: w.redundancy]) < level - 1e-9):
+    if w.redundancy and (
+        len(sizes) < w.redundancy or total - sum(sizes[: w.redundancy]) < level - 1e-9
+    ):
         return False
     zones = sorted({z for c in w.capacities for z in c.zones})
     if w.survive_zones:
@@ -45,9 +47,15 @@ def _block_ok(w: Workload, level: float, mix: list[tuple[float, str, str, int]])
             if sum(c * n for c, z, k, n in mix if k != "spot" and z not in lost) < level - 1e-9:
                 return False
     spot = [(c, z, n) for c, z, k, n in mix if k == "spot"]
-    if w.spot.max_share is not None and sum(c * n for c, _z, n in spot) > w.spot.max_share * level + 1e-9:
+    if (
+        w.spot.max_share is not None
+        and sum(c * n for c, _z, n in spot) > w.spot.max_share * level + 1e-9
+    ):
         return False
-    return not (w.spot.per_pool is not None and any(c * n > w.spot.per_pool * level + 1e-9 for c, _z, n in spot))
+    return not (
+        w.spot.per_pool is not None
+        and any(c * n > w.spot.per_pool * level + 1e-9 for c, _z, n in spot)
+    )
 
 
 def brute_force(plan: Plan, *, max_count: int = 3, max_bought: int = 2) -> Fraction:
@@ -78,11 +86,18 @@ def brute_force(plan: Plan, *, max_count: int = 3, max_bought: int = 2) -> Fract
                 cost += r.count * Fraction(r.hourly) * hpm
                 if r.zone is None:
                     owned[(r.offering, m)] = owned.get((r.offering, m), 0) + r.count
-        zonal = {(r.offering, r.zone, m): r.count for r in plan.fleet if r.zone for m in range(max(0, r.start), min(H, r.end))}
+        zonal = {
+            (r.offering, r.zone, m): r.count
+            for r in plan.fleet
+            if r.zone
+            for m in range(max(0, r.start), min(H, r.end))
+        }
         for m, md in enumerate(plan.demand[:H]):
             for blk in md.blocks:
                 billed = Fraction(blk.hours) * hpm / md.hours
-                cheapest = _cheapest_block(plan, lanes, offerings, owned, zonal, m, blk.level, max_count)
+                cheapest = _cheapest_block(
+                    plan, lanes, offerings, owned, zonal, m, blk.level, max_count
+                )
                 if cheapest is None:
                     cost = None  # type: ignore[assignment]
                     break
@@ -95,14 +110,20 @@ def brute_force(plan: Plan, *, max_count: int = 3, max_bought: int = 2) -> Fract
     return best
 
 
-def _cheapest_block(plan: Plan, lanes, offerings, owned, zonal, m: int, level: dict[str, float], max_count: int) -> Fraction | None:  # type: ignore[no-untyped-def]
+def _cheapest_block(
+    plan: Plan, lanes, offerings, owned, zonal, m: int, level: dict[str, float], max_count: int
+) -> Fraction | None:  # type: ignore[no-untyped-def]
     caps = {(w.name, c.offering): c.per_instance for w in plan.workloads for c in w.capacities}
     workloads = {w.name: w for w in plan.workloads}
     best: Fraction | None = None
     for counts in itertools.product(range(max_count + 1), repeat=len(lanes)):
         ok = True
         for w in plan.workloads:
-            mix = [(caps[(wn, t)], z, k, n) for (wn, t, z, k), n in zip(lanes, counts, strict=True) if wn == w.name and n]
+            mix = [
+                (caps[(wn, t)], z, k, n)
+                for (wn, t, z, k), n in zip(lanes, counts, strict=True)
+                if wn == w.name and n
+            ]
             if not _block_ok(workloads[w.name], level.get(w.name, 0.0), mix):
                 ok = False
                 break

@@ -61,7 +61,14 @@ def offering(
     rps = []
     for key, (upfront, hourly) in (reserved or {}).items():
         years, payment = key.split("-", 1)
-        rps.append(ReservedPrice(term_months=int(years[:-1]) * 12, payment=payment, upfront=D(upfront), hourly=D(hourly)))  # type: ignore[arg-type]
+        rps.append(
+            ReservedPrice(
+                term_months=int(years[:-1]) * 12,
+                payment=payment,
+                upfront=D(upfront),
+                hourly=D(hourly),
+            )
+        )  # type: ignore[arg-type]
     o = Offering(
         provider="aws",
         region=region,
@@ -180,7 +187,9 @@ def plan(
         k = mo - 1 + i
         months.append(f"{y + k // 12:04d}-{k % 12 + 1:02d}")
     md = [
-        month_demand(i, months[i], demand[i], hours=hours, hpm=hpm, work=(work[i] if work else None))
+        month_demand(
+            i, months[i], demand[i], hours=hours, hpm=hpm, work=(work[i] if work else None)
+        )
         for i in range(len(demand))
     ]
     opts = []
@@ -212,5 +221,15 @@ def plan(
     )
 
 
-def existing(po: PlanOffering, count: int, *, zone: str | None, start: int = -12, end: int = 99, hourly: float = 0) -> ExistingReservation:
-    return ExistingReservation(offering=po.id, zone=zone, count=count, start=start, end=end, hourly=D(hourly))
+def existing(
+    po: PlanOffering,
+    count: int,
+    *,
+    zone: str | None,
+    start: int = -12,
+    end: int = 99,
+    hourly: float = 0,
+) -> ExistingReservation:
+    return ExistingReservation(
+        offering=po.id, zone=zone, count=count, start=start, end=end, hourly=D(hourly)
+    )

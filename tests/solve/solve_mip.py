@@ -35,7 +35,9 @@ def mip_optimum(plan: Plan, *, time_limit_s: float = 60.0) -> float:
             for start in range(plan.commitments.lead_time_months, H):
                 r = s.IntVar(0, 100, "")
                 months = range(start, min(H, start + rp.term_months))
-                cost.append(r * len(months) * (float(rp.hourly) * hpm + float(rp.upfront) / rp.term_months))
+                cost.append(
+                    r * len(months) * (float(rp.hourly) * hpm + float(rp.upfront) / rp.term_months)
+                )
                 for m in months:
                     bought.setdefault((t, m), []).append(r)
     regional: dict[tuple[str, int], int] = {}

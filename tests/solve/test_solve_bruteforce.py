@@ -62,7 +62,10 @@ def test_redundancy_n_plus_k_is_exact(k: int) -> None:
 def test_existing_fleet_zonal_and_regional() -> None:
     a = offering("e.large", od="0.10", zones=("z1", "z2"))
     w = workload("svc", [(a, 100)], survive_zones=1)
-    fleet = [existing(a, 1, zone="z1", hourly=0.02), existing(a, 1, zone=None, start=-3, end=1, hourly=0.03)]
+    fleet = [
+        existing(a, 1, zone="z1", hourly=0.02),
+        existing(a, 1, zone=None, start=-3, end=1, hourly=0.03),
+    ]
     check(plan([a], [w], [{"svc": [200]}, {"svc": [200]}], fleet=fleet), max_count=4)
 
 

@@ -14,7 +14,9 @@ FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "solve" / "inlin
 def build(text: str):  # type: ignore[no-untyped-def]
     built = build_text(text, str(FIXTURE))
     if built.plan is None:
-        pytest.skip(f"the model builder cannot build the fixture yet: {[d.message for d in built.diagnostics][:2]}")
+        pytest.skip(
+            f"the model builder cannot build the fixture yet: {[d.message for d in built.diagnostics][:2]}"
+        )
     return built
 
 
@@ -36,5 +38,7 @@ def test_a_budget_too_low_points_at_its_line() -> None:
     assert sol.status == "infeasible"
     d = sol.diagnostics[0]
     assert d.code == "E0450"
-    assert d.span is not None and text.splitlines()[d.span.line - 1].strip().startswith("monthly <= $100")
+    assert d.span is not None and text.splitlines()[d.span.line - 1].strip().startswith(
+        "monthly <= $100"
+    )
     assert "budget $100.00/month is below the cheapest plan" in d.message

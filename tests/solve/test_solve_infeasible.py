@@ -13,15 +13,22 @@ from capdsl.solve import solve
 A = offering("b.large", od="0.1000", zones=("z1", "z2", "z3"))
 
 
-def base(w_kw: dict, budget: float | None = None, quotas: list[Quota] | None = None,  # type: ignore[type-arg]
-         demand: list | None = None, settings: dict | None = None) -> Plan:  # type: ignore[type-arg]
+def base(
+    w_kw: dict,
+    budget: float | None = None,
+    quotas: list[Quota] | None = None,  # type: ignore[type-arg]
+    demand: list | None = None,
+    settings: dict | None = None,
+) -> Plan:  # type: ignore[type-arg]
     w = workload("recs", [(A, 100)], **w_kw)
     budgets = [Budget(name="budget", monthly=Decimal(str(budget)))] if budget is not None else []
     sett = {"recs.baseline": "baseline = 300 request/s"}
     sett.update(settings or {})
     if budget is not None:
         sett["budget.monthly"] = f"monthly <= ${budget:g}"
-    return plan([A], [w], demand or [{"recs": [300]}], budgets=budgets, quotas=quotas or [], settings=sett)
+    return plan(
+        [A], [w], demand or [{"recs": [300]}], budgets=budgets, quotas=quotas or [], settings=sett
+    )
 
 
 def solve_infeasible(p: Plan):  # type: ignore[no-untyped-def]
@@ -34,11 +41,14 @@ def solve_infeasible(p: Plan):  # type: ignore[no-untyped-def]
 def test_budget_versus_redundancy() -> None:
     # 3 instances carry 300/s; N+1 needs a 4th: 3 x 72 = 216/month fits, 4 x 72 = 288 does not
     p = base({"redundancy": 1}, budget=250, settings={"recs.redundancy": "redundancy = N+1"})
-    d, sol = solve_infeasible(p)
+    d, _ = solve_infeasible(p)
     assert d.code == "E0450"
     assert d.span == p.settings["budget.monthly"].span
     assert "recs.redundancy" in d.notes[0] and "budget.monthly" in d.notes[0]
-    assert "budget $250.00/month is below the cheapest plan that keeps recs.redundancy = N+1" in d.message
+    assert (
+        "budget $250.00/month is below the cheapest plan that keeps recs.redundancy = N+1"
+        in d.message
+    )
     assert "$288.00 in 2027-01, $38.00 over" in d.message
     assert any(lb.span == p.settings["recs.redundancy"].span for lb in d.labels)
 
@@ -64,12 +74,19 @@ def test_budget_versus_demand_growth_names_the_month() -> None:
 
 def test_quota_versus_demand() -> None:
     q = Quota(name="cpu", offerings=(A.id,), max_instances=4)
-    p = base({}, quotas=[q], demand=[{"recs": [300]}, {"recs": [700]}],
-             settings={"quota.cpu.max": "max = 4 instance", "recs.growth": "growth = 2x"})
+    p = base(
+        {},
+        quotas=[q],
+        demand=[{"recs": [300]}, {"recs": [700]}],
+        settings={"quota.cpu.max": "max = 4 instance", "recs.growth": "growth = 2x"},
+    )
     d, _ = solve_infeasible(p)
     assert d.code == "E0452"
     assert d.span == p.settings["quota.cpu.max"].span
-    assert d.message == "quota cpu allows 4 instances but recs.growth = 2x need 7 instances in 2027-02 (block 0)"
+    assert (
+        d.message
+        == "quota cpu allows 4 instances but recs.growth = 2x need 7 instances in 2027-02 (block 0)"
+    )
 
 
 def test_structural_conflict_without_a_resource() -> None:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import subprocess
-from decimal import Decimal
 import sys
+from decimal import Decimal
 
 from solve_factory import existing, offering, plan, workload
 
@@ -18,14 +18,22 @@ def family():  # type: ignore[no-untyped-def]
     # per-vCPU throughput, prices proportional to size: the smallest size replaces the others
     # exactly; the dearer family is dominated too
     zones = ("z1", "z2", "z3")
-    cheap = [offering(f"c.{n}", od=f"{0.05 * k:.4f}", vcpu=2 * k, zones=zones) for n, k in (("l", 1), ("x", 2), ("2x", 4))]
-    dear = [offering(f"m.{n}", od=f"{0.06 * k:.4f}", vcpu=2 * k, zones=zones) for n, k in (("l", 1), ("x", 2))]
+    cheap = [
+        offering(f"c.{n}", od=f"{0.05 * k:.4f}", vcpu=2 * k, zones=zones)
+        for n, k in (("l", 1), ("x", 2), ("2x", 4))
+    ]
+    dear = [
+        offering(f"m.{n}", od=f"{0.06 * k:.4f}", vcpu=2 * k, zones=zones)
+        for n, k in (("l", 1), ("x", 2))
+    ]
     return cheap, dear
 
 
 def test_dominated_offerings_are_dropped_and_the_optimum_is_kept() -> None:
     cheap, dear = family()
-    w = workload("api", [(o, 50 * o.offering.vcpu) for o in cheap + dear], redundancy=1, survive_zones=1)
+    w = workload(
+        "api", [(o, 50 * o.offering.vcpu) for o in cheap + dear], redundancy=1, survive_zones=1
+    )
     p = plan(cheap + dear, [w], [{"api": [700] * 12 + [1700] * 12}])
     ctx = prepare(p)
     assert {ln.offering for ln in ctx.lanes} == {cheap[0].id}
@@ -50,8 +58,23 @@ def test_quota_and_fleet_guards_keep_offerings() -> None:
 
 def test_spot_lanes_are_not_swapped_across_pools_under_a_pool_limit() -> None:
     cheap, _ = family()
-    spot = [o.model_copy(update={"offering": o.offering.model_copy(update={"spot_hourly": {z: o.offering.on_demand_hourly * Decimal("0.3") for z in o.zones}})}) for o in cheap]
-    limited = workload("a", [(o, 50 * o.offering.vcpu) for o in spot], spot=SpotPolicy(max_share=0.5, per_pool=0.2))
+    spot = [
+        o.model_copy(
+            update={
+                "offering": o.offering.model_copy(
+                    update={
+                        "spot_hourly": {
+                            z: o.offering.on_demand_hourly * Decimal("0.3") for z in o.zones
+                        }
+                    }
+                )
+            }
+        )
+        for o in cheap
+    ]
+    limited = workload(
+        "a", [(o, 50 * o.offering.vcpu) for o in spot], spot=SpotPolicy(max_share=0.5, per_pool=0.2)
+    )
     free = workload("b", [(o, 50 * o.offering.vcpu) for o in spot], spot=SpotPolicy(max_share=0.5))
     ctx = prepare(plan(spot, [limited, free], [{"a": [600], "b": [600]}]))
     spot_a = {ln.offering for ln in ctx.lanes if ln.workload == "a" and ln.kind == SPOT}
@@ -62,7 +85,9 @@ def test_spot_lanes_are_not_swapped_across_pools_under_a_pool_limit() -> None:
 
 
 def test_interchangeable_zones_are_found() -> None:
-    a = offering("s.l", od="0.1", spot={"z1": "0.03", "z2": "0.03", "z3": "0.04"}, zones=("z1", "z2", "z3"))
+    a = offering(
+        "s.l", od="0.1", spot={"z1": "0.03", "z2": "0.03", "z3": "0.04"}, zones=("z1", "z2", "z3")
+    )
     w = workload("api", [(a, 100)], spot=SpotPolicy(max_share=0.5))
     ctx = prepare(plan([a], [w], [{"api": [500]}]))
     assert ctx.zone_groups == (("z1", "z2"),)
@@ -92,6 +117,8 @@ def test_exact_money_and_no_float_drift_in_costs() -> None:
 
 
 def test_importing_capdsl_solve_does_not_load_ortools() -> None:
-    code = "import sys, capdsl, capdsl.solve, capdsl.solve.solution; print('ortools' in sys.modules)"
+    code = (
+        "import sys, capdsl, capdsl.solve, capdsl.solve.solution; print('ortools' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

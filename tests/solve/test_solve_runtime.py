@@ -16,19 +16,40 @@ from capdsl.solve.solution import Solution
 
 def medium(months: int = 6, families: int = 2) -> Plan:
     offs = [
-        offering(f"f{i}.{size}", od=f"{0.05 * mult * (1 + i / 10):.4f}", vcpu=2 * mult,
-                 spot={"z1": f"{0.02 * mult:.4f}", "z2": f"{0.021 * mult:.4f}", "z3": f"{0.022 * mult:.4f}"},
-                 reserved={"1y-no_upfront": ("0", f"{0.032 * mult * (1 + i / 10):.4f}")}, zones=("z1", "z2", "z3"))
-        for i in range(families) for size, mult in (("large", 1), ("xlarge", 2), ("2xlarge", 4))
+        offering(
+            f"f{i}.{size}",
+            od=f"{0.05 * mult * (1 + i / 10):.4f}",
+            vcpu=2 * mult,
+            spot={
+                "z1": f"{0.02 * mult:.4f}",
+                "z2": f"{0.021 * mult:.4f}",
+                "z3": f"{0.022 * mult:.4f}",
+            },
+            reserved={"1y-no_upfront": ("0", f"{0.032 * mult * (1 + i / 10):.4f}")},
+            zones=("z1", "z2", "z3"),
+        )
+        for i in range(families)
+        for size, mult in (("large", 1), ("xlarge", 2), ("2xlarge", 4))
     ]
-    caps = [(o, 90 * o.offering.vcpu ** 1.1) for o in offs]
-    a = workload("api", caps, headroom=0.3, redundancy=1, survive_zones=1, spot=SpotPolicy(max_share=0.3, per_pool=0.15))
+    caps = [(o, 90 * o.offering.vcpu**1.1) for o in offs]
+    a = workload(
+        "api",
+        caps,
+        headroom=0.3,
+        redundancy=1,
+        survive_zones=1,
+        spot=SpotPolicy(max_share=0.3, per_pool=0.15),
+    )
     b = workload("web", caps, headroom=0.2, survive_zones=1)
     demand = []
     for m in range(months):
         g = 1 + 0.05 * m
-        demand.append({"api": [v * g for v in [900] * 6 + [2500] * 10 + [1600] * 8],
-                       "web": [v * g for v in [1500] * 8 + [700] * 8 + [1200] * 8]})
+        demand.append(
+            {
+                "api": [v * g for v in [900] * 6 + [2500] * 10 + [1600] * 8],
+                "web": [v * g for v in [1500] * 8 + [700] * 8 + [1200] * 8],
+            }
+        )
     return plan(offs, [a, b], demand, options=["1y-no_upfront"])
 
 
@@ -55,7 +76,9 @@ def test_month_by_month_path_is_deterministic_and_verified(monkeypatch: pytest.M
     assert "month by month" in first.stats.passes["search"]
     assert first.status in ("optimal", "feasible")
     assert verify(p, first).ok
-    assert first.bound is not None and first.objective is not None and first.bound <= first.objective
+    assert (
+        first.bound is not None and first.objective is not None and first.bound <= first.objective
+    )
     assert canonical(first) == canonical(second)
 
 
@@ -113,16 +136,34 @@ def test_stop_ends_the_search_early(split: bool, monkeypatch: pytest.MonkeyPatch
 
 
 def test_warm_start_after_a_small_edit() -> None:
-    a = offering("w.large", od="0.1000", reserved={"1y-no_upfront": ("0", "0.0600")}, zones=("z1", "z2", "z3"))
+    a = offering(
+        "w.large",
+        od="0.1000",
+        reserved={"1y-no_upfront": ("0", "0.0600")},
+        zones=("z1", "z2", "z3"),
+    )
     b = offering("w.xlarge", od="0.1900", zones=("z1", "z2", "z3"))
     w = workload("web", [(a, 100), (b, 200)], redundancy=1, survive_zones=1)
     p = plan([a, b], [w], [{"web": [300] * 12 + [800] * 12}] * 2, options=["1y-no_upfront"])
     before = solve(p, time_limit=10)
-    edited = p.model_copy(update={"demand": [
-        md.model_copy(update={"blocks": [b.model_copy(update={"level": {k: v * 1.02 for k, v in b.level.items()}})
-                                         for b in md.blocks],
-                              "hourly": {k: [x * 1.02 for x in v] for k, v in md.hourly.items()}})
-        for md in p.demand]})
+    edited = p.model_copy(
+        update={
+            "demand": [
+                md.model_copy(
+                    update={
+                        "blocks": [
+                            b.model_copy(
+                                update={"level": {k: v * 1.02 for k, v in b.level.items()}}
+                            )
+                            for b in md.blocks
+                        ],
+                        "hourly": {k: [x * 1.02 for x in v] for k, v in md.hourly.items()},
+                    }
+                )
+                for md in p.demand
+            ]
+        }
+    )
     warm = solve(edited, time_limit=10, hint=before)
     cold = solve(edited, time_limit=10)
     assert warm.stats.warm_start and not cold.stats.warm_start

@@ -14,10 +14,22 @@ from capdsl.solve.solution import Solution
 
 @pytest.fixture(scope="module")
 def solved() -> tuple[Plan, Solution]:
-    a = offering("v.large", od="0.1000", spot="0.0300", reserved={"1y-no_upfront": ("0", "0.0600")}, zones=("z1", "z2", "z3"))
+    a = offering(
+        "v.large",
+        od="0.1000",
+        spot="0.0300",
+        reserved={"1y-no_upfront": ("0", "0.0600")},
+        zones=("z1", "z2", "z3"),
+    )
     b = offering("v.xlarge", od="0.1900", zones=("z1", "z2", "z3"))
-    w = workload("web", [(a, 100), (b, 200)], headroom=0.2, redundancy=1, survive_zones=1,
-                 spot=SpotPolicy(max_share=0.3, per_pool=0.2))
+    w = workload(
+        "web",
+        [(a, 100), (b, 200)],
+        headroom=0.2,
+        redundancy=1,
+        survive_zones=1,
+        spot=SpotPolicy(max_share=0.3, per_pool=0.2),
+    )
     p = plan([a, b], [w], [{"web": [300] * 12 + [800] * 12}] * 3, options=["1y-no_upfront"])
     sol = solve(p, time_limit=10)
     assert sol.status == "optimal"
@@ -41,8 +53,12 @@ def test_the_optimum_verifies(solved: tuple[Plan, Solution]) -> None:
 
 def test_removing_one_instance_breaks_demand(solved: tuple[Plan, Solution]) -> None:
     p, sol = solved
-    peak = max((a for a in sol.allocations if a.block == 0 and a.option != "spot"), key=lambda a: a.count)
-    allocs = [a.model_copy(update={"count": a.count - 1}) if a is peak else a for a in sol.allocations]
+    peak = max(
+        (a for a in sol.allocations if a.block == 0 and a.option != "spot"), key=lambda a: a.count
+    )
+    allocs = [
+        a.model_copy(update={"count": a.count - 1}) if a is peak else a for a in sol.allocations
+    ]
     allocs = [a for a in allocs if a.count > 0]
     found = messages(p, sol.model_copy(update={"allocations": allocs}))
     checks = {c for c, _ in found}
@@ -55,7 +71,9 @@ def test_shifting_a_reservation_month_is_caught(solved: tuple[Plan, Solution]) -
     p, sol = solved
     assert sol.purchases, "the plan should buy reservations"
     first = sol.purchases[0]
-    moved = first.model_copy(update={"month": first.month + 1, "order_by": p.months[first.month + 1]})
+    moved = first.model_copy(
+        update={"month": first.month + 1, "order_by": p.months[first.month + 1]}
+    )
     found = messages(p, sol.model_copy(update={"purchases": [moved, *sol.purchases[1:]]}))
     assert any(c == "reservations" and "in use in 2027-0" in m and "owns" in m for c, m in found)
 
@@ -63,19 +81,38 @@ def test_shifting_a_reservation_month_is_caught(solved: tuple[Plan, Solution]) -
 def test_under_pricing_one_line_is_caught(solved: tuple[Plan, Solution]) -> None:
     p, sol = solved
     month = sol.months[1]
-    cheaper = month.model_copy(update={"on_demand": month.on_demand - Decimal("0.01"),
-                                       "total": month.total - Decimal("0.01")})
-    found = messages(p, sol.model_copy(update={"months": [sol.months[0], cheaper, *sol.months[2:]]}))
-    assert ("cost", f"2027-02 on demand reported {cheaper.on_demand}, recomputed {month.on_demand}") in found
+    cheaper = month.model_copy(
+        update={
+            "on_demand": month.on_demand - Decimal("0.01"),
+            "total": month.total - Decimal("0.01"),
+        }
+    )
+    found = messages(
+        p, sol.model_copy(update={"months": [sol.months[0], cheaper, *sol.months[2:]]})
+    )
+    assert (
+        "cost",
+        f"2027-02 on demand reported {cheaper.on_demand}, recomputed {month.on_demand}",
+    ) in found
 
 
 def test_spot_beyond_its_share_is_caught(solved: tuple[Plan, Solution]) -> None:
     p, sol = solved
     from capdsl.solve.solution import Allocation
 
-    extra = Allocation(workload="web", offering="aws.v.large@us-east-1", zone="z1", option="spot", month=0, block=1, count=3)
+    extra = Allocation(
+        workload="web",
+        offering="aws.v.large@us-east-1",
+        zone="z1",
+        option="spot",
+        month=0,
+        block=1,
+        count=3,
+    )
     found = messages(p, sol.model_copy(update={"allocations": [*sol.allocations, extra]}))
-    assert any(c in ("spot_share", "spot_pool") and ("exceeds" in m or "over" in m) for c, m in found)
+    assert any(
+        c in ("spot_share", "spot_pool") and ("exceeds" in m or "over" in m) for c, m in found
+    )
 
 
 def test_spot_outside_eligible_zones_is_caught(solved: tuple[Plan, Solution]) -> None:
@@ -83,10 +120,24 @@ def test_spot_outside_eligible_zones_is_caught(solved: tuple[Plan, Solution]) ->
     from capdsl.solve.solution import Allocation
 
     w = p.workloads[0]
-    narrowed = w.model_copy(update={"capacities": tuple(
-        c.model_copy(update={"spot_zones": tuple(z for z in c.spot_zones if z != "z2")}) for c in w.capacities)})
+    narrowed = w.model_copy(
+        update={
+            "capacities": tuple(
+                c.model_copy(update={"spot_zones": tuple(z for z in c.spot_zones if z != "z2")})
+                for c in w.capacities
+            )
+        }
+    )
     p2 = p.model_copy(update={"workloads": [narrowed]})
-    extra = Allocation(workload="web", offering="aws.v.large@us-east-1", zone="z2", option="spot", month=0, block=0, count=1)
+    extra = Allocation(
+        workload="web",
+        offering="aws.v.large@us-east-1",
+        zone="z2",
+        option="spot",
+        month=0,
+        block=0,
+        count=1,
+    )
     found = messages(p2, sol.model_copy(update={"allocations": [*sol.allocations, extra]}))
     assert any(c == "spot_zone" and "not an eligible spot zone" in m for c, m in found)
 

@@ -1,0 +1,164 @@
+"""The spreadsheet baseline: how capacity is planned by hand today.
+
+Per workload: take the offering with the cheapest on-demand price per unit of capacity;
+in every block, run enough of it for demand x (1 + headroom), for N+k (k more instances) and
+for losing one zone (spread evenly: each zone carries demand / (zones - survive)); then
+reserve "the monthly minimum" -- the month's smallest block count -- with the reserved option
+of the lowest effective rate, bought when the minimum grows and kept for its term. No spot.
+The result is priced by the same cost rules and checked by the verifier like any plan.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+
+from capdsl.model.plan import Plan, Workload
+from capdsl.solve.costing import price_solution
+from capdsl.solve.solution import Allocation, Purchase, Solution
+
+
+def _cheapest(plan: Plan, w: Workload) -> tuple[str, float] | None:
+    offerings = {o.id: o.offering for o in plan.offerings}
+    best: tuple[float, str, float] | None = None
+    for c in w.capacities:
+        o = offerings[c.offering]
+        if o.on_demand_hourly is None or c.per_instance <= 0 or not c.zones:
+            continue
+        key = (float(o.on_demand_hourly) / c.per_instance, c.offering, c.per_instance)
+        if best is None or key < best:
+            best = key
+    return (best[1], best[2]) if best else None
+
+
+def _count(w: Workload, level: float, cap: float, zones: int) -> int:
+    if level <= 0:
+        return max(w.min_replicas, w.min_replicas_per_zone * zones)
+    n = math.ceil(level * w.required_factor / cap - 1e-9)
+    n = max(n, math.ceil(level / cap - 1e-9) + w.redundancy)
+    if w.survive_zones and zones > w.survive_zones:
+        per_zone = math.ceil(level / ((zones - w.survive_zones) * cap) - 1e-9)
+        n = max(n, per_zone * zones)
+    return max(n, w.min_replicas, w.min_replicas_per_zone * zones)
+
+
+def greedy_plan(plan: Plan) -> Solution:
+    offerings = {o.id: o.offering for o in plan.offerings}
+    allowed = {(r.term_months, r.payment, r.offering_class) for r in plan.commitments.options}
+    hpm = plan.hours_per_month
+    counts: dict[tuple[str, str, int, int], int] = {}  # (workload, offering, month, block)
+    choice: dict[str, tuple[str, float, tuple[str, ...]]] = {}
+    for w in plan.workloads:
+        pick = _cheapest(plan, w)
+        if pick is None:
+            continue
+        t, cap = pick
+        zones = next(c.zones for c in w.capacities if c.offering == t)
+        choice[w.name] = (t, cap, zones)
+        for m, md in enumerate(plan.demand[: plan.horizon]):
+            for b in md.blocks:
+                if w.kind == "batch":
+                    due = md.work.get(w.name, 0.0)
+                    n = math.ceil(due / (cap * md.hours) - 1e-9) if due > 0 else 0
+                else:
+                    n = _count(w, b.level.get(w.name, 0.0), cap, len(zones))
+                counts[(w.name, t, m, b.index)] = n
+    # reserve the monthly minimum of every offering used, with its cheapest reserved option
+    minimum: dict[tuple[str, int], int] = defaultdict(int)
+    for m, md in enumerate(plan.demand[: plan.horizon]):
+        position = {blk.index: i for i, blk in enumerate(md.blocks)}
+        per_offering: dict[str, list[int]] = {}
+        for (_w, t, mm, b), n in counts.items():
+            if mm == m:
+                per_offering.setdefault(t, [0] * len(md.blocks))[position[b]] += n
+        for t, ns in per_offering.items():
+            minimum[(t, m)] = min(ns)
+    purchases: list[Purchase] = []
+    held: dict[tuple[str, int], int] = defaultdict(int)
+    for (t, m), need in sorted(minimum.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+        rps = [
+            r
+            for r in offerings[t].reserved
+            if (r.term_months, r.payment, r.offering_class) in allowed
+        ]
+        if not rps or m < plan.commitments.lead_time_months:
+            continue
+        rp = min(rps, key=lambda r: (r.effective_hourly(hpm), r.term_months))
+        extra = need - held[(t, m)]
+        if extra <= 0:
+            continue
+        purchases.append(
+            Purchase(
+                offering=t,
+                zone=offerings[t].region,
+                term_months=rp.term_months,
+                payment=rp.payment,
+                offering_class=rp.offering_class,
+                month=m,
+                count=extra,
+                upfront=rp.upfront,
+                hourly=rp.hourly,
+            )
+        )
+        for mm in range(m, min(plan.horizon, m + rp.term_months)):
+            held[(t, mm)] += extra
+    # allocate: spread each workload's instances over its zones, reserved first
+    allocations: list[Allocation] = []
+    for m, md in enumerate(plan.demand[: plan.horizon]):
+        for b in md.blocks:
+            left = dict((t, held[(t, m)]) for t in {t for (t, mm) in held if mm == m})
+            for w in plan.workloads:
+                if w.name not in choice:
+                    continue
+                t, _cap, zones = choice[w.name]
+                n = counts.get((w.name, t, m, b.index), 0)
+                per_zone = [
+                    n // len(zones) + (1 if i < n % len(zones) else 0) for i in range(len(zones))
+                ]
+                for z, k in zip(zones, per_zone, strict=True):
+                    if not k:
+                        continue
+                    r = min(k, left.get(t, 0))
+                    if r:
+                        left[t] -= r
+                        allocations.append(
+                            Allocation(
+                                workload=w.name,
+                                offering=t,
+                                zone=z,
+                                option="reserved",
+                                month=m,
+                                block=b.index,
+                                count=r,
+                            )
+                        )
+                    if k - r:
+                        allocations.append(
+                            Allocation(
+                                workload=w.name,
+                                offering=t,
+                                zone=z,
+                                option="on_demand",
+                                month=m,
+                                block=b.index,
+                                count=k - r,
+                            )
+                        )
+    purchases.sort(key=lambda p: (p.month, p.offering))
+    priced = price_solution(plan, allocations, purchases)
+    cost = priced.totals.cost
+    return Solution(
+        plan=plan.name,
+        scenario=plan.scenario,
+        status="feasible",
+        objective=cost,
+        currency=plan.currency,
+        allocations=allocations,
+        purchases=priced.purchases,
+        months=priced.months,
+        totals=priced.totals,
+        workload_costs=priced.workload_costs,
+        reserved_utilisation=priced.reserved_utilisation,
+        spot_share=priced.spot_share,
+        message="spreadsheet baseline",
+    )
