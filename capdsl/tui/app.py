@@ -931,22 +931,30 @@ class CapApp(App[int]):
         self.query_one(SolveStatus).start(f"solving {names} to compare",
                                           time_limit=self.settings.time_limit * len(missing),
                                           currency=self._currency(), cancel_key=self._key_for("cancel"))
-        self._worker = self._compare(self._job, missing, ta, tb, stop)
+        # what the worker needs from the session is read here, on the UI thread
+        work = [(text, name, s.build_for(text, name), s.hint(name)) for text, name in missing]
+        self._worker = self._compare(self._job, work, ta, tb, stop)
 
     def _text_of(self, target: Target) -> str:
         return self.session.file_text if target[1] else self.session.text
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="solve", description="compare scenarios")
-    def _compare(self, job: int, missing: list[tuple[str, str | None]], a: Target, b: Target,
-                 stop: threading.Event) -> None:
-        for text, name in missing:
+    def _compare(
+        self,
+        job: int,
+        work: list[tuple[str, str | None, Built | None, Solution | None]],
+        a: Target,
+        b: Target,
+        stop: threading.Event,
+    ) -> None:
+        for text, name, cached, hint in work:
             if stop.is_set():
                 break
-            built = self.session.build_for(text, name) or self.backend.build(text, self.plan_path, name)
+            built = cached or self.backend.build(text, self.plan_path, name)
             self.post_message(BuildFinished(job, text, name, built, purpose="compare"))
             if built.plan is None:
                 continue
-            solution = self._solve(job, built.plan, self.session.hint(name), stop)
+            solution = self._solve(job, built.plan, hint, stop)
             self.post_message(SolveFinished(job, text, name, built.plan, solution,
                                             cancelled=stop.is_set(), purpose="compare"))
         self.post_message(CompareReady(job, a, b))
