@@ -33,8 +33,8 @@ def measure(
 ) -> dict[str, Any]:
     """Every figure of one benchmark size (see ``capdsl bench --help``)."""
     from capdsl.bench.generate import generate
-    from capdsl.bench.greedy import greedy_plan
     from capdsl.solve import solve, verify
+    from capdsl.solve.greedy import greedy_plan
 
     limit = time_limit if time_limit is not None else DEFAULT_TIME_LIMIT[size]
     started = time.perf_counter()

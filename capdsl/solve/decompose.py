@@ -41,6 +41,7 @@ from capdsl.solve.context import STANDARD, SolveContext
 from capdsl.solve.costing import price_solution
 from capdsl.solve.extract import purchases_of, split_standard
 from capdsl.solve.formulate import BuyKey, UseKey, formulate
+from capdsl.solve.greedy import greedy_counts
 from capdsl.solve.progress import Progress
 from capdsl.solve.prune import coarsen
 from capdsl.solve.schedule import owned_by_month, schedule_reservations
@@ -69,6 +70,8 @@ class Candidate:
 GROUPS_PER_MONTH = 6
 # Time a block needs to be solved well (s); with less per block, blocks are grouped.
 MIN_UNIT_S = 0.06
+# Monthly LP relaxations are used for the bound up to this many variables per month.
+LP_MAX_VARIABLES = 60_000
 # Wall time a unit costs beyond its search limit (building the model, presolve), measured.
 UNIT_OVERHEAD_S = 0.015
 
@@ -233,6 +236,32 @@ class Decomposer:
 
     # ------------------------------------------------------------------ phases
 
+    def lp_bound(self, budget: float) -> bool:
+        """The bound from each month's LP relaxation with reservations rented per month (a
+        much tighter relaxation than per use); False when a month's model is too large or
+        an LP is not solved in time (then the block relaxation below is used)."""
+        from capdsl.solve.relax import lp_bound
+
+        ctx = self.ctx
+        total = 0.0
+        per = max(2.0, budget / max(1, ctx.plan.horizon))  # generous: a timed-out LP gives no bound
+        for m in range(ctx.plan.horizon):
+            if self.out_of_time():
+                return False
+            sub = unit_context(ctx, (m, None), "rent")
+            form, _ = formulate(sub)
+            if form.n_variables > LP_MAX_VARIABLES:
+                return False
+            value = lp_bound(form, time_limit=per)
+            if value is None:
+                return False
+            total += value
+        self.lower = total
+        self.log.append(
+            f"bound from {ctx.plan.horizon} monthly LP relaxations (reservations rented per month)"
+        )
+        return True
+
     def bound(self, budget: float, hint_use: Mapping[UseKey, int]) -> dict[UseKey, int]:
         """Lower bound (``self.lower``); returns what the relaxation runs, per plan block."""
         ctx = self.ctx
@@ -280,20 +309,28 @@ class Decomposer:
         budget: float,
         hint_use: Mapping[UseKey, int],
         fine: bool = False,
+        by_month: bool = False,
     ) -> Candidate | None:
         """The best plan found for these reservations: every block solved alone, or -- when
         the budget does not allow a fair share of time per block -- a few groups of similar
-        blocks per month, each planned for its highest level (feasible for all members)."""
+        blocks per month, each planned for its highest level (feasible for all members).
+        ``by_month``: one model per month, for a complete hint to start from and improve."""
         owned, cost = owned_by_month(self.ctx, buys)
         fits = int(budget * self.threads / MIN_UNIT_S)
         base = self.ctx
-        if fits < len(self.units) and not fine:
-            base = coarsen(self.ctx, max(1, fits // max(1, self.ctx.plan.horizon)), "max")
-        subs = [
-            unit_context(base, (m, b.index), "fixed", owned, cost, batch="split")
-            for m, bs in enumerate(base.blocks)
-            for b in bs
-        ]
+        if by_month:
+            subs = [
+                unit_context(base, (m, None), "fixed", owned, cost)
+                for m in range(self.ctx.plan.horizon)
+            ]
+        else:
+            if fits < len(self.units) and not fine:
+                base = coarsen(self.ctx, max(1, fits // max(1, self.ctx.plan.horizon)), "max")
+            subs = [
+                unit_context(base, (m, b.index), "fixed", owned, cost, batch="split")
+                for m, bs in enumerate(base.blocks)
+                for b in bs
+            ]
         runs = self.run_all(
             subs, budget, _to_groups(base, hint_use) if base is not self.ctx else hint_use
         )
@@ -357,6 +394,57 @@ class Decomposer:
             return True
         return False
 
+    def checked(self, buys: dict[BuyKey, int], use: dict[UseKey, int]) -> Candidate | None:
+        """A plan built outside CP-SAT, kept only if the independent verifier accepts it."""
+        from capdsl.solve.solution import Solution
+        from capdsl.solve.verify import verify
+
+        plan = self.ctx.plan
+        priced = price_solution(
+            plan, split_standard(self.ctx, use, buys), purchases_of(self.ctx, buys)
+        )
+        sol = Solution(
+            plan=plan.name,
+            status="feasible",
+            objective=priced.totals.cost,
+            allocations=split_standard(self.ctx, use, buys),
+            purchases=priced.purchases,
+            months=priced.months,
+            totals=priced.totals,
+            workload_costs=priced.workload_costs,
+        )
+        if not verify(plan, sol).ok:
+            return None
+        return Candidate(buys, use, float(priced.exact_cost + priced.penalty), False)
+
+    def spreadsheet(self) -> tuple[dict[BuyKey, int], dict[UseKey, int]]:
+        """The spreadsheet plan (``greedy.py``) on the lanes left after pruning, as
+        reservations to evaluate and a hint for every block."""
+        ctx = self.ctx
+        allowed: dict[str, set[str]] = defaultdict(set)
+        for ln in ctx.lanes:
+            if ln.kind == STANDARD:
+                allowed[ln.workload].add(ln.offering)
+        allocations, purchases = greedy_counts(ctx.plan, dict(allowed))
+        use: dict[UseKey, int] = defaultdict(int)
+        for a in allocations:
+            use[(a.workload, a.offering, a.zone, STANDARD, a.month, a.block)] += a.count
+        buys: dict[BuyKey, int] = defaultdict(int)
+        for p in purchases:
+            pool = ctx.pools.get(p.offering)
+            if pool is None or not pool.choices:
+                continue
+            same = [
+                i
+                for i, c in enumerate(pool.choices)
+                if (c.term_months, c.payment, c.offering_class)
+                == (p.term_months, p.payment, p.offering_class)
+            ]
+            by_term = [i for i, c in enumerate(pool.choices) if c.term_months == p.term_months]
+            pick = (same or by_term or [0])[0]
+            buys[(p.offering, pick, p.month)] += p.count
+        return dict(buys), dict(use)
+
     def schedule(self, use: Mapping[UseKey, int]) -> dict[BuyKey, int] | None:
         return schedule_reservations(
             self.ctx,
@@ -367,21 +455,47 @@ class Decomposer:
 
     def run(self, hint_use: Mapping[UseKey, int], hint_buys: dict[BuyKey, int] | None) -> None:
         """The phases, each with a fixed share of the time limit (never the time measured so
-        far, which would make the result depend on the machine's speed)."""
+        far, which would make the result depend on the machine's speed):
+
+        1. a first plan: the previous plan's reservations (warm start) or the spreadsheet
+           plan's, every block re-planned from it;
+        2. the lower bound: monthly LP relaxations when the months are small enough, else
+           the block relaxation (which also proposes what to reserve);
+        3. reservations rescheduled from the best plan's usage, blocks re-planned, while it
+           improves; 4. a polish of the best plan, month by month."""
         T = self.time_limit
         if hint_buys is not None:
-            self.consider(self.evaluate(hint_buys, T * 0.3, hint_use))
+            self.consider(self.evaluate(hint_buys, T * 0.35, hint_use, fine=True))
             self.log.append("warm start: the previous plan's reservations first")
+        else:
+            buys, use = self.spreadsheet()
+            cand = self.checked(buys, use)
+            self.consider(cand)
+            self.log.append(
+                "start from the spreadsheet plan: "
+                + (f"plan {cand.cost:,.2f}" if cand else "infeasible")
+            )
+            hint_use = use
+            better = self.evaluate(buys, T * 0.3, use, fine=True)
+            self.consider(better)
+            self.log.append(
+                "its reservations, every block re-planned: "
+                + (f"plan {better.cost:,.2f}" if better else "no plan")
+            )
         if self.out_of_time():
             return
-        rented = self.bound(T * (0.2 if hint_buys is not None else 0.25), hint_use)
+        lp = self.lp_bound(T * 0.2)
+        lp_lower = self.lower
+        rented = self.bound(T * 0.15, hint_use)  # also proposes what to reserve
+        if lp and lp_lower is not None and (self.lower is None or lp_lower > self.lower):
+            self.lower = lp_lower
         self.report()
         if self.infeasible_unit is not None or self.out_of_time():
             return
         seen: list[dict[BuyKey, int]] = [self.best.buys] if self.best else []
-        source: Mapping[UseKey, int] = rented or hint_use
+        source: Mapping[UseKey, int] = rented or (self.best.use if self.best else hint_use)
         unused = 0.0  # shares of rounds not run go to the polish
-        shares = [0.3, 0.12, 0.08]
+        shares = [0.2, 0.1]
         for k, share in enumerate(shares):
             unused = sum(shares[k:])
             if self.out_of_time():
@@ -393,24 +507,17 @@ class Decomposer:
             cand = self.evaluate(buys, T * share, self.best.use if self.best else rented)
             improved = self.consider(cand)
             self.log.append(
-                f"{sum(buys.values())} reservations bought: "
+                f"{sum(buys.values())} reservations rescheduled: "
                 + (f"plan {cand.cost:,.2f}" if cand else "no plan")
                 + (" (best)" if improved else "")
             )
-            if cand is None and {} not in seen and not self.out_of_time():
-                seen.append({})
-                cand = self.evaluate({}, T * share, rented)
-                self.consider(cand)
-                self.log.append(
-                    "no reservations: " + (f"plan {cand.cost:,.2f}" if cand else "no plan")
-                )
             unused = sum(shares[k + 1 :])
             if self.best is None or not improved:
                 break
             source = self.best.use
-        # polish: the best reservations again, every block hinted by the best plan
+        # polish: the best reservations again, every month hinted by the best plan
         if self.best is not None and not self.best.proven and not self.out_of_time():
-            cand = self.evaluate(self.best.buys, T * (0.2 + unused), self.best.use, fine=True)
+            cand = self.evaluate(self.best.buys, T * (0.1 + unused), self.best.use, by_month=True)
             if self.consider(cand):
                 self.log.append(f"polish: plan {self.best.cost:,.2f}")
 

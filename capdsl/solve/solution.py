@@ -12,6 +12,18 @@ Cost conventions (the verifier recomputes them the same way from the Plan alone)
   whole term's remaining cost booked at purchase (``full``); ``Purchase.beyond_horizon``
   reports what is committed after the horizon either way;
 - existing reservations: their ``hourly`` for every active month inside the horizon.
+
+Conventions of the optimiser's plans (``capdsl.solve``):
+
+- new reservations are bought *regional*: ``Purchase.zone`` is then the offering's region
+  (usable in any of its zones, by any workload); a zone name means a zonal reservation;
+- ``MonthCost`` components are rounded to cents and ``total`` is their sum; ``by_workload``
+  attributes reserved cost by use (an offering's reservations cost C in the month for N owned,
+  i.e. C / (N x hours_per_month) per instance-hour drawn), and the line
+  ``"(unused reserved)"`` holds what no workload used;
+- ``Totals.all_on_demand_cost`` prices the same instance-hours on-demand; ``upfront`` is the
+  cash paid upfront within the horizon, ``recurring`` the hourly charges within it;
+- ``reserved_utilisation`` and ``spot_share`` are ratios of instance-hours.
 """
 
 from __future__ import annotations
@@ -50,7 +62,7 @@ class Purchase(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     offering: str
-    zone: str
+    zone: str  # the offering's region for a regional reservation (what the optimiser buys)
     term_months: int
     payment: Payment
     offering_class: Literal["standard", "convertible"] = "standard"

@@ -1,4 +1,4 @@
-"""The spreadsheet baseline: how capacity is planned by hand today.
+"""The spreadsheet plan: how capacity is planned by hand today (a baseline, and a start).
 
 Per workload: take the offering with the cheapest on-demand price per unit of capacity;
 in every block, run enough of it for demand x (1 + headroom), for N+k (k more instances) and
@@ -6,6 +6,9 @@ for losing one zone (spread evenly: each zone carries demand / (zones - survive)
 reserve "the monthly minimum" -- the month's smallest block count -- with the reserved option
 of the lowest effective rate, bought when the minimum grows and kept for its term. No spot.
 The result is priced by the same cost rules and checked by the verifier like any plan.
+
+The benchmarks compare against it; the optimiser also uses it as a first plan to improve
+(``decompose.py``), restricted to the lanes left after pruning.
 """
 
 from __future__ import annotations
@@ -18,12 +21,14 @@ from capdsl.solve.costing import price_solution
 from capdsl.solve.solution import Allocation, Purchase, Solution
 
 
-def _cheapest(plan: Plan, w: Workload) -> tuple[str, float] | None:
+def _cheapest(plan: Plan, w: Workload, allowed: set[str] | None) -> tuple[str, float] | None:
     offerings = {o.id: o.offering for o in plan.offerings}
     best: tuple[float, str, float] | None = None
     for c in w.capacities:
-        o = offerings[c.offering]
-        if o.on_demand_hourly is None or c.per_instance <= 0 or not c.zones:
+        o = offerings.get(c.offering)
+        if o is None or o.on_demand_hourly is None or c.per_instance <= 0 or not c.zones:
+            continue
+        if allowed is not None and c.offering not in allowed:
             continue
         key = (float(o.on_demand_hourly) / c.per_instance, c.offering, c.per_instance)
         if best is None or key < best:
@@ -42,14 +47,18 @@ def _count(w: Workload, level: float, cap: float, zones: int) -> int:
     return max(n, w.min_replicas, w.min_replicas_per_zone * zones)
 
 
-def greedy_plan(plan: Plan) -> Solution:
+def greedy_counts(
+    plan: Plan, eligible: dict[str, set[str]] | None = None
+) -> tuple[list[Allocation], list[Purchase]]:
+    """The spreadsheet plan as allocations and purchases; ``eligible[w]`` limits the
+    offerings a workload may be given (all when None)."""
     offerings = {o.id: o.offering for o in plan.offerings}
     allowed = {(r.term_months, r.payment, r.offering_class) for r in plan.commitments.options}
     hpm = plan.hours_per_month
     counts: dict[tuple[str, str, int, int], int] = {}  # (workload, offering, month, block)
     choice: dict[str, tuple[str, float, tuple[str, ...]]] = {}
     for w in plan.workloads:
-        pick = _cheapest(plan, w)
+        pick = _cheapest(plan, w, eligible.get(w.name, set()) if eligible is not None else None)
         if pick is None:
             continue
         t, cap = pick
@@ -145,6 +154,12 @@ def greedy_plan(plan: Plan) -> Solution:
                             )
                         )
     purchases.sort(key=lambda p: (p.month, p.offering))
+    return allocations, purchases
+
+
+def greedy_plan(plan: Plan) -> Solution:
+    """The spreadsheet plan, priced (the benchmarks' baseline)."""
+    allocations, purchases = greedy_counts(plan)
     priced = price_solution(plan, allocations, purchases)
     cost = priced.totals.cost
     return Solution(
