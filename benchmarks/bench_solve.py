@@ -85,10 +85,38 @@ def section(rows: list[dict], seed: int) -> str:  # type: ignore[type-arg]
             )
             + f"; search: {c['search'][:240]}"
         )
+    lines += ["", "Against the issue's targets:", ""]
+    lines += targets(rows)
     lines += ["", "Raw figures (JSON, one object per size):", "", "```json"]
     lines += [json.dumps(r, sort_keys=True) for r in rows]
     lines += ["```", END]
     return "\n".join(lines)
+
+
+TARGETS = {"M": (0.001, 10.0), "L": (0.005, 30.0), "XL": (0.01, 60.0)}
+
+
+def targets(rows: list[dict]) -> list[str]:  # type: ignore[type-arg]
+    out = []
+    for r in rows:
+        c = r["capdsl"]
+        if r["size"] in TARGETS:
+            gap, secs = TARGETS[r["size"]]
+            met = c["gap"] is not None and c["gap"] <= gap and c["solve_s"] <= secs
+            extra = " and under 2 GB RSS" if r["size"] == "XL" else ""
+            out.append(f"- {r['size']}: gap <= {gap * 100:g}% in <= {secs:g} s{extra}: "
+                       f"{'met' if met else 'NOT met'} (gap {c['gap'] * 100:.2f}% in {c['solve_s']} s)" if c["gap"] is not None
+                       else f"- {r['size']}: gap <= {gap * 100:g}% in <= {secs:g} s{extra}: NOT met (no bound; {c['solve_s']} s)")
+        g = r["greedy"]["objective"]
+        if c["objective"] and g:
+            below = (1 - c["objective"] / g) * 100
+            out.append(f"- {r['size']}: >= 10% below the spreadsheet baseline: {'met' if below >= 10 else 'NOT met'} ({below:.1f}%)")
+        nv = r["naive"]
+        reach = r["naive_time_to_capdsl_gap_s"]
+        out.append(f"- {r['size']}: naive formulation to capdsl's gap: "
+                   + ("not built (too large)" if nv.get("status") == "not built" else
+                      f"{reach} s" if reach is not None else "never within its time limit"))
+    return out
 
 
 def write(text: str) -> None:
@@ -107,9 +135,13 @@ def main() -> None:
     ap.add_argument("--sizes", default="S,M,L,XL")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--no-write", action="store_true")
+    ap.add_argument("--from-json", help="re-render from a file of JSON lines (one per size) instead of running")
     args = ap.parse_args()
     rows = []
-    for size in args.sizes.split(","):
+    if args.from_json:
+        text = Path(args.from_json).read_text().split(START)[0]  # a log of a run: its JSON lines
+        rows = [json.loads(line) for line in text.splitlines() if line.startswith("{")]
+    for size in [] if args.from_json else args.sizes.split(","):
         row = run_size(size.strip().upper(), args.seed)
         rows.append(row)
         print(json.dumps(row, sort_keys=True), flush=True)
