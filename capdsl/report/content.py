@@ -496,7 +496,7 @@ def _binding(sec: Section, r: Result) -> None:
             head = r.month_label(b.month) or "every month"
             setting = r.plan.setting(b.setting) if b.setting else None
             where = (
-                f" ({setting.text}"
+                f" ({' '.join(setting.text.split())}"
                 + (f", {setting.span}" if setting and setting.span else "")
                 + ")"
                 if setting

@@ -18,7 +18,7 @@ from capdsl.model.plan import Plan
 from capdsl.report import fmt
 from capdsl.report.content import schedule_rows
 from capdsl.report.facts import OPTIONS, Result, order_results
-from capdsl.solve.solution import MonthCost, Solution
+from capdsl.solve.solution import Binding, MonthCost, Solution
 
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
@@ -318,15 +318,46 @@ def _explanations(console: Console, r: Result) -> None:
 
     sol = r.solution
     if sol.binding:
-        console.print("[bold]Binding constraints[/]")
+        # One line per setting (a 24-month plan binds dozens of times); every binding with
+        # its blocks is in --format md, json and html.
+        console.print("[bold]Binding constraints[/] [dim](by setting; each one in md/json/html)[/]")
+        groups: dict[str | None, list[Binding]] = {}
         for b in sol.binding:
-            head = r.month_label(b.month) or "every month"
-            setting = f" [dim]({escape(b.setting)})[/]" if b.setting else ""
-            console.print(f"  • [bold]{head}[/] {escape(b.text)}{setting}")
+            groups.setdefault(b.setting, []).append(b)
+        ranked = sorted(groups.items(), key=lambda kv: (-len({b.month for b in kv[1]}), kv[0] or ""))
+        for key, items in ranked[:_MAX_BINDING_GROUPS]:
+            setting = r.plan.setting(key) if key else None
+            name = f"{' '.join(setting.text.split())} ({key})" if setting else (key or "other constraints")
+            months = sorted({b.month for b in items if b.month is not None})
+            when = _month_ranges(r, months) if months else "every month"
+            n = f"{len(months)} of {len(sol.months)} months" if months else ""
+            console.print(f"  • [bold]{escape(name)}[/] binds in {escape(n)}: {escape(when)}")
+            latest = max(items, key=lambda b: (b.month is not None, b.month or 0))
+            console.print(f"      [dim]e.g. {escape(latest.text)}[/]")
+        if len(ranked) > _MAX_BINDING_GROUPS:
+            console.print(f"  [dim]… and {len(ranked) - _MAX_BINDING_GROUPS} more settings[/]")
     if sol.why_not:
         console.print("[bold]Why not[/]")
         for y in sol.why_not:
             console.print(f"  • [bold]{escape(y.workload)}[/]: {escape(y.text)}")
+
+
+_MAX_BINDING_GROUPS = 6
+
+
+def _month_ranges(r: Result, months: list[int]) -> str:
+    """``2027-01–2027-06, 2027-09`` from sorted month indices."""
+    runs: list[tuple[int, int]] = []
+    for m in months:
+        if runs and m == runs[-1][1] + 1:
+            runs[-1] = (runs[-1][0], m)
+        else:
+            runs.append((m, m))
+    parts = []
+    for a, b in runs:
+        first, last = r.month_label(a) or str(a), r.month_label(b) or str(b)
+        parts.append(first if a == b else f"{first}–{last}")
+    return ", ".join(parts)
 
 
 def _stress(console: Console, r: Result) -> None:
