@@ -155,12 +155,11 @@ def check(
         _print_diagnostics(built.diagnostics, built.sources)
         if emit == "plan" and built.plan is not None:
             sys.stdout.write(built.plan.model_dump_json(indent=2) + "\n")
-        n_err = sum(d.is_error for d in built.diagnostics)
-        n_warn = len(built.diagnostics) - n_err
+        counts = {lv: sum(d.level.value == lv for d in built.diagnostics) for lv in ("error", "warning", "note")}
         status = "[bold red]failed[/]" if not built.ok else "[bold green]ok[/]"
         summary = f"{_escape(path)}: {status}"
-        if n_err or n_warn:
-            summary += f" ({n_err} error{'s' * (n_err != 1)}, {n_warn} warning{'s' * (n_warn != 1)})"
+        if counts["error"] or counts["warning"]:
+            summary += " (" + ", ".join(f"{n} {lv}{'s' * (n != 1)}" for lv, n in counts.items() if n or lv != "note") + ")"
         _console(stderr=True).print(summary)
     if fmt is TextFormat.json:
         sys.stdout.write(json.dumps(records if len(records) > 1 else records[0], indent=2, sort_keys=True) + "\n")

@@ -25,7 +25,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from capdsl.lang import ast
-from capdsl.lang.diagnostics import Diagnostic, Span, did_you_mean, error, warning
+from capdsl.lang.diagnostics import Diagnostic, Level, Span, did_you_mean, error, warning
 from capdsl.model.plan import PlanOffering
 from capdsl.model.tree import Section
 from capdsl.model.values import Reader
@@ -290,6 +290,10 @@ def load_catalog(
         diags += [
             warning("W0050", f"pricing source `{source}`: {w.rstrip('.')}", source_span(section))
             for w in table.warnings
+        ]
+        diags += [
+            Diagnostic(Level.NOTE, "W0051", f"pricing source `{source}`: {n.rstrip('.')}", source_span(section))
+            for n in table.notes
         ]
     else:
         raw = [o for o in (inline_offering(name, s, reader) for s in section.all("offering")) if o]

@@ -101,6 +101,7 @@ class BundledSource:
         offerings: list[Offering] = []
         stamps: list[SourceStamp] = []
         warnings: list[str] = []
+        notes: list[str] = []
         for provider in providers:
             if progress is not None:
                 progress(f"reading bundled {provider} prices", None)
@@ -121,7 +122,7 @@ class BundledSource:
             stamps += load_stamps(provider)
             derived = sum(1 for o in matched if any(r.derived for r in o.reserved))
             if derived:
-                warnings.append(
+                notes.append(
                     f"{provider}: reserved rates of {derived} of {len(matched)} bundled offerings are derived "
                     "from documented family ratios, not published for that type (each says its basis)"
                 )
@@ -132,4 +133,4 @@ class BundledSource:
             )
         if progress is not None:
             progress(f"{len(offerings)} bundled offerings", 1.0)
-        return PriceTable(offerings=offerings, stamps=stamps, warnings=warnings)
+        return PriceTable(offerings=offerings, stamps=stamps, warnings=warnings, notes=notes)

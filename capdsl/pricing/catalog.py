@@ -150,7 +150,8 @@ class PriceTable(BaseModel):
 
     offerings: list[Offering]
     stamps: list[SourceStamp]
-    warnings: list[str] = Field(default_factory=list)  # e.g. stale cache, derived rates
+    warnings: list[str] = Field(default_factory=list)  # the author should act: stale cache, ...
+    notes: list[str] = Field(default_factory=list)  # worth knowing, nothing to fix: derived rates
 
 
 # A catalog resolver is how the model reaches pricing without importing plugins:
