@@ -37,3 +37,12 @@ def test_every_code_has_a_title_and_an_example() -> None:
 def test_code_lookup_is_case_insensitive() -> None:
     assert get_code("e0001") is get_code("E0001")
     assert get_code("E9999") is None
+
+
+def test_docs_errors_index_is_current() -> None:
+    from capdsl.codes import index_markdown
+
+    index = (ROOT / "docs" / "errors.md").read_text(encoding="utf-8")
+    assert index == index_markdown(), "run: python -m capdsl.codes > docs/errors.md"
+    for code in known_codes():
+        assert f"| `{code}` |" in index

@@ -53,3 +53,33 @@ def known_codes() -> list[str]:
 
 def get_code(code: str) -> CodeEntry | None:
     return _index().get(code.strip().upper())
+
+
+_GROUPS = (
+    ("E00", "Files"),
+    ("E01", "Syntax"),
+    ("E02", "Units and quantities"),
+    ("E03", "Names and references"),
+    ("E04", "Model: contradictory or infeasible plans"),
+    ("E05", "Pricing sources and plugins"),
+    ("W", "Lints and notes"),
+)
+
+
+def index_markdown() -> str:
+    """``docs/errors.md``: every code with its title (``python -m capdsl.codes``)."""
+    out = [
+        "# Diagnostic codes",
+        "",
+        "Every problem capdsl reports has a code. `capdsl explain CODE` prints the long form with an",
+        "example; the source of each page is `capdsl/codes/CODE.md`. This index is generated from",
+        "those files with `python -m capdsl.codes > docs/errors.md` (a test fails when it is stale).",
+        "",
+    ]
+    for prefix, title in _GROUPS:
+        entries = [_index()[c] for c in known_codes() if c.startswith(prefix)]
+        if entries:
+            out += [f"## {title}", "", "| code | what it means |", "|---|---|"]
+            out += [f"| `{e.code}` | {e.title} |" for e in entries]
+            out.append("")
+    return "\n".join(out)
