@@ -30,3 +30,13 @@ def test_ci_runs_the_readme_test_command_verbatim() -> None:
 def test_readme_solve_example_exists() -> None:
     example = re.search(r"capdsl solve (examples/\S+)", _setup_commands()[0])
     assert example and (ROOT / example.group(1)).exists()
+
+
+def test_readme_language_snippet_is_a_valid_plan() -> None:
+    from capdsl.api import build_text
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    snippet = re.search(r"```cap\n(.*?)```", readme, flags=re.S)
+    assert snippet
+    built = build_text(snippet.group(1), str(ROOT / "README.cap"))
+    assert built.ok, [d.message for d in built.diagnostics if d.is_error]
