@@ -55,7 +55,15 @@ EXIT_OK, EXIT_PLAN, EXIT_USAGE = 0, 1, 2
 def _console(stderr: bool = False) -> Console:
     from rich.console import Console
 
-    return Console(stderr=stderr, highlight=False, soft_wrap=True)
+    console = Console(stderr=stderr, highlight=False, soft_wrap=True)
+    if not console.is_terminal:
+        # Piped or redirected: rich would assume 80 columns and truncate table cells; data
+        # written to a file or a pager should be whole.
+        console = Console(stderr=stderr, highlight=False, soft_wrap=True, width=_PIPE_WIDTH)
+    return console
+
+
+_PIPE_WIDTH = 160
 
 
 def _usage_error(message: str) -> typer.Exit:
@@ -157,7 +165,7 @@ def check(
             sys.stdout.write(built.plan.model_dump_json(indent=2) + "\n")
         counts = {lv: sum(d.level.value == lv for d in built.diagnostics) for lv in ("error", "warning", "note")}
         status = "[bold red]failed[/]" if not built.ok else "[bold green]ok[/]"
-        summary = f"{_escape(path)}: {status}"
+        summary = f"{_escape('<stdin>' if path == '-' else path)}: {status}"
         if counts["error"] or counts["warning"]:
             summary += " (" + ", ".join(f"{n} {lv}{'s' * (n != 1)}" for lv, n in counts.items() if n or lv != "note") + ")"
         _console(stderr=True).print(summary)
@@ -223,7 +231,12 @@ def solve(
         for _, sol in results:
             _print_diagnostics(sol.diagnostics, built.sources)
     color = table_on_screen and sys.stdout.isatty()
-    _write_output(render_solutions(results, fmt.value, color=color), output)
+    width = 100
+    if color:
+        import shutil
+
+        width = min(max(shutil.get_terminal_size().columns, 80), 140)
+    _write_output(render_solutions(results, fmt.value, color=color, width=width), output)
     bad = any(
         sol.status not in ("optimal", "feasible") or not sol.verified or (sol.stress is not None and not sol.stress.ok)
         for _, sol in results
