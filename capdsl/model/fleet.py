@@ -153,6 +153,7 @@ class Shortfall:
     block: str
     need: float
     got: float
+    taken_by: tuple[str, ...] = ()  # workloads that used up the reservations it could use
 
 
 def _usable(
@@ -197,6 +198,7 @@ def shortfalls(
         usable = {w.name: _usable(w, pool_month) for w in order}
         for slot in range(max(len(n) for n in needs.values())):
             pool = dict(pool_month)
+            users: dict[tuple[str, str | None], list[str]] = {}
             for w in order:
                 if first[w.name] is not None or slot >= len(needs[w.name]):
                     continue
@@ -206,10 +208,13 @@ def shortfalls(
                     if got >= need:
                         break
                     take = min(pool[key], math.ceil((need - got) / per - 1e-9))
+                    if take > 0:
+                        users.setdefault(key, []).append(w.name)
                     pool[key] -= take
                     got += take * per
                 if got < need * (1 - 1e-9):
-                    first[w.name] = Shortfall(month.index, label, need, got)
+                    others = {n for key, _ in usable[w.name] for n in users.get(key, []) if n != w.name}
+                    first[w.name] = Shortfall(month.index, label, need, got, tuple(sorted(others)))
     return first
 
 
@@ -233,6 +238,8 @@ def cliff_reason(w: Workload, s: Shortfall | None, fleet: list[ExistingReservati
     text = (
         f"needs {_rate(s.need)} {per} ({s.block}{headroom}); today's fleet carries {_rate(s.got)}"
     )
+    if s.taken_by:
+        text += " after " + ", ".join(f"`{n}`" for n in s.taken_by) + " (shared reservations)"
     expired: dict[str, int] = {}
     for r in usable:
         if r.end == s.month:

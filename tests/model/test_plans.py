@@ -239,3 +239,41 @@ def test_settings_keep_the_source_text_and_scenario_spans() -> None:
     setting = two.settings["recs.event.annual sale.scale"]
     assert setting.text == 'recs.event."annual sale".scale = 2x'
     assert setting.span is not None and setting.span.line == 48
+
+
+def test_cliff_of_a_workload_starved_by_shared_reservations_names_who_took_them(tmp_path: Path) -> None:
+    from tests.model.conftest import build_text
+
+    text = """\
+unit request
+plan "shared" {
+  start   = 2027-01
+  horizon = 3 months
+}
+catalog aws from "fixture" {
+  provider = "aws"
+  regions  = ["us-east-1"]
+  families = ["c7g"]
+}
+fleet {
+  reserved aws.c7g.2xlarge {
+    count = 4
+    until = 2028-01
+  }
+}
+service big {
+  unit     = request
+  baseline = 700 request/s
+  runs on aws.c7g.2xlarge { throughput = 200 request/s }
+}
+batch small {
+  unit = vcpu_hour
+  work = 2000 vcpu_hour per month
+  runs on aws.c7g.2xlarge { }
+}
+"""
+    plan, diags = build_text(text, tmp_path)
+    assert plan is not None, [d.message for d in diags]
+    small = plan.workload("small")
+    assert small.cliff_month == 0
+    assert "after `big` (shared reservations)" in small.cliff_reason
