@@ -126,8 +126,10 @@ def build(
                 ),
             )
         )
-    if has_errors(diags):
+    if has_errors(diags) and scenario is not None:
         return None, dedupe(diags)
+    # Unknown names are reported above and ignored by the readers, so the rest of the plan
+    # is still checked: every error of the file in one run (values, globs, catalogs, ...).
     tree = root
     if scenario is not None:
         tree, _, _ = apply_scenario(root, declared[scenario])

@@ -327,9 +327,65 @@ def load_catalog(
     if not catalog.offerings:
         catalog.failed = True
         if not any(d.is_error for d in diags):
-            diags.append(empty_catalog(section, source))
+            culprit = None
+            if source is not None:
+                culprit = empty_filter(section, source, catalog_query(section, reader), resolve)
+            diags.append(culprit or empty_catalog(section, source))
     diags += unused_prices(catalog, section)
     return catalog, diags
+
+
+# A catalog filter, the CatalogQuery field it sets, and what it is called in messages.
+_FILTERS = (
+    ("provider", "provider", "provider"),
+    ("regions", "regions", "region"),
+    ("families", "families", "family"),
+    ("types", "types", "instance type"),
+    ("arch", "arch", "architecture"),
+    ("gpus", "gpu_models", "GPU model"),
+)
+
+
+def _values(offerings: list[Offering], attr: str) -> list[str]:
+    pick = {
+        "provider": lambda o: [o.provider],
+        "regions": lambda o: [o.region],
+        "families": lambda o: [o.family, o.instance_type],
+        "types": lambda o: [o.instance_type],
+        "arch": lambda o: [o.arch],
+        "gpu_models": lambda o: [o.gpu_model or ""],
+    }[attr]
+    return sorted({v for o in offerings for v in pick(o) if v})
+
+
+def empty_filter(
+    section: Section, source: str, query: CatalogQuery, resolve: CatalogResolver
+) -> Diagnostic | None:
+    """Which filter of a catalog that matches nothing excludes everything: re-ask the source
+    with that one filter dropped; name the values that match nothing, with did-you-mean."""
+    for key, attr, what in _FILTERS:
+        value = getattr(query, attr)
+        if not value or key not in section.entries:
+            continue
+        try:
+            table = resolve(source, query.model_copy(update={attr: None if attr == "provider" else ()}))
+        except (LookupError, PricingError):
+            return None
+        if not table.offerings:
+            continue
+        known = _values(table.offerings, attr)
+        wanted = [value] if isinstance(value, str) else list(value)
+        missing = [v for v in wanted if not any(fnmatch.fnmatchcase(k, v) for k in known)]
+        hints = [h for h in (did_you_mean(v, known) for v in missing) if h]
+        shown = ", ".join(f"`{v}`" for v in missing or wanted)
+        return error(
+            "E0316",
+            f"catalog `{section.name}`: no offering of `{source}` has {what} {shown}",
+            section.entries[key].value_span,
+            label="matches nothing here",
+            help=hints[0] if hints else f"`capdsl catalog --source {source}` lists what it has",
+        )
+    return None
 
 
 def empty_catalog(section: Section, source: str | None) -> Diagnostic:

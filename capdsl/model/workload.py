@@ -238,6 +238,7 @@ class WorkloadBuilder:
         )
         if not capacities:
             self.no_capacity(name, chain, latency, ineligible)
+            self.read_rest(name, kind, chain, share)
             return None
         survive = chain.get("survive")
         workload = Workload(
@@ -270,6 +271,21 @@ class WorkloadBuilder:
         else:
             built.rate = self.rate_demand(name, kind, chain, share)
         return built
+
+    def read_rest(self, name: str, kind: str, chain: Chain, share: float) -> None:
+        """Read the settings of a workload that cannot be built, only for their diagnostics:
+        one run of `capdsl check` reports every error of the file."""
+        for key in (
+            "team", "headroom", "max_utilization", "redundancy", "survive", "min_replicas",
+            "min_replicas_per_zone", "availability",
+        ):  # fmt: skip
+            chain.get(key)
+        if kind == "stream":
+            chain.get("burst")
+        if kind == "batch":
+            self.work_demand(name, chain)
+        else:
+            self.rate_demand(name, kind, chain, share)
 
     # ------------------------------------------------------------------ settings
 
