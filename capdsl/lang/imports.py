@@ -29,6 +29,7 @@ class _Walk:
     sources: dict[str, str] = field(default_factory=dict)
     imports: dict[str, tuple[str, ...]] = field(default_factory=dict)
     seen: dict[str, str] = field(default_factory=dict)  # real path -> display path
+    recovered: list[ast.Document] = field(default_factory=list)  # every file, errors or not
 
 
 def _read(path: str) -> tuple[str | None, str | None]:
@@ -101,7 +102,26 @@ def parse_file(
         result.registry = defs.registry
         result.env = dict(defs.env)
         result.diagnostics += defs.diagnostics
+    elif analyze:
+        result.diagnostics += _unit_errors_of_recovered(walk, result)
     return result
+
+
+def _unit_errors_of_recovered(walk: _Walk, result: ParseResult) -> list[Diagnostic]:
+    """With syntax errors, still report the unit and dimension errors (E02xx) of the
+    statements that parsed, so one run shows every error of the file. Name errors are left
+    out: a constant defined in a broken statement would only cascade."""
+    from capdsl.lang.evaluate import analyze as _analyze
+
+    partial = ParseResult(
+        walk.recovered, [], walk.sources, root_path=result.root_path, imports=walk.imports
+    )
+    try:
+        defs = _analyze(partial)
+    except Exception:  # recovered trees are best effort; the syntax errors stand on their own
+        return []
+    seen = {(d.code, d.span) for d in result.diagnostics}
+    return [d for d in defs.diagnostics if d.code.startswith("E02") and (d.code, d.span) not in seen]
 
 
 def _visit(walk: _Walk, display: str, real: str, text: str, chain: list[tuple[str, str]]) -> None:
@@ -109,6 +129,7 @@ def _visit(walk: _Walk, display: str, real: str, text: str, chain: list[tuple[st
     walk.sources[display] = text
     doc, diags = parse_recovering(text, display)
     walk.diagnostics += diags
+    walk.recovered.append(doc)
     if not has_errors(diags):
         walk.documents.append(doc)
     chain = [*chain, (real, display)]
