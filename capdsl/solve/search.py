@@ -81,6 +81,39 @@ class _Watch(cp_model.CpSolverSolutionCallback):
             self.stop_search()
 
 
+def safe_hint(form: Formulation, workers: int, *, seed: int, time_limit: float) -> int:
+    """Make a hinted model safe for the interleaved portfolio; returns the workers to use.
+
+    OR-Tools 9.15 aborts the process (SIGABRT, "Check failed: heuristics.fixed_search !=
+    nullptr", cf. google/or-tools#5025) when ``interleave_search`` meets a hint that, once
+    completed by presolve, violates the model: it then tries to repair the hint with a
+    subsolver the interleaved mode never creates. Every infeasible plan solved with a
+    previous plan as hint hits it (and a single worker aborts the same way). So a hint is
+    checked first, on one worker with the hinted variables fixed (a small, deterministic
+    search): when it extends to a feasible solution, that complete solution becomes the hint
+    and the portfolio runs as usual; when it does not (or the check is inconclusive), the hint
+    is dropped and the search starts cold."""
+    check = cp_model.CpSolver()
+    prm = check.parameters
+    prm.num_workers = 1
+    prm.random_seed = seed
+    prm.fix_variables_to_their_hinted_value = True
+    prm.stop_after_first_solution = True
+    prm.max_deterministic_time = max(0.01, min(1.0, time_limit * DTIME_PER_SECOND * 0.1))
+    prm.max_time_in_seconds = max(0.5, time_limit)
+    code = check.solve(form.model)
+    model = form.model
+    # not model.clear_hints(): that leaves an empty hint message behind, and an empty hint
+    # aborts the interleaved search just the same
+    model.proto.clear_solution_hint()
+    if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return workers
+    values = check.response_proto.solution
+    for i in range(len(model.proto.variables)):
+        model.add_hint(model.get_int_var_from_proto_index(i), int(values[i]))
+    return workers
+
+
 def relative_gap(objective: float | None, bound: float | None) -> float | None:
     if objective is None or bound is None:
         return None
@@ -105,6 +138,8 @@ def run_model(
     solver = cp_model.CpSolver()
     prm = solver.parameters
     n_workers = workers or default_workers()
+    if form.model.proto.has_solution_hint():
+        n_workers = safe_hint(form, n_workers, seed=seed, time_limit=time_limit)
     prm.num_workers = n_workers
     prm.random_seed = seed
     prm.max_time_in_seconds = max(0.05, time_limit * 5.0 + 2.0 if deterministic else time_limit)

@@ -242,7 +242,7 @@ def test_settings_keep_the_source_text_and_scenario_spans() -> None:
 
 
 def test_cliff_of_a_workload_starved_by_shared_reservations_names_who_took_them(tmp_path: Path) -> None:
-    from tests.model.conftest import build_text
+    from .conftest import build_text
 
     text = """\
 unit request

@@ -31,10 +31,11 @@ def test_solve_verify_explain_from_cap_text() -> None:
     assert sol.why_not and sol.why_not[0].workload == "shop"
 
 
-def test_a_budget_too_low_points_at_its_line() -> None:
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_budget_too_low_points_at_its_line(workers: int) -> None:
     text = FIXTURE.read_text().replace("monthly <= $20k", "monthly <= $100")
     built = build(text)
-    sol = solve_plan(built.plan, time_limit=8)
+    sol = solve_plan(built.plan, time_limit=8, workers=workers)
     assert sol.status == "infeasible"
     d = sol.diagnostics[0]
     assert d.code == "E0450"
@@ -42,3 +43,32 @@ def test_a_budget_too_low_points_at_its_line() -> None:
         "monthly <= $100"
     )
     assert "budget $100.00/month is below the cheapest plan" in d.message
+
+
+WARM_INTO_INFEASIBLE = """
+import sys
+from capdsl.api import build_text, solve_plan
+text = open(sys.argv[1]).read()
+before = solve_plan(build_text(text, sys.argv[1]).plan, time_limit=5, workers=2)
+broke = build_text(text.replace("monthly <= $20k", "monthly <= $100"), sys.argv[1]).plan
+after = solve_plan(broke, time_limit=5, workers=2, hint=before)
+print(before.status, after.status, after.diagnostics[0].code)
+"""
+
+
+def test_a_what_if_that_breaks_the_budget_is_infeasible_not_a_crash() -> None:
+    """The what-if re-solve is warm-started from the last plan, which the new budget forbids.
+    OR-Tools' interleaved portfolio aborts the process (SIGABRT) on a hint it cannot repair,
+    and on an empty hint message; the search checks the hint first. A child process, so that
+    a regression fails this test instead of killing the test run."""
+    import subprocess
+    import sys
+
+    run = subprocess.run(
+        [sys.executable, "-c", WARM_INTO_INFEASIBLE, str(FIXTURE.with_name("tiny-api.cap"))],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.stdout.split() == ["optimal", "infeasible", "E0450"]

@@ -170,3 +170,4 @@ def test_warm_start_after_a_small_edit() -> None:
     assert warm.status == cold.status == "optimal"
     assert warm.objective == cold.objective
     assert verify(edited, warm).ok
+

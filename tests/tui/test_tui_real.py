@@ -214,12 +214,6 @@ async def test_real_open_solve_scenario_whatif_undo(tmp_path: Path) -> None:
 
 @needs_solver
 @pytest.mark.anyio
-@pytest.mark.xfail(
-    reason="the optimiser's warm start aborts OR-Tools on an infeasible model (SIGABRT 'Check failed: "
-    "heuristics.fixed_search != nullptr'); the TUI survives it (the solver runs in a child process) but "
-    "shows 'The solver crashed' instead of the infeasibility",
-    strict=False,
-)
 async def test_real_infeasible_budget_whatif(tmp_path: Path) -> None:
     from tui_helpers import settle
 
@@ -282,10 +276,10 @@ async def test_real_example_whatif_changes_the_cost(tmp_path: Path) -> None:
 @needs_examples
 @pytest.mark.anyio
 async def test_real_example_switch_scenario(tmp_path: Path) -> None:
-    """examples/budget-overrun.cap: the aggressive scenario (9% growth) costs more."""
+    """examples/saas-growth.cap: the aggressive scenario (faster growth) costs more."""
     from tui_helpers import settle
 
-    app = _real_app(tmp_path, EXAMPLES / "budget-overrun.cap", time_limit=8)
+    app = _real_app(tmp_path, EXAMPLES / "saas-growth.cap", time_limit=8)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot, app, timeout=90)
         base = app.session.shown
