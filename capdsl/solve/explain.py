@@ -19,6 +19,7 @@ for re-solves only.
 from __future__ import annotations
 
 import itertools
+import math
 from collections import defaultdict
 from decimal import Decimal
 from fractions import Fraction
@@ -248,7 +249,7 @@ def _why_not(plan: Plan, sol: Solution, time_limit: float) -> list[WhyNot]:
             if item is not None:
                 out.append(item)
                 continue
-        item = _estimated(plan, w, chosen, others, used, H)
+        item = _estimated(plan, sol, w, chosen, others, H)
         if item is not None:
             out.append(item)
     return out
@@ -283,23 +284,75 @@ def _resolved(
 
 
 def _estimated(
-    plan: Plan, w: Workload, chosen: str, others: list[str], used: dict[str, float], H: int
+    plan: Plan, sol: Solution, w: Workload, chosen: str, others: list[str], H: int
 ) -> WhyNot | None:
+    """Swap ``chosen`` for each alternative zone by zone and block by block, keeping the
+    capacity: ``ceil(count x capacity / alternative's capacity)`` whole instances, each at
+    its offering's best hourly price (on-demand or an allowed reservation). Whole instances
+    per zone keep the coarse granularity of large types visible (a 16xlarge costs less per
+    unit of capacity but comes in big steps); it is still an estimate (N+k spares and spot
+    are not re-planned), labelled as such. The alternative with the smallest delta wins."""
+    cap = {c.offering: c.per_instance for c in w.capacities}
     mine = _unit_price(plan, w, chosen)
     if mine is None:
         return None
-    ranked = sorted((p, t) for t in others if (p := _unit_price(plan, w, t)) is not None)
-    if not ranked:
+    hpm = float(plan.hours_per_month)
+    billed = {
+        (m, b.index): b.hours * hpm / md.hours
+        for m, md in enumerate(plan.demand[: plan.horizon])
+        for b in md.blocks
+    }
+    per_slot: dict[tuple[int, int, str], int] = defaultdict(int)
+    for a in sol.allocations:
+        if a.workload == w.name and a.offering == chosen:
+            per_slot[(a.month, a.block, a.zone)] += a.count
+    if not per_slot:
         return None
-    price, alternative = ranked[0]
-    delta = float(price - mine) * used[chosen] / H
+    chosen_hourly = float(mine) * cap[chosen]
+    deltas: list[tuple[float, str]] = []
+    for alt in sorted(others):
+        unit = _unit_price(plan, w, alt)
+        if unit is None or cap.get(alt, 0) <= 0:
+            continue
+        alt_hourly = float(unit) * cap[alt]
+        delta = 0.0
+        for (m, b, _zone), n in per_slot.items():
+            need = math.ceil(n * cap[chosen] / cap[alt] - 1e-9)
+            delta += (need * alt_hourly - n * chosen_hourly) * billed[(m, b)]
+        deltas.append((delta / H, alt))
+    if not deltas:
+        return None
+    how = "(estimate: the same capacity per zone in whole {alt} instances, not re-solved{more})"
+    cheaper = sorted(d for d in deltas if d[0] <= -1)
+    dearer = sorted(d for d in deltas if d[0] >= 1)
+    if cheaper:
+        delta, alternative = cheaper[0]
+        text = (
+            f"{_short(alternative)} for {w.name} might save {_money(-delta, plan.currency)[1:]}"
+            "/month "
+            + how.format(
+                alt=_short(alternative),
+                more="; the search did not get there within its time limit",
+            )
+        )
+    elif dearer:
+        delta, alternative = dearer[0]
+        text = (
+            f"why not {_short(alternative)} for {w.name}: {_money(delta, plan.currency)}/month "
+            + how.format(alt=_short(alternative), more="")
+        )
+    else:
+        delta, alternative = min(deltas, key=lambda d: (abs(d[0]), d[1]))
+        text = (
+            f"{_short(alternative)} would cost {w.name} the same as {_short(chosen)} "
+            "(the same price per unit of capacity)"
+        )
     return WhyNot(
         workload=w.name,
         chosen=chosen,
         alternative=alternative,
         delta_per_month=Decimal(f"{delta:.2f}"),
-        text=f"why not {_short(alternative)} for {w.name}: {_money(delta, plan.currency)}/month "
-        f"(estimate: {_short(chosen)}'s capacity-hours at the best price per unit of capacity, not re-solved)",
+        text=text,
     )
 
 
