@@ -121,6 +121,9 @@ def _write_output(text: str | bytes, output: Path | None) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    size = output.stat().st_size
+    shown = f"{size / 1024:,.0f} KiB" if size >= 1024 else f"{size} bytes"
+    _console(stderr=True).print(_escape(f"wrote {output} ({shown})"))
 
 
 ScenarioOpt = Annotated[str | None, typer.Option("--scenario", "-s", help="Solve this scenario of the plan.")]

@@ -114,6 +114,8 @@ def test_report_html_is_one_self_contained_file(tmp_path: Path) -> None:
     target = tmp_path / "out" / "report.html"
     out = capdsl("report", str(SMALL), "-o", str(target), "-t", "10")
     assert out.returncode == 0, out.stderr
+    assert f"wrote {target}" in " ".join(out.stderr.split())  # says where it went
+    assert out.stdout == ""
     html = target.read_text()
     assert html.startswith("<!DOCTYPE html>") or html.lower().startswith("<!doctype html>")
     assert "<svg" in html and "http://" not in html.replace("http://www.w3.org", "")
