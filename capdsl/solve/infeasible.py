@@ -17,13 +17,17 @@ relaxation of the plan, so its conflicts are the plan's conflicts.
 from __future__ import annotations
 
 import math
+import time
+from dataclasses import replace
+from decimal import Decimal
+from fractions import Fraction
 
 from ortools.sat.python import cp_model
 
 from capdsl.lang.diagnostics import Diagnostic, Label, error
 from capdsl.model.plan import Plan
 from capdsl.solve.context import SolveContext
-from capdsl.solve.formulate import formulate
+from capdsl.solve.formulate import Formulation, formulate
 from capdsl.solve.settings import describe, find_setting, group_paths
 
 Group = tuple[str, str]  # (kind, subject)
@@ -84,10 +88,16 @@ class _Prover:
 
 def _needed(
     prover: _Prover, resource: Group, enforce: list[Group], time_limit: float
-) -> tuple[float, int | None, int | None] | None:
+) -> (
+    tuple[float, int | None, int | None] | tuple[float, int | None, int | None, list[Group]] | None
+):
     """What ``resource`` must allow for ``enforce`` to hold: (amount, month, block), from a
     fresh model in which ``resource`` is lifted and its usage's peak is minimised."""
     kind, name = resource
+    if kind == "quota":
+        first = _quota_first_month(prover, name, enforce, time_limit)
+        if first is not None:
+            return first
     f, _ = formulate(prover.ctx, assumptions=True, minimize=False)
     model = f.model
     for g in enforce:
@@ -106,8 +116,10 @@ def _needed(
         months = f.budget_month.get(name, [])
         rows.append((sum(e for e, _c in months), sum(c for _e, c in months), None, None, f.money))
     elif kind == "quota":
-        for m, b, _unit, expr, denom in f.quota_usage.get(name, []):
-            rows.append((expr, 0, m, b, denom))
+        unit = _QUOTA_UNIT.get(_unit_of(kind, name, prover.ctx.plan))
+        for m, b, u, expr, denom in f.quota_usage.get(name, []):
+            if u == unit:  # one unit: GPUs and instances are not compared
+                rows.append((expr, 0, m, b, denom))
     elif kind == "commitments":
         for m, expr in f.commitment:
             rows.append((expr, 0, m, None, f.money))
@@ -124,14 +136,135 @@ def _needed(
     code = solver.solve(model)
     if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return None
+    if code == cp_model.OPTIMAL and len(rows) > 1:
+        # the min-max leaves every other row free up to the peak: with the peak fixed, pull
+        # the rows down too, so the row named is one that needs the peak
+        model.add(top <= int(solver.objective_value))
+        model.minimize(sum(expr for expr, *_ in rows))
+        again = cp_model.CpSolver()
+        again.parameters.num_workers = 1
+        again.parameters.random_seed = prover.seed
+        again.parameters.max_time_in_seconds = max(0.5, time_limit / 2)
+        if again.solve(model) in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            solver = again
     best: tuple[int, int | None, int | None, int] | None = None
-    for expr, const, m, b, denom in rows:
+    for expr, const, rm, rb, rd in rows:
         v = int(solver.value(expr)) + const
-        if best is None or v * best[3] > best[0] * denom:
-            best = (v, m, b, denom)
+        if best is None or v * best[3] > best[0] * rd:
+            best = (v, rm, rb, rd)
     assert best is not None
-    v, m, b, denom = best
-    return v / denom, m, b
+    v, bm, bb, bd = best
+    return v / bd, bm, bb
+
+
+_QUOTA_UNIT = {"GPU": "gpu", "vCPU": "vcpu", "instances": "instances"}
+
+
+def month_relaxation(ctx: SolveContext, month: int) -> SolveContext:
+    """The sub-model of ``month`` alone: a relaxation of ``ctx`` for any per-month question
+    (a quota's need, a month's cost under a monthly budget).
+
+    New reservations are rented for the month (``reservations="rent"``, whole month): holding
+    one for its term is never cheaper in any month it is active. Under ``beyond_horizon =
+    "full"`` a reservation bought earlier costs only its hourly part in a later month (the
+    upfront fee falls in its purchase month), so the rent is that hourly part (upfront set to
+    0): the least any active reservation costs in a month. A context that already is a
+    relaxation (a decomposition unit) keeps its own terms."""
+    blocks = tuple(bs if i == month else () for i, bs in enumerate(ctx.blocks))
+    if ctx.reservations != "buy":
+        return replace(ctx, blocks=blocks)
+    pools = ctx.pools
+    if ctx.plan.commitments.beyond_horizon == "full":
+        pools = {
+            t: replace(pool, choices=tuple(replace(c, upfront=Decimal(0)) for c in pool.choices))
+            for t, pool in ctx.pools.items()
+        }
+    return replace(
+        ctx,
+        blocks=blocks,
+        pools=pools,
+        reservations="rent",
+        fixed_owned={},
+        fixed_cost=(),
+        rent_share=Fraction(1),
+        batch="month",
+    )
+
+
+def _pin(f: Formulation, enforce: list[Group], lifted: Group) -> None:
+    """Settings in ``enforce`` on, ``lifted`` and every other setting off."""
+    for g, lit in f.groups.items():
+        f.model.add(lit == (1 if g in enforce and g != lifted else 0))
+
+
+def _quota_month_need(
+    prover: _Prover, name: str, unit: str, m: int, enforce: list[Group], deadline: float
+) -> tuple[int, int, int] | None:
+    """Least peak usage of quota ``name`` over month ``m``'s blocks, proven (CP-SAT's bound),
+    in that month's relaxation with the quota lifted and every setting in ``enforce`` kept:
+    (need in units of 1/denom, denom, block of the peak); None when the month has no usage,
+    conflicts without the quota, or is not solved in time."""
+    f, _ = formulate(month_relaxation(prover.ctx, m), assumptions=True, minimize=False)
+    _pin(f, enforce, ("quota", name))
+    rows = [
+        (b, expr, denom)
+        for mm, b, u, expr, denom in f.quota_usage.get(name, [])
+        if mm == m and u == _QUOTA_UNIT[unit]
+    ]
+    if not rows:
+        return None
+    denom = math.lcm(*(d for _b, _e, d in rows))
+    top = f.model.new_int_var(0, 2**60, "peak")
+    for _b, expr, d in rows:
+        f.model.add(top * d >= expr * denom)  # top >= usage / d, in units of 1/denom
+    f.model.minimize(top)
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1
+    solver.parameters.random_seed = prover.seed
+    solver.parameters.max_deterministic_time = 2.0
+    solver.parameters.max_time_in_seconds = max(0.2, deadline - time.perf_counter())
+    code = solver.solve(f.model)
+    if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return None
+    need = math.ceil(solver.best_objective_bound - 1e-9)  # no plan of month m needs less
+    peak = max(rows, key=lambda r: (solver.value(r[1]) * (denom // r[2]), -r[0]))[0]
+    return need, denom, peak
+
+
+def _quota_first_month(
+    prover: _Prover, name: str, enforce: list[Group], time_limit: float
+) -> tuple[float, int | None, int | None, list[Group]] | None:
+    """The first month whose own need exceeds quota ``name``, proven month by month (see
+    ``_quota_month_need``), with the settings that raise that need (lifting one of them
+    lowers it). Returns (need, month, block of the peak, those settings); None when no month
+    is proven short in time."""
+    ctx = prover.ctx
+    q = next((q for q in ctx.plan.quotas if q.name == name), None)
+    if q is None:
+        return None
+    unit = _unit_of("quota", name, ctx.plan)
+    limit = q.max_gpu if unit == "GPU" else q.max_vcpu if unit == "vCPU" else q.max_instances
+    if limit is None or unit not in _QUOTA_UNIT:
+        return None
+    deadline = time.perf_counter() + max(1.0, time_limit)
+    for m in range(ctx.plan.horizon):
+        if not ctx.included(m) or time.perf_counter() > deadline:
+            continue
+        got = _quota_month_need(prover, name, unit, m, enforce, deadline)
+        if got is None or got[0] <= limit * got[1]:
+            continue
+        need, denom, peak = got
+        raising: list[Group] = []
+        for g in enforce:
+            if g[0] in _RESOURCE or time.perf_counter() > deadline:
+                continue
+            lower = _quota_month_need(
+                prover, name, unit, m, [e for e in enforce if e != g], deadline
+            )
+            if lower is not None and lower[0] * denom < need * lower[1]:
+                raising.append(g)
+        return need / denom, m, peak, raising
+    return None
 
 
 def _unit_of(kind: str, name: str, plan: Plan) -> str:
@@ -186,7 +319,16 @@ def diagnose(
         path, setting = find_setting(plan, *group_paths(plan, kind, name))
         span = setting.span if setting is not None else None
         if need is not None:
-            amount, m, b = need
+            amount, m, b = need[:3]
+            extra = [g for g in (need[3] if len(need) > 3 else []) if g not in others]
+            others = others + extra
+            other_words = ", ".join(describe(plan, *g) for g in others) or "the demand"
+            labels += tuple(
+                Label(s.span, describe(plan, *g))
+                for g in extra
+                if (s := find_setting(plan, *group_paths(plan, *g))[1]) is not None
+                and s.span is not None
+            )
             where = f" in {plan.months[m]}" if m is not None else ""
             if b is not None and m is not None:
                 where += f" ({_block_label(ctx, m, b)})"

@@ -89,6 +89,30 @@ def test_quota_versus_demand() -> None:
     )
 
 
+def test_quota_names_the_first_month_it_is_short_and_that_months_need() -> None:
+    # 100/s per instance, 20% headroom, quota 4: 300 -> 360 (4), 330 -> 396 (4),
+    # 350 -> 420 (5: first short), 450 -> 540 (6: the horizon's peak). Demand alone first
+    # outgrows the quota in the last month, so the core is {quota, demand}; the month named
+    # must still be the first one the quota cannot carry, with that month's need.
+    q = Quota(name="cpu", offerings=(A.id,), max_instances=4)
+    p = base(
+        {"headroom": 0.2},
+        quotas=[q],
+        demand=[{"recs": [v]} for v in (300, 330, 350, 450)],
+        settings={
+            "quota.cpu.max": "max = 4 instance",
+            "recs.growth": "growth = 10% per month",
+            "recs.headroom": "headroom = 20%",
+        },
+    )
+    d, _ = solve_infeasible(p)
+    assert d.code == "E0452"
+    assert d.span == p.settings["quota.cpu.max"].span
+    assert "need 5 instances in 2027-03" in d.message, d.message
+    assert "recs.headroom = 20%" in d.message, d.message
+    assert any(lb.span == p.settings["recs.headroom"].span for lb in d.labels)
+
+
 def test_structural_conflict_without_a_resource() -> None:
     one_zone = offering("o.large", od="0.1000", zones=("z1",))
     w = workload("recs", [(one_zone, 100)], survive_zones=1)
