@@ -16,24 +16,43 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 
-from capdsl.model.plan import Plan, Workload
+from capdsl.model.plan import MonthDemand, Plan, Workload
 from capdsl.solve.costing import price_solution
 from capdsl.solve.solution import Allocation, Purchase, Solution
 
 
 def _cheapest(plan: Plan, w: Workload, allowed: set[str] | None) -> tuple[str, float] | None:
+    """The offering whose instances cost least on demand over the horizon for what the
+    workload needs (whole instances per block, N+k and zone spread included). Ranking by
+    price per unit of capacity alone ties every size of a family (prices are proportional)
+    and float noise then picks one; the largest size wastes most of its capacity on small
+    workloads (one huge instance per zone), so the baseline stops following demand."""
     offerings = {o.id: o.offering for o in plan.offerings}
-    best: tuple[float, str, float] | None = None
+    best: tuple[float, float, str, float] | None = None
     for c in w.capacities:
         o = offerings.get(c.offering)
         if o is None or o.on_demand_hourly is None or c.per_instance <= 0 or not c.zones:
             continue
         if allowed is not None and c.offering not in allowed:
             continue
-        key = (float(o.on_demand_hourly) / c.per_instance, c.offering, c.per_instance)
+        price = float(o.on_demand_hourly)
+        hours = 0.0  # instance-hours needed over the horizon
+        for md in plan.demand[: plan.horizon]:
+            for b in md.blocks:
+                level = b.level.get(w.name, 0.0)
+                hours += _block_count(w, md, level, c.per_instance, len(c.zones)) * b.hours
+        key = (round(price * hours, 6), price / c.per_instance, c.offering, c.per_instance)
         if best is None or key < best:
             best = key
-    return (best[1], best[2]) if best else None
+    return (best[2], best[3]) if best else None
+
+
+def _block_count(w: Workload, md: MonthDemand, level: float, cap: float, zones: int) -> int:
+    """Instances of one offering the spreadsheet runs in a block."""
+    if w.kind == "batch":
+        due = md.work.get(w.name, 0.0)
+        return math.ceil(due / (cap * md.hours) - 1e-9) if due > 0 else 0
+    return _count(w, level, cap, zones)
 
 
 def _count(w: Workload, level: float, cap: float, zones: int) -> int:
@@ -66,11 +85,7 @@ def greedy_counts(
         choice[w.name] = (t, cap, zones)
         for m, md in enumerate(plan.demand[: plan.horizon]):
             for b in md.blocks:
-                if w.kind == "batch":
-                    due = md.work.get(w.name, 0.0)
-                    n = math.ceil(due / (cap * md.hours) - 1e-9) if due > 0 else 0
-                else:
-                    n = _count(w, b.level.get(w.name, 0.0), cap, len(zones))
+                n = _block_count(w, md, b.level.get(w.name, 0.0), cap, len(zones))
                 counts[(w.name, t, m, b.index)] = n
     # reserve the monthly minimum of every offering used, with its cheapest reserved option
     minimum: dict[tuple[str, int], int] = defaultdict(int)
