@@ -423,3 +423,187 @@ def _months_of(ctx: SolveContext, plan: Plan) -> str:
     if len(months) == 1 and plan.horizon > 1:
         return f" in {plan.months[months[0]]}"
     return ""
+
+
+# --------------------------------------------------------------------------- budget floors
+
+# A month's relaxation is bounded by its LP up to this many variables (else CP-SAT's bound).
+_LP_MAX_VARIABLES = 60_000
+# Month relaxations this small are also solved by CP-SAT (integer counts: tighter, exact).
+_CP_MAX_VARIABLES = 500
+# Months tried (highest model-layer floor first) before giving up on a proof.
+_TRIES = 3
+
+
+def _month_floor(
+    ctx: SolveContext,
+    name: str,
+    m: int,
+    enforce: list[Group] | None,
+    deadline: float,
+    seed: int,
+    cap: float,
+    small: bool = False,
+) -> tuple[float, float, bool] | None:
+    """A proven lower bound on what month ``m`` costs in budget ``name``'s scope, with every
+    setting in ``enforce`` (None: all) kept and that budget lifted, and the amount to show:
+    the month's cheapest plan when it is proven (True), else the bound (False). None when not proven in time
+    or when the month conflicts without the budget.
+
+    The month's relaxation (``month_relaxation``) is minimised as an LP, and small ones
+    (``_CP_MAX_VARIABLES``) also by CP-SAT when the LP does not reach ``cap`` or when
+    ``small`` asks for the exact amount (integer counts: tighter, and exact when proven). Its cost coefficients are rounded up to the
+    model's money unit, so for the bound each is taken one unit lower (every variable appears
+    once in a month's cost), and the existing fleet's constant likewise: the bound is below
+    the exact cost of any plan of the month."""
+    from capdsl.solve.relax import lp_bound
+
+    f, _ = formulate(month_relaxation(ctx, m), assumptions=True, minimize=False)
+    lifted = ("budget_monthly", name)
+    _pin(f, list(f.groups) if enforce is None else enforce, lifted)
+    months = f.budget_month.get(name, [])
+    if m >= len(months):
+        return None
+    expr, const = months[m]
+    f.model.minimize(expr)
+    obj = f.model.proto.objective
+    for i, k in enumerate(obj.coeffs):
+        if k > 0:
+            obj.coeffs[i] = k - 1
+    fixed = max(0, const - 1) / f.money
+    left = deadline - time.perf_counter()
+    if left <= 0:
+        return None
+    lb: float | None = None
+    if f.n_variables <= _LP_MAX_VARIABLES:
+        value = lp_bound(replace(f, constant=Fraction(0), objective_weight=1), time_limit=left)
+        lb = value + fixed if value is not None else None
+    if f.n_variables > _CP_MAX_VARIABLES or (lb is not None and lb <= cap and not small):
+        return (lb, lb, False) if lb is not None else None
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1
+    solver.parameters.random_seed = seed
+    solver.parameters.max_deterministic_time = 0.5
+    solver.parameters.max_time_in_seconds = max(0.1, deadline - time.perf_counter())
+    code = solver.solve(f.model)
+    if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return (lb, lb, False) if lb is not None else None
+    bound = max(lb or 0.0, solver.best_objective_bound / f.money + fixed)
+    if code == cp_model.OPTIMAL:
+        return bound, max(bound, (solver.value(expr) + const) / f.money), True
+    return bound, bound, False
+
+
+def budget_floor(
+    plan: Plan, ctx: SolveContext, *, time_limit: float, seed: int = 0
+) -> tuple[list[Diagnostic], str] | None:
+    """A hard monthly budget that no plan can meet, proven before any search: in some month,
+    a lower bound on the month's cost in the budget's scope (``_month_floor``: that month on
+    its own, every other setting kept, new reservations rented for just that month) exceeds
+    the cap. Names the first month of that run, the amount, and the settings that push it
+    over (each one's removal brings the bound under the cap, as far as time allows).
+    None when no month is proven over within ``time_limit``."""
+    from capdsl.model.checks import budget_scope, month_cost_floor
+
+    deadline = time.perf_counter() + time_limit
+    months = [m for m in range(plan.horizon) if ctx.included(m)]
+    for bud in plan.budgets:
+        if not bud.hard or bud.monthly is None or not months:
+            continue
+        cap = float(bud.monthly)
+        scope = budget_scope(plan, bud)
+        rough = {m: month_cost_floor(plan, m, scope, with_fleet=not bud.workloads) for m in months}
+        order = sorted(months, key=lambda m: (-rough[m], m))
+        found: int | None = None
+        floors: dict[int, tuple[float, bool]] = {}
+        for m in order[:_TRIES]:
+            got = _month_floor(ctx, bud.name, m, None, deadline, seed, cap, small=True)
+            if got is not None and got[0] > cap:
+                found, floors[m] = m, got[1:]
+                break
+        if found is None:
+            continue
+        first = found
+        for m in range(found - 1, -1, -1):  # the run of months over, back to its first
+            if not ctx.included(m):
+                break
+            got = _month_floor(ctx, bud.name, m, None, deadline, seed, cap, small=True)
+            if got is None or got[0] <= cap:
+                break
+            first, floors[m] = m, got[1:]
+        for m in range(found + 1, plan.horizon):  # and on (a note)
+            if time.perf_counter() > deadline or not ctx.included(m):
+                break
+            got = _month_floor(ctx, bud.name, m, None, deadline, seed, cap, small=True)
+            if got is None or got[0] <= cap:
+                break
+            floors[m] = got[1:]
+        return _budget_floor_diagnostic(plan, ctx, bud.name, cap, first, floors, deadline, seed)
+    return None
+
+
+def _budget_floor_diagnostic(
+    plan: Plan,
+    ctx: SolveContext,
+    name: str,
+    cap: float,
+    month: int,
+    floors: dict[int, tuple[float, bool]],
+    deadline: float,
+    seed: int,
+) -> tuple[list[Diagnostic], str]:
+    f, _ = formulate(month_relaxation(ctx, month), assumptions=True, minimize=False)
+    lifted: Group = ("budget_monthly", name)
+    core = sorted(g for g in f.groups if g != lifted)
+    for g in list(core):  # drop what the month stays over without
+        if time.perf_counter() > deadline:
+            break
+        trial = [c for c in core if c != g]
+        got = _month_floor(ctx, name, month, trial, deadline, seed, cap)
+        if got is not None and got[0] > cap:
+            core = trial
+    # a workload's growth drives every other setting of it to this month: name it too
+    grown = {
+        w
+        for k, w in core
+        if k not in _RESOURCE
+        and ("demand", w) in f.groups
+        and find_setting(plan, *group_paths(plan, "demand", w))[0].endswith(".growth")
+    }
+    core = sorted(set(core) | {("demand", w) for w in grown})
+    core.sort(key=lambda g: (g[1], g[0] != "demand", g))
+    amount, exact = floors[month]
+    cur = plan.currency
+    words = ", ".join(describe(plan, *g) for g in core) or "the demand"
+    msg = (
+        f"budget {_money(cap, cur)}/month is below the cheapest plan that keeps {words}: "
+        f"{'' if exact else 'at least '}{_money(amount, cur)} in {plan.months[month]}, "
+        f"{_money(amount - cap, cur)} over"
+    )
+    path, setting = find_setting(plan, *group_paths(plan, "budget_monthly", name))
+    labels = tuple(
+        Label(s.span, describe(plan, *g))
+        for g in core
+        if (s := find_setting(plan, *group_paths(plan, *g))[1]) is not None and s.span is not None
+    )
+    later = [plan.months[m] for m in sorted(floors) if m > month]
+    notes = [
+        "conflicting settings: "
+        + ", ".join([path, *(find_setting(plan, *group_paths(plan, *g))[0] for g in core)]),
+        ("the cheapest plan of " if exact else "a lower bound on any plan of ")
+        + f"{plan.months[month]} on its own, every setting kept and new reservations rented "
+        "for just that month (proven before any search)",
+    ]
+    if later:
+        notes.append(f"also over: {', '.join(later[:8])}" + (" ..." if len(later) > 8 else ""))
+    return [
+        error(
+            "E0450",
+            msg,
+            setting.span if setting is not None else None,
+            label=f"needs {'' if exact else 'at least '}{_money(amount, cur)}/month",
+            labels=labels,
+            notes=tuple(notes),
+            help="raise the budget, or relax one of the other settings",
+        )
+    ], msg

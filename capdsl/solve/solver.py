@@ -196,6 +196,21 @@ def solve(
             diagnostics=structural,
             stats=_stats(ctx, 0, 0, 0.0, time.perf_counter() - started, seed, 0, False),
         )
+    if any(b.hard and b.monthly is not None for b in plan.budgets):
+        # a monthly budget below a month's proven cost floor: infeasible, said before searching
+        from capdsl.solve.infeasible import budget_floor
+
+        proof = budget_floor(plan, ctx, time_limit=max(0.5, time_limit * 0.2), seed=seed)
+        if proof is not None:
+            return Solution(
+                plan=plan.name,
+                scenario=plan.scenario,
+                status="infeasible",
+                currency=plan.currency,
+                message=proof[1],
+                diagnostics=proof[0],
+                stats=_stats(ctx, 0, 0, 0.0, time.perf_counter() - started, seed, 0, False),
+            )
     use_hint, buy_hint = hint_maps(hint)
     n_workers = workers or default_workers()
     whole = count_variables(ctx) <= WHOLE_PLAN_MAX_VARIABLES or any(

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import time
 from decimal import Decimal
 
 from solve_factory import offering, plan, workload
@@ -70,6 +71,23 @@ def test_budget_versus_demand_growth_names_the_month() -> None:
     assert "recs.growth = 40% per month" in d.message
     assert "$432.00 in 2027-03, $132.00 over" in d.message
     assert "recs.growth" in d.notes[0]
+
+
+def test_a_monthly_budget_below_a_months_floor_is_proven_before_any_search() -> None:
+    # 3, 4, 6, 8 instances at $72: the budget of $400 breaks in 2027-03 ($432) and after;
+    # a long time limit must not be spent searching for a plan that cannot exist
+    months = [{"recs": [v]} for v in (300, 400, 600, 800)]
+    p = base({}, budget=400, demand=months, settings={"recs.growth": "growth = 40% per month"})
+    started = time.perf_counter()
+    sol = solve(p, time_limit=60)
+    assert time.perf_counter() - started < 5
+    assert sol.status == "infeasible", sol.message
+    d = sol.diagnostics[0]
+    assert d.code == "E0450" and d.span == p.settings["budget.monthly"].span
+    assert "$432.00 in 2027-03, $32.00 over" in d.message, d.message
+    assert "recs.growth = 40% per month" in d.message
+    assert any("proven before any search" in n for n in d.notes)
+    assert any("also over: 2027-04" in n for n in d.notes)
 
 
 def test_quota_versus_demand() -> None:
