@@ -334,6 +334,14 @@ class Decomposer:
         runs = self.run_all(
             subs, budget, _to_groups(base, hint_use) if base is not self.ctx else hint_use
         )
+        if by_month:
+            # a month model that finds nothing in its share of time (presolve alone can use
+            # it up) keeps the month of the plan it was hinted with: the same reservations,
+            # so still feasible; the polish then improves the months it can, not none
+            for i, r in enumerate(runs):
+                if r.status not in ("optimal", "feasible", "infeasible"):
+                    kept = {k: v for k, v in hint_use.items() if k[4] == i}
+                    runs[i] = MonthRun(i, "feasible", kept)
         failed = [i for i, r in enumerate(runs) if r.status not in ("optimal", "feasible")]
         if failed and any(runs[i].status == "infeasible" for i in failed):
             return None
