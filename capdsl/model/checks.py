@@ -12,6 +12,7 @@ then plugin checks; a plugin check that raises is reported (W0099), never fatal.
 | W0004 | even the cheapest capacity for a month reaches a budget's alert threshold |
 | W0005 | even the cheapest capacity for a month (or the horizon) exceeds a hard budget |
 | W0011 | ... exceeds a soft budget (it will be overrun, at its penalty) |
+| W0012 | the same seasonality factor in every month (factors are relative: it is no seasonality) -- reported by the builder |
 | W0007 | spot is allowed but no spot pool is eligible |
 | W0009 | a quota that covers every offering of a workload cannot hold its peak (or its batch work within the deadline) |
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from capdsl.lang import ast
-from capdsl.lang.diagnostics import Diagnostic, Label, did_you_mean, error
+from capdsl.lang.diagnostics import Diagnostic, Label, did_you_mean, error, warning
 from capdsl.model.catalogs import Catalog, resolve_glob
 from capdsl.model.demand import Event, RateDemand, WorkDemand
 from capdsl.model.latency import (
@@ -288,6 +288,28 @@ class WorkloadBuilder:
             self.rate_demand(name, kind, chain, share)
 
     # ------------------------------------------------------------------ settings
+
+    def seasonality(self, chain: Chain, name: str) -> Any:
+        """The 12 monthly factors. They are relative (normalised to an average of 1), so the
+        same factor in every month is no seasonality at all: a plan that writes
+        ``[1.9, 1.9, ...]`` to mean "1.9x all year" gets W0012 instead of a silent 1x."""
+        factors = chain.get("seasonality")
+        if factors:
+            values = [float(f) for f in factors]
+            if max(values) - min(values) < 1e-12 and abs(values[0] - 1.0) > 1e-12:
+                entry = chain.entry("seasonality")
+                self.report(
+                    warning(
+                        "W0012",
+                        f"`seasonality` of `{name}` is {values[0]:g} in every month, which is "
+                        "the same as no seasonality: the factors are relative (normalised to an "
+                        "average of 1)",
+                        entry.value_span if entry is not None else None,
+                        help=f"to scale the whole year, scale `baseline` (x{values[0]:g}) and "
+                        "leave the factors at 1",
+                    )
+                )
+        return factors
 
     def batch_spec(self, chain: Chain, unit: str) -> BatchSpec:
         deadline = chain.get("deadline")
@@ -615,7 +637,7 @@ class WorkloadBuilder:
             daily=tuple(daily),
             weekly=tuple(weekly),
             growth=chain.get("growth", 0.0),
-            seasonality=chain.get("seasonality"),
+            seasonality=self.seasonality(chain, name),
             monthly=chain.get("monthly", {}),
             events=tuple(self.events(chain)),
             factor=factor,
@@ -726,7 +748,7 @@ class WorkloadBuilder:
             workload=name,
             per_month=per_month,
             growth=chain.get("growth", 0.0),
-            seasonality=chain.get("seasonality"),
+            seasonality=self.seasonality(chain, name),
             monthly=chain.get("monthly", {}),
             extra=extra,
         )

@@ -130,7 +130,11 @@ def test_retail_sale_provisioned_for_2x_breaks_the_sla_and_says_by_how_much() ->
     assert worst is not None
     assert worst.when[5:10] in {"11-24", "11-25", "11-26"}  # during the sale
     assert worst.shortfall_pct > 20
-    assert worst.utilization > 1  # saturated: latency grows without bound (the 3.2 s outage)
+    # the SLO breaks: saturated (latency grows without bound, the 3.2 s outage) or, when the
+    # fleet happens to keep some raw throughput, a predicted p95 past the target
+    assert worst.utilization >= 1 or (
+        worst.latency_s is not None and worst.slo_s is not None and worst.latency_s > worst.slo_s
+    ), worst
     assert 0 < recs.hours_short <= 2 * 72  # the sale hours of two years, nothing else
     assert "short" in report.summary()
     table = render_solutions([(plan, stressed)], "table")
