@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import replace
+from typing import Any
 from decimal import Decimal
 from fractions import Fraction
 
@@ -28,6 +29,7 @@ from capdsl.lang.diagnostics import Diagnostic, Label, error
 from capdsl.model.plan import Plan
 from capdsl.solve.context import SolveContext
 from capdsl.solve.formulate import Formulation, formulate
+from capdsl.solve.search import DTIME_PER_SECOND
 from capdsl.solve.settings import describe, find_setting, group_paths
 
 Group = tuple[str, str]  # (kind, subject)
@@ -41,6 +43,13 @@ def _money(x: float, currency: str) -> str:
     if abs(x) >= 1e4:
         return f"{sign}{x / 1e3:,.1f}k"
     return f"{sign}{x:,.2f}"
+
+
+def _limit(params: Any, seconds: float) -> None:
+    """A deterministic budget (CP-SAT's work counter, as the search uses): the same
+    explanation on a busy machine as on a quiet one; the wall clock only as a backstop."""
+    params.max_deterministic_time = max(0.05, seconds * DTIME_PER_SECOND)
+    params.max_time_in_seconds = seconds * 5.0 + 2.0
 
 
 class _Prover:
@@ -59,7 +68,7 @@ class _Prover:
         solver = cp_model.CpSolver()
         solver.parameters.num_workers = 1
         solver.parameters.random_seed = self.seed
-        solver.parameters.max_time_in_seconds = self.per_check
+        _limit(solver.parameters, self.per_check)
         code = solver.solve(model)
         if code == cp_model.INFEASIBLE:
             idx = set(solver.sufficient_assumptions_for_infeasibility())
@@ -132,7 +141,7 @@ def _needed(
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 1
     solver.parameters.random_seed = prover.seed
-    solver.parameters.max_time_in_seconds = max(0.5, time_limit)
+    _limit(solver.parameters, max(0.5, time_limit))
     code = solver.solve(model)
     if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return None
@@ -144,7 +153,7 @@ def _needed(
         again = cp_model.CpSolver()
         again.parameters.num_workers = 1
         again.parameters.random_seed = prover.seed
-        again.parameters.max_time_in_seconds = max(0.5, time_limit / 2)
+        _limit(again.parameters, max(0.5, time_limit / 2))
         if again.solve(model) in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             solver = again
     best: tuple[int, int | None, int | None, int] | None = None

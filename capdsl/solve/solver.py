@@ -308,7 +308,8 @@ def solve(
     if res.status == "infeasible":
         from capdsl.solve.infeasible import diagnose
 
-        remaining = max(1.0, time_limit - (time.perf_counter() - started))
+        # the explanation gets a fair share even when the search used the whole limit
+        remaining = max(min(10.0, time_limit / 2), time_limit - (time.perf_counter() - started))
         diags, message = diagnose(plan, infeasible_ctx, time_limit=remaining, seed=seed)
         return Solution(
             plan=plan.name,
