@@ -19,8 +19,12 @@ blocks in one model stall it -- and a *month* otherwise.
 3. **allocate**: every unit is solved again with those reservations fixed
    (``reservations="fixed"``), giving a plan that meets every constraint (in block units a
    batch workload does each block's share of its monthly work, pro rata to its hours);
-4. **alternate**: while time remains, from the instances the last plan runs; the best plan is
-   kept.
+4. **alternate**: while time remains, the reservations rescheduled for the instances the
+   best plan runs (priced on that same usage first: still feasible, never dearer), then the
+   blocks of the months whose reservations changed re-planned (a block whose month owns the
+   same reservations as before is the same model: its result is reused); the best plan is
+   kept. The spreadsheet plan (``greedy.py``) starts it the same way: its usage repriced
+   with the reservations that pay off for it.
 
 Units run in parallel threads (CP-SAT releases the GIL), each single-threaded with a
 deterministic time limit, so the result is the same on every run. A plan with a hard total
@@ -74,6 +78,14 @@ MIN_UNIT_S = 0.06
 LP_MAX_VARIABLES = 60_000
 # Wall time a unit costs beyond its search limit (building the model, presolve), measured.
 UNIT_OVERHEAD_S = 0.015
+
+# Shares of the time limit: the first plan's blocks (a block needs ~0.1 s to move off its
+# hint: most of the blocks' time goes there), the rounds (only the blocks of the months
+# whose reservations changed), the month-by-month polish (it gets the rounds' shares left
+# unused; on the benchmark plans it rarely finds more than the blocks did).
+FIRST_SHARE = 0.45
+ROUND_SHARES = (0.15, 0.1)
+POLISH_SHARE = 0.0
 
 Unit = tuple[int, int | None]  # (month, block index or None for the whole month)
 
@@ -181,6 +193,11 @@ class Decomposer:
         self.infeasible_unit: Unit | None = None
         self.infeasible_context: SolveContext | None = None
         self.log: list[str] = []
+        # block runs by (unit, reservations owned in its month): a block whose month owns
+        # the same reservations as in an earlier evaluation is the same model; its earlier
+        # result is reused (re-solving it from that result would not find more) and its
+        # share of time goes to the blocks whose reservations changed
+        self.unit_runs: dict[tuple[Unit, tuple[tuple[str, int], ...]], MonthRun] = {}
 
     @property
     def infeasible_month(self) -> int | None:
@@ -324,16 +341,31 @@ class Decomposer:
                 for m in range(self.ctx.plan.horizon)
             ]
         else:
-            if fits < len(self.units) and not fine:
+            signature = {
+                m: tuple(sorted((t, n) for (t, mm), n in owned.items() if mm == m and n))
+                for m in range(self.ctx.plan.horizon)
+            }
+            keys = [(u, signature[u[0]]) for u in self.units]
+            todo = sum(1 for k in keys if k not in self.unit_runs)
+            if fits < todo and not fine:
                 base = coarsen(self.ctx, max(1, fits // max(1, self.ctx.plan.horizon)), "max")
             subs = [
                 unit_context(base, (m, b.index), "fixed", owned, cost, batch="split")
                 for m, bs in enumerate(base.blocks)
                 for b in bs
             ]
-        runs = self.run_all(
-            subs, budget, _to_groups(base, hint_use) if base is not self.ctx else hint_use
-        )
+        if not by_month and base is self.ctx:
+            fresh = [i for i, k in enumerate(keys) if k not in self.unit_runs]
+            solved = self.run_all([subs[i] for i in fresh], budget, hint_use)
+            found = dict(zip(fresh, solved, strict=True))
+            runs = [found[i] if i in found else self.unit_runs[k] for i, k in enumerate(keys)]
+            for i, r in found.items():
+                if r.status in ("optimal", "feasible"):
+                    self.unit_runs[keys[i]] = r
+        else:
+            runs = self.run_all(
+                subs, budget, _to_groups(base, hint_use) if base is not self.ctx else hint_use
+            )
         if by_month:
             # a month model that finds nothing in its share of time (presolve alone can use
             # it up) keeps the month of the plan it was hinted with: the same reservations,
@@ -453,6 +485,15 @@ class Decomposer:
             buys[(p.offering, pick, p.month)] += p.count
         return dict(buys), dict(use)
 
+    def repriced(self, use: Mapping[UseKey, int]) -> Candidate | None:
+        """The same usage with the reservations that serve it best (``schedule.py``: for one
+        offering, the k-th reservation is bought when the k-th instance runs more than its
+        break-even share of the term's hours); no block is re-planned, so it is quick."""
+        buys = self.schedule(use)
+        if buys is None:
+            return None
+        return self.checked(buys, dict(use))
+
     def schedule(self, use: Mapping[UseKey, int]) -> dict[BuyKey, int] | None:
         return schedule_reservations(
             self.ctx,
@@ -465,12 +506,15 @@ class Decomposer:
         """The phases, each with a fixed share of the time limit (never the time measured so
         far, which would make the result depend on the machine's speed):
 
-        1. a first plan: the previous plan's reservations (warm start) or the spreadsheet
-           plan's, every block re-planned from it;
+        1. a first plan: the previous plan's reservations (warm start), or the spreadsheet
+           plan with the reservations that pay off for its usage (``repriced``), every
+           block re-planned from it;
         2. the lower bound: monthly LP relaxations when the months are small enough, else
            the block relaxation (which also proposes what to reserve);
-        3. reservations rescheduled from the best plan's usage, blocks re-planned, while it
-           improves; 4. a polish of the best plan, month by month."""
+        3. rounds: the best plan's usage repriced, then the blocks of the months whose
+           reservations changed re-planned, while it changes; 4. with time left, a polish
+           of the best plan, month by month. Only a cheaper plan replaces the best one, so
+           the result is never dearer than the spreadsheet plan it starts from."""
         T = self.time_limit
         if hint_buys is not None:
             self.consider(self.evaluate(hint_buys, T * 0.35, hint_use, fine=True))
@@ -484,7 +528,18 @@ class Decomposer:
                 + (f"plan {cand.cost:,.2f}" if cand else "infeasible")
             )
             hint_use = use
-            better = self.evaluate(buys, T * 0.3, use, fine=True)
+            if cand is not None:
+                # the reservations that pay off for the spreadsheet's own usage, priced as is
+                # (the usage is unchanged, so the plan stays feasible)
+                rc = self.repriced(use)
+                if self.consider(rc):
+                    assert rc is not None
+                    buys = rc.buys
+                    self.log.append(
+                        f"its usage, {sum(buys.values())} reservations rescheduled: "
+                        f"plan {rc.cost:,.2f}"
+                    )
+            better = self.evaluate(buys, T * FIRST_SHARE, use, fine=True)
             self.consider(better)
             self.log.append(
                 "its reservations, every block re-planned: "
@@ -494,38 +549,60 @@ class Decomposer:
             return
         lp = self.lp_bound(T * 0.2)
         lp_lower = self.lower
-        rented = self.bound(T * 0.15, hint_use)  # also proposes what to reserve
+        # the block relaxation: a bound when the LPs give none (or a weaker one), and what
+        # to reserve, tried once the rounds settle
+        rented = {} if lp else self.bound(T * 0.15, hint_use)
         if lp and lp_lower is not None and (self.lower is None or lp_lower > self.lower):
             self.lower = lp_lower
         self.report()
         if self.infeasible_unit is not None or self.out_of_time():
             return
+        # rounds: the best plan's usage with the reservations that serve it best (priced
+        # as is, so never dearer), then the blocks whose month's reservations changed
+        # re-planned from the best plan; once that settles, the reservations the relaxation
+        # proposes, once
         seen: list[dict[BuyKey, int]] = [self.best.buys] if self.best else []
-        source: Mapping[UseKey, int] = rented or (self.best.use if self.best else hint_use)
+        proposal: Mapping[UseKey, int] | None = rented or None
         unused = 0.0  # shares of rounds not run go to the polish
-        shares = [0.2, 0.1]
+        shares = list(ROUND_SHARES)
         for k, share in enumerate(shares):
             unused = sum(shares[k:])
-            if self.out_of_time():
+            if self.out_of_time() or self.best is None:
                 break
-            buys = self.schedule(source) or {}
+            rc = self.repriced(self.best.use)
+            if self.consider(rc):
+                assert rc is not None
+                self.log.append(
+                    f"best usage, {sum(rc.buys.values())} reservations rescheduled: "
+                    f"plan {rc.cost:,.2f}"
+                )
+            buys = self.best.buys
+            how = "best plan's"
+            if buys in seen and proposal is not None:
+                buys = self.schedule(proposal) or {}
+                proposal = None
+                how = "relaxation's"
             if buys in seen:
                 break
             seen.append(buys)
-            cand = self.evaluate(buys, T * share, self.best.use if self.best else rented)
+            cand = self.evaluate(buys, T * share, self.best.use, fine=True)
             improved = self.consider(cand)
             self.log.append(
-                f"{sum(buys.values())} reservations rescheduled: "
+                f"{sum(buys.values())} reservations ({how}), blocks re-planned: "
                 + (f"plan {cand.cost:,.2f}" if cand else "no plan")
                 + (" (best)" if improved else "")
             )
             unused = sum(shares[k + 1 :])
-            if self.best is None or not improved:
-                break
-            source = self.best.use
         # polish: the best reservations again, every month hinted by the best plan
-        if self.best is not None and not self.best.proven and not self.out_of_time():
-            cand = self.evaluate(self.best.buys, T * (0.1 + unused), self.best.use, by_month=True)
+        if (
+            self.best is not None
+            and not self.best.proven
+            and POLISH_SHARE + unused > 0
+            and not self.out_of_time()
+        ):
+            cand = self.evaluate(
+                self.best.buys, T * (POLISH_SHARE + unused), self.best.use, by_month=True
+            )
             if self.consider(cand):
                 self.log.append(f"polish: plan {self.best.cost:,.2f}")
 

@@ -1,0 +1,83 @@
+"""The month-by-block decomposition's reservation step and its guarantee.
+
+``Decomposer.repriced`` keeps a plan's usage and buys the reservations that serve it best
+(``schedule.py``); the usage is unchanged, so the plan stays feasible and can only get
+cheaper. Checked against every single purchase (one reserved option, one start, k
+instances) priced on the same usage -- the brute force of the break-even rule for one
+offering -- and the decomposition as a whole is never dearer than the spreadsheet plan it
+starts from."""
+
+from __future__ import annotations
+
+import time
+
+from test_solve_seasonal import plans
+
+from capdsl.solve import verify
+from capdsl.solve.context import purchase_months
+from capdsl.solve.costing import price_solution
+from capdsl.solve.decompose import Decomposer, solve_decomposed, usage_of
+from capdsl.solve.extract import purchases_of, split_standard
+from capdsl.solve.greedy import greedy_plan
+from capdsl.solve.prune import prepare
+from capdsl.solve.solver import to_solution
+
+
+def decomposer(ctx):  # type: ignore[no-untyped-def]
+    now = time.perf_counter()
+    return Decomposer(
+        ctx, deadline=now + 60, seed=0, threads=1, stop=None, on_progress=None, started=now
+    )
+
+
+def cost_of(ctx, buys, use) -> float:  # type: ignore[no-untyped-def]
+    """The plan's money, priced like ``Decomposer.checked`` (usage unchanged: feasible)."""
+    priced = price_solution(ctx.plan, split_standard(ctx, use, buys), purchases_of(ctx, buys))
+    return float(priced.exact_cost + priced.penalty)
+
+
+def test_rescheduled_reservations_beat_every_single_purchase_on_the_same_usage() -> None:
+    plan, _ = plans()
+    ctx = prepare(plan)
+    d = decomposer(ctx)
+    buys, use = d.spreadsheet()
+    start = d.checked(buys, use)
+    assert start is not None
+    best = d.repriced(use)
+    assert best is not None  # verified (``checked``)
+    assert best.cost <= start.cost + 1e-6
+    offerings = {t for (t, _m, _b), n in usage_of(ctx, use).items() if n > 0}
+    assert len(offerings) == 1  # one offering: the break-even rule is exact
+    (t,) = offerings
+    peak = max(n for (tt, _m, _b), n in usage_of(ctx, use).items() if tt == t)
+    tried = 0
+    for i in range(len(ctx.pools[t].choices)):
+        for s in purchase_months(plan):
+            for k in range(1, peak + 1):
+                other = cost_of(ctx, {(t, i, s): k}, use)
+                tried += 1
+                assert best.cost <= other + 1e-6, ((t, i, s), k, other, best.cost)
+    assert tried > 0
+    assert best.cost < start.cost  # the monthly minimum under-reserves this plan
+
+
+def test_the_decomposition_is_never_dearer_than_the_spreadsheet_plan() -> None:
+    for plan in plans():
+        ctx = prepare(plan)
+        res, d = solve_decomposed(
+            ctx,
+            time_limit=1.5,
+            seed=0,
+            threads=1,
+            stop=None,
+            on_progress=None,
+            hint_use={},
+            hint_buys=None,
+        )
+        assert res.status in ("optimal", "feasible"), res.message
+        sol = to_solution(plan, ctx, res)
+        assert verify(plan, sol).ok
+        greedy = greedy_plan(plan)
+        assert greedy.totals is not None and sol.totals is not None
+        assert sol.totals.cost <= greedy.totals.cost
+        assert any("reservations rescheduled" in line for line in d.log), d.log
