@@ -21,6 +21,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
+from typing import Any
 
 from capdsl.model.plan import Plan
 from capdsl.solve.money import (
@@ -46,6 +47,17 @@ class Priced:
     penalty: Fraction  # soft-budget penalties (objective only)
     exact_cost: Fraction
     scope_costs: dict[str, list[Fraction]]  # budget name -> exact cost of its scope per month
+
+    def solution_fields(self) -> dict[str, Any]:
+        """What a ``Solution`` takes from the pricing, as keyword arguments."""
+        return {
+            "purchases": self.purchases,
+            "months": self.months,
+            "totals": self.totals,
+            "workload_costs": self.workload_costs,
+            "reserved_utilisation": self.reserved_utilisation,
+            "spot_share": self.spot_share,
+        }
 
 
 def complete_purchase(plan: Plan, p: Purchase) -> Purchase:

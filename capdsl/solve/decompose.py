@@ -440,18 +440,14 @@ class Decomposer:
         from capdsl.solve.verify import verify
 
         plan = self.ctx.plan
-        priced = price_solution(
-            plan, split_standard(self.ctx, use, buys), purchases_of(self.ctx, buys)
-        )
+        allocations = split_standard(self.ctx, use, buys)
+        priced = price_solution(plan, allocations, purchases_of(self.ctx, buys))
         sol = Solution(
             plan=plan.name,
             status="feasible",
             objective=priced.totals.cost,
-            allocations=split_standard(self.ctx, use, buys),
-            purchases=priced.purchases,
-            months=priced.months,
-            totals=priced.totals,
-            workload_costs=priced.workload_costs,
+            allocations=allocations,
+            **priced.solution_fields(),
         )
         if not verify(plan, sol).ok:
             return None

@@ -25,6 +25,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 from capdsl.model.plan import Plan, Workload
+from capdsl.solve.money import billed_hours
 from capdsl.solve.solution import Allocation, Binding, Solution, WhyNot
 
 # Re-solve why-not alternatives (exact) when the plan is this small; estimate otherwise.
@@ -192,15 +193,19 @@ class _Binder:
 # --------------------------------------------------------------------------- why not
 
 
-def _capacity_hours(plan: Plan, sol: Solution, workload: str) -> dict[str, float]:
-    """Billed capacity-hours a workload gets from each offering over the horizon."""
-    cap = {(w.name, c.offering): c.per_instance for w in plan.workloads for c in w.capacities}
-    hpm = float(plan.hours_per_month)
-    billed = {
-        (m, b.index): b.hours * hpm / md.hours
+def _billed(plan: Plan) -> dict[tuple[int, int], float]:
+    """Billed hours of every (month, block) of the horizon."""
+    return {
+        (m, b.index): float(billed_hours(plan, m, b.hours))
         for m, md in enumerate(plan.demand[: plan.horizon])
         for b in md.blocks
     }
+
+
+def _capacity_hours(plan: Plan, sol: Solution, workload: str) -> dict[str, float]:
+    """Billed capacity-hours a workload gets from each offering over the horizon."""
+    cap = {(w.name, c.offering): c.per_instance for w in plan.workloads for c in w.capacities}
+    billed = _billed(plan)
     out: dict[str, float] = defaultdict(float)
     for a in sol.allocations:
         if a.workload == workload:
@@ -296,12 +301,7 @@ def _estimated(
     mine = _unit_price(plan, w, chosen)
     if mine is None:
         return None
-    hpm = float(plan.hours_per_month)
-    billed = {
-        (m, b.index): b.hours * hpm / md.hours
-        for m, md in enumerate(plan.demand[: plan.horizon])
-        for b in md.blocks
-    }
+    billed = _billed(plan)
     per_slot: dict[tuple[int, int, str], int] = defaultdict(int)
     for a in sol.allocations:
         if a.workload == w.name and a.offering == chosen:

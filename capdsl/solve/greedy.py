@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 
-from capdsl.model.plan import MonthDemand, Plan, Workload
+from capdsl.model.plan import MonthDemand, Plan, PurchaseOption, Workload
 from capdsl.solve.costing import price_solution
 from capdsl.solve.solution import Allocation, Purchase, Solution
 
@@ -145,29 +145,23 @@ def greedy_counts(
                     r = min(k, left.get(t, 0))
                     if r:
                         left[t] -= r
-                        allocations.append(
-                            Allocation(
-                                workload=w.name,
-                                offering=t,
-                                zone=z,
-                                option="reserved",
-                                month=m,
-                                block=b.index,
-                                count=r,
+                    split: tuple[tuple[PurchaseOption, int], ...] = (
+                        ("reserved", r),
+                        ("on_demand", k - r),
+                    )
+                    for option, count in split:
+                        if count:
+                            allocations.append(
+                                Allocation(
+                                    workload=w.name,
+                                    offering=t,
+                                    zone=z,
+                                    option=option,
+                                    month=m,
+                                    block=b.index,
+                                    count=count,
+                                )
                             )
-                        )
-                    if k - r:
-                        allocations.append(
-                            Allocation(
-                                workload=w.name,
-                                offering=t,
-                                zone=z,
-                                option="on_demand",
-                                month=m,
-                                block=b.index,
-                                count=k - r,
-                            )
-                        )
     purchases.sort(key=lambda p: (p.month, p.offering))
     return allocations, purchases
 
@@ -176,19 +170,13 @@ def greedy_plan(plan: Plan) -> Solution:
     """The spreadsheet plan, priced (the benchmarks' baseline)."""
     allocations, purchases = greedy_counts(plan)
     priced = price_solution(plan, allocations, purchases)
-    cost = priced.totals.cost
     return Solution(
         plan=plan.name,
         scenario=plan.scenario,
         status="feasible",
-        objective=cost,
+        objective=priced.totals.cost,
         currency=plan.currency,
         allocations=allocations,
-        purchases=priced.purchases,
-        months=priced.months,
-        totals=priced.totals,
-        workload_costs=priced.workload_costs,
-        reserved_utilisation=priced.reserved_utilisation,
-        spot_share=priced.spot_share,
         message="spreadsheet baseline",
+        **priced.solution_fields(),
     )

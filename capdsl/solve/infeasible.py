@@ -19,9 +19,9 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import replace
-from typing import Any
 from decimal import Decimal
 from fractions import Fraction
+from typing import Any
 
 from ortools.sat.python import cp_model
 
@@ -45,6 +45,15 @@ def _money(x: float, currency: str) -> str:
     return f"{sign}{x:,.2f}"
 
 
+def _one_worker(seed: int) -> cp_model.CpSolver:
+    """A single-worker CP-SAT solver with a fixed seed (each check is small; the same seed
+    gives the same explanation)."""
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1
+    solver.parameters.random_seed = seed
+    return solver
+
+
 def _limit(params: Any, seconds: float) -> None:
     """A deterministic budget (CP-SAT's work counter, as the search uses): the same
     explanation on a busy machine as on a quiet one; the wall clock only as a backstop."""
@@ -65,9 +74,7 @@ class _Prover:
         model = self.form.model
         model.clear_assumptions()
         model.add_assumptions([self.groups[g] for g in enforced])
-        solver = cp_model.CpSolver()
-        solver.parameters.num_workers = 1
-        solver.parameters.random_seed = self.seed
+        solver = _one_worker(self.seed)
         _limit(solver.parameters, self.per_check)
         code = solver.solve(model)
         if code == cp_model.INFEASIBLE:
@@ -138,9 +145,7 @@ def _needed(
     for expr, const, *_ in rows:
         model.add(top >= expr + const)
     model.minimize(top)
-    solver = cp_model.CpSolver()
-    solver.parameters.num_workers = 1
-    solver.parameters.random_seed = prover.seed
+    solver = _one_worker(prover.seed)
     _limit(solver.parameters, max(0.5, time_limit))
     code = solver.solve(model)
     if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
@@ -150,9 +155,7 @@ def _needed(
         # the rows down too, so the row named is one that needs the peak
         model.add(top <= int(solver.objective_value))
         model.minimize(sum(expr for expr, *_ in rows))
-        again = cp_model.CpSolver()
-        again.parameters.num_workers = 1
-        again.parameters.random_seed = prover.seed
+        again = _one_worker(prover.seed)
         _limit(again.parameters, max(0.5, time_limit / 2))
         if again.solve(model) in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             solver = again
@@ -227,9 +230,7 @@ def _quota_month_need(
     for _b, expr, d in rows:
         f.model.add(top * d >= expr * denom)  # top >= usage / d, in units of 1/denom
     f.model.minimize(top)
-    solver = cp_model.CpSolver()
-    solver.parameters.num_workers = 1
-    solver.parameters.random_seed = prover.seed
+    solver = _one_worker(prover.seed)
     solver.parameters.max_deterministic_time = 2.0
     solver.parameters.max_time_in_seconds = max(0.2, deadline - time.perf_counter())
     code = solver.solve(f.model)
@@ -489,9 +490,7 @@ def _month_floor(
         lb = value + fixed if value is not None else None
     if f.n_variables > _CP_MAX_VARIABLES or (lb is not None and lb <= cap and not small):
         return (lb, lb, False) if lb is not None else None
-    solver = cp_model.CpSolver()
-    solver.parameters.num_workers = 1
-    solver.parameters.random_seed = seed
+    solver = _one_worker(seed)
     solver.parameters.max_deterministic_time = 0.5
     solver.parameters.max_time_in_seconds = max(0.1, deadline - time.perf_counter())
     code = solver.solve(f.model)

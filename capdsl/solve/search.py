@@ -81,8 +81,8 @@ class _Watch(cp_model.CpSolverSolutionCallback):
             self.stop_search()
 
 
-def safe_hint(form: Formulation, workers: int, *, seed: int, time_limit: float) -> int:
-    """Make a hinted model safe for the interleaved portfolio; returns the workers to use.
+def safe_hint(form: Formulation, *, seed: int, time_limit: float) -> None:
+    """Make a hinted model safe for CP-SAT: a complete, feasible hint, or none at all.
 
     OR-Tools 9.15 aborts the process (SIGABRT, "Check failed: heuristics.fixed_search !=
     nullptr", cf. google/or-tools#5025) when ``interleave_search`` meets a hint that, once
@@ -107,11 +107,10 @@ def safe_hint(form: Formulation, workers: int, *, seed: int, time_limit: float) 
     # aborts the interleaved search just the same
     model.proto.clear_solution_hint()
     if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return workers
+        return
     values = check.response_proto.solution
     for i in range(len(model.proto.variables)):
         model.add_hint(model.get_int_var_from_proto_index(i), int(values[i]))
-    return workers
 
 
 def relative_gap(objective: float | None, bound: float | None) -> float | None:
@@ -139,7 +138,7 @@ def run_model(
     prm = solver.parameters
     n_workers = workers or default_workers()
     if form.model.proto.has_solution_hint():
-        n_workers = safe_hint(form, n_workers, seed=seed, time_limit=time_limit)
+        safe_hint(form, seed=seed, time_limit=time_limit)
     prm.num_workers = n_workers
     prm.random_seed = seed
     prm.max_time_in_seconds = max(0.05, time_limit * 5.0 + 2.0 if deterministic else time_limit)

@@ -87,13 +87,8 @@ def to_solution(plan: Plan, ctx: SolveContext, res: RunResult) -> Solution:
         gap=gap,
         currency=plan.currency,
         allocations=allocations,
-        purchases=priced.purchases,
-        months=priced.months,
-        totals=priced.totals,
-        workload_costs=priced.workload_costs,
-        reserved_utilisation=priced.reserved_utilisation,
-        spot_share=priced.spot_share,
         diagnostics=diags,
+        **priced.solution_fields(),
     )
 
 
@@ -187,14 +182,12 @@ def solve(
     ctx = prepare(plan, passes=passes, excluded=excluded)
     structural = unserved(plan, ctx)
     if structural:
-        return Solution(
-            plan=plan.name,
-            scenario=plan.scenario,
-            status="infeasible",
-            currency=plan.currency,
-            message=structural[0].message,
-            diagnostics=structural,
-            stats=_stats(ctx, 0, 0, 0.0, time.perf_counter() - started, seed, 0, False),
+        return _no_plan(
+            plan,
+            "infeasible",
+            structural[0].message,
+            structural,
+            _stats(ctx, 0, 0, 0.0, time.perf_counter() - started, seed, 0, False),
         )
     if any(b.hard and b.monthly is not None for b in plan.budgets):
         # a monthly budget below a month's proven cost floor: infeasible, said before searching
@@ -202,14 +195,12 @@ def solve(
 
         proof = budget_floor(plan, ctx, time_limit=max(0.5, time_limit * 0.2), seed=seed)
         if proof is not None:
-            return Solution(
-                plan=plan.name,
-                scenario=plan.scenario,
-                status="infeasible",
-                currency=plan.currency,
-                message=proof[1],
-                diagnostics=proof[0],
-                stats=_stats(ctx, 0, 0, 0.0, time.perf_counter() - started, seed, 0, False),
+            return _no_plan(
+                plan,
+                "infeasible",
+                proof[1],
+                proof[0],
+                _stats(ctx, 0, 0, 0.0, time.perf_counter() - started, seed, 0, False),
             )
     use_hint, buy_hint = hint_maps(hint)
     n_workers = workers or default_workers()
@@ -311,30 +302,25 @@ def solve(
         # the explanation gets a fair share even when the search used the whole limit
         remaining = max(min(10.0, time_limit / 2), time_limit - (time.perf_counter() - started))
         diags, message = diagnose(plan, infeasible_ctx, time_limit=remaining, seed=seed)
-        return Solution(
-            plan=plan.name,
-            scenario=plan.scenario,
-            status="infeasible",
-            currency=plan.currency,
-            message=message,
-            diagnostics=diags,
-            stats=stats,
-        )
+        return _no_plan(plan, "infeasible", message, diags, stats)
     code = "E0456" if res.status == "unknown" else "E0491"
+    help_ = "raise the time limit (--time-limit)" if code == "E0456" else None
+    return _no_plan(plan, res.status, res.message, [error(code, res.message, help=help_)], stats)
+
+
+def _no_plan(
+    plan: Plan, status: str, message: str, diagnostics: list[Diagnostic], stats: SolveStats
+) -> Solution:
+    """A result without a plan (infeasible, nothing found in time, an error): what went
+    wrong and why, no numbers."""
     return Solution(
         plan=plan.name,
         scenario=plan.scenario,
-        status=res.status,  # type: ignore[arg-type]
+        status=status,  # type: ignore[arg-type]
         currency=plan.currency,
-        message=res.message,
+        message=message,
+        diagnostics=diagnostics,
         stats=stats,
-        diagnostics=[
-            error(
-                code,
-                res.message,
-                help="raise the time limit (--time-limit)" if code == "E0456" else None,
-            )
-        ],
     )
 
 

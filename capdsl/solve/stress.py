@@ -132,7 +132,9 @@ def _overload(
         util = lam / (q.servers * mu)
         if util >= worst_util:
             worst_util = util
-            worst_latency = None if util >= 1.0 else _quantile(q.servers, mu, lam, wl.latency.percentile)
+            worst_latency = (
+                None if util >= 1.0 else _quantile(q.servers, mu, lam, wl.latency.percentile)
+            )
     if not queued:
         return worst_util, None
     return worst_util, worst_latency
