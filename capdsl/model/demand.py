@@ -203,7 +203,8 @@ def work_of_month(spec: WorkDemand, month: CalendarMonth) -> float:
 # --------------------------------------------------------------------------- labels
 
 
-def _ranges(values: Sequence[int]) -> list[tuple[int, int]]:
+def consecutive_runs(values: Sequence[int]) -> list[tuple[int, int]]:
+    """Runs of consecutive integers, first and last: [1, 2, 3, 7] -> [(1, 3), (7, 7)]."""
     out: list[tuple[int, int]] = []
     for v in sorted(set(values)):
         if out and v == out[-1][1] + 1:
@@ -220,7 +221,7 @@ def describe_days(days: set[int]) -> str:
         return "weekdays"
     if days == {5, 6}:
         return "weekends"
-    spans = _ranges(sorted(days))
+    spans = consecutive_runs(days)
     parts = [DAY_NAMES[a] if a == b else f"{DAY_NAMES[a]}-{DAY_NAMES[b]}" for a, b in spans]
     return ", ".join(parts) if len(parts) <= 3 else "mixed days"
 
@@ -228,7 +229,7 @@ def describe_days(days: set[int]) -> str:
 def describe_hours(hours: set[int]) -> str:
     if len(hours) == 24:
         return "all day"
-    spans = _ranges(sorted(hours))
+    spans = consecutive_runs(hours)
     if len(spans) > 3:
         return f"{len(hours)} hours a day"
     return ", ".join(f"{a:02d}-{b + 1:02d}h" for a, b in spans)

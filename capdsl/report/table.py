@@ -14,6 +14,7 @@ from io import StringIO
 from typing import TYPE_CHECKING
 
 from capdsl.lang.diagnostics import render as render_diagnostic
+from capdsl.model.demand import consecutive_runs
 from capdsl.model.plan import Plan
 from capdsl.report import fmt
 from capdsl.report.content import schedule_rows
@@ -347,14 +348,8 @@ _MAX_BINDING_GROUPS = 6
 
 def _month_ranges(r: Result, months: list[int]) -> str:
     """``2027-01–2027-06, 2027-09`` from sorted month indices."""
-    runs: list[tuple[int, int]] = []
-    for m in months:
-        if runs and m == runs[-1][1] + 1:
-            runs[-1] = (runs[-1][0], m)
-        else:
-            runs.append((m, m))
     parts = []
-    for a, b in runs:
+    for a, b in consecutive_runs(months):
         first, last = r.month_label(a) or str(a), r.month_label(b) or str(b)
         parts.append(first if a == b else f"{first}–{last}")
     return ", ".join(parts)
