@@ -88,11 +88,13 @@ def safe_hint(form: Formulation, *, seed: int, time_limit: float) -> None:
     nullptr", cf. google/or-tools#5025) when ``interleave_search`` meets a hint that, once
     completed by presolve, violates the model: it then tries to repair the hint with a
     subsolver the interleaved mode never creates. Every infeasible plan solved with a
-    previous plan as hint hits it (and a single worker aborts the same way). So a hint is
+    previous plan as hint hits it (and so does an empty hint message). So a hint is
     checked first, on one worker with the hinted variables fixed (a small, deterministic
     search): when it extends to a feasible solution, that complete solution becomes the hint
     and the portfolio runs as usual; when it does not (or the check is inconclusive), the hint
-    is dropped and the search starts cold."""
+    is dropped and the search starts cold. Single-worker models (the decomposition's blocks)
+    do not abort, but are checked too: the completed hint is worth its small solve (measured
+    on the examples: retail 15,805 vs 15,883, saas-growth 53,547 vs 54,532 without it)."""
     check = cp_model.CpSolver()
     prm = check.parameters
     prm.num_workers = 1
