@@ -135,7 +135,6 @@ def test_stop_ends_the_search_early(split: bool, monkeypatch: pytest.MonkeyPatch
     assert sol.status in ("optimal", "feasible", "unknown")
 
 
-
 class _RecordingEvent(threading.Event):
     """A stop event that records how often someone slept on it."""
 
@@ -163,6 +162,7 @@ def test_a_stop_event_never_holds_a_finished_search(monkeypatch: pytest.MonkeyPa
     without = solve(medium(2), time_limit=5, seed=3)
     assert with_stop.objective == without.objective
     assert with_stop.allocations == without.allocations
+
 
 def test_warm_start_after_a_small_edit() -> None:
     a = offering(
@@ -199,4 +199,3 @@ def test_warm_start_after_a_small_edit() -> None:
     assert warm.status == cold.status == "optimal"
     assert warm.objective == cold.objective
     assert verify(edited, warm).ok
-
