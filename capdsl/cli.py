@@ -59,7 +59,7 @@ def _console(stderr: bool = False) -> Console:
     if not console.is_terminal:
         # Piped or redirected: rich would assume 80 columns and truncate table cells; data
         # written to a file or a pager should be whole.
-        console = Console(stderr=stderr, highlight=False, soft_wrap=True, width=_PIPE_WIDTH)
+        console.width = _PIPE_WIDTH
     return console
 
 

@@ -28,7 +28,7 @@ from capdsl.solve.progress import Progress
 from capdsl.solve.prune import PASSES, Pass, prepare
 from capdsl.solve.search import RunResult, default_workers, relative_gap, run_model
 from capdsl.solve.settings import setting_span, workload_setting
-from capdsl.solve.solution import Solution, SolveStats
+from capdsl.solve.solution import Purchase, Solution, SolveStats
 
 # Plans with more decision variables than this (over more than one month) are solved month
 # by month; below it the whole-plan model is fast enough to be proven optimal.
@@ -78,6 +78,7 @@ def to_solution(plan: Plan, ctx: SolveContext, res: RunResult) -> Solution:
         gap = relative_gap(float(obj_d), float(bound_d) if bound_d is not None else None)
         gap = round(gap, 8) if gap is not None else None
     diags = lints(plan, priced.reserved_utilisation, priced.scope_costs)
+    diags += late_commitments(plan, priced.purchases)
     return Solution(
         plan=plan.name,
         scenario=plan.scenario,
@@ -141,6 +142,40 @@ def lints(
                         )
                     )
     return out
+
+
+def late_commitments(plan: Plan, purchases: list[Purchase]) -> list[Diagnostic]:
+    """W0453: reservations bought so late that most of their term lies beyond the horizon.
+
+    Under ``beyond_horizon = amortize`` the plan counts only a term's months inside the
+    horizon, so a 3-year reservation bought in the last month costs the plan one month of
+    it: correct by that rule, and cheap-looking, but it commits money the plan does not show."""
+    if plan.commitments.beyond_horizon != "amortize":
+        return []
+    late = [
+        p for p in purchases if p.beyond_horizon > 0 and (plan.horizon - p.month) * 2 < p.term_months
+    ]
+    if not late:
+        return []
+    committed = sum((p.beyond_horizon for p in late), Decimal(0))
+    count = sum(p.count for p in late)
+    first, last = plan.months[min(p.month for p in late)], plan.months[max(p.month for p in late)]
+    when = f"in {first}" if first == last else f"in {first}..{last}"
+    return [
+        warning(
+            "W0453",
+            f"{count} reservation{'s' * (count != 1)} bought {when} run mostly past the horizon: "
+            f"{_money(Fraction(committed), plan.currency)} of {'them' if count != 1 else 'it'} "
+            f"falls after {plan.months[-1]} and is not in the plan's cost",
+            setting_span(plan, "commitments.beyond_horizon", "commitments"),
+            help="count whole terms with `beyond_horizon = full` in `commitments`, or extend "
+            "the horizon to see what they are worth",
+            notes=(
+                "`beyond_horizon = amortize` (the default) counts a term's months inside the "
+                "horizon only",
+            ),
+        )
+    ]
 
 
 def _money(x: Fraction, currency: str) -> str:

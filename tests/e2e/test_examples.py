@@ -203,7 +203,7 @@ def test_llm_inference_model_mix_on_gpus_within_quota() -> None:
 
 
 def test_llm_inference_gpu_squeeze_is_infeasible_and_names_the_quota() -> None:
-    plan, sol = solved("llm-inference.cap", "quota_squeeze")
+    _plan, sol = solved("llm-inference.cap", "quota_squeeze")
     assert sol.status == "infeasible"
     text = " ".join(d.message for d in sol.diagnostics)
     assert "big_gpus" in text and "large" in text
@@ -234,7 +234,7 @@ def test_ml_training_one_time_run_and_spot_experiments() -> None:
 
 
 def test_data_pipelines_batch_volume_and_stream_bursts() -> None:
-    plan, sol = solved("data-pipelines.cap")
+    plan, _sol = solved("data-pipelines.cap")
     etl = plan.workload("etl")
     assert etl.kind == "batch" and etl.batch is not None
     # planned at 2x today's 2,400 vCPU-hours a day (730 h months), 2% growth a month
@@ -248,7 +248,7 @@ def test_data_pipelines_batch_volume_and_stream_bursts() -> None:
 
 
 def test_seasonal_ecommerce_follows_the_season_and_saves_against_peak_all_year() -> None:
-    plan, sol = solved("seasonal-ecommerce.cap")
+    _plan, sol = solved("seasonal-ecommerce.cap")
     peak_plan, peak_sol = solved("seasonal-ecommerce.cap", "peak_all_year")
     assert_verified(peak_plan, peak_sol)
     months = {m.month: m.total for m in sol.months}
@@ -268,7 +268,7 @@ def test_budget_overrun_base_fits_the_budget() -> None:
 
 
 def test_budget_overrun_aggressive_names_the_month_the_amount_and_the_settings() -> None:
-    plan, sol = solved("budget-overrun.cap", "aggressive")
+    _plan, sol = solved("budget-overrun.cap", "aggressive")
     assert sol.status == "infeasible", sol.message
     budget = [d for d in sol.diagnostics if d.span is not None and "budget" in d.message]
     assert budget, [d.message for d in sol.diagnostics]

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import importlib
+
 import pytest
 from solve_factory import offering, plan, workload
 
-import importlib
 from capdsl.solve import solve
 
 explain_mod = importlib.import_module("capdsl.solve.explain")  # the package exports explain()
