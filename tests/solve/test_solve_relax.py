@@ -1,0 +1,59 @@
+"""The LP relaxation behind the decomposition's bound (``relax.py``), on a model whose LP
+optimum is known by hand, and on a real formulation against CP-SAT's proven optimum."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+from ortools.sat.python import cp_model
+from solve_factory import offering, plan, workload
+
+from capdsl.solve.decompose import unit_context
+from capdsl.solve.formulate import Formulation, formulate
+from capdsl.solve.prune import prepare
+from capdsl.solve.relax import lp_bound
+from capdsl.solve.search import run_model
+
+
+def _by_hand() -> Formulation:
+    """min 2x + 3y + 10b  s.t.  exactly_one(b, not c)  (b = c),  b + c >= 1,
+    x + y >= 20 if b,  x <= 1 if not c,  x, y in [0, 10].
+
+    Relaxed, with t = b = c >= 1/2: x + y >= 20t (Big-M 20) and x <= 1 + 9c (Big-M 9), so
+    x = 1 + 9t, y = 11t - 1 and the cost 61t - 1 is least at t = 1/2: 29.5. The integer
+    optimum is t = 1, x = y = 10: 60."""
+    m = cp_model.CpModel()
+    x = m.new_int_var(0, 10, "x")
+    y = m.new_int_var(0, 10, "y")
+    b = m.new_bool_var("b")
+    c = m.new_bool_var("c")
+    m.add_exactly_one([b, c.Not()])
+    m.add(b + c >= 1)
+    m.add(x + y >= 20).only_enforce_if(b)
+    m.add(x <= 1).only_enforce_if(c.Not())
+    m.minimize(2 * x + 3 * y + 10 * b)
+    ctx = SimpleNamespace(scaling=SimpleNamespace(money=1))
+    return Formulation(model=m, ctx=ctx)  # type: ignore[arg-type]
+
+
+def test_the_relaxation_of_literals_and_enforced_rows_is_the_lp_worked_by_hand() -> None:
+    form = _by_hand()
+    assert lp_bound(form, time_limit=5) == pytest.approx(29.5 * (1 - 1e-6), rel=1e-9)
+    solver = cp_model.CpSolver()
+    assert solver.solve(form.model) == cp_model.OPTIMAL
+    assert solver.objective_value == 60
+
+
+def test_an_lp_bound_is_below_the_proven_optimum_of_a_real_month() -> None:
+    small = offering("m.large", od="0.10", vcpu=2, reserved={"1y-no_upfront": ("0", "0.06")})
+    big = offering("m.4xlarge", od="0.38", vcpu=16, reserved={"1y-no_upfront": ("0", "0.23")})
+    api = workload("api", [(small, 10.0), (big, 85.0)], redundancy=1)
+    day = [40.0 + 30.0 * (6 <= h < 22) for h in range(24)]
+    ctx = prepare(plan([small, big], [api], [{"api": day}], options=("1y-no_upfront",)))
+    form, _ = formulate(unit_context(ctx, (0, None), "rent"))
+    res = run_model(form, time_limit=20, seed=0, workers=1)
+    assert res.status == "optimal" and res.objective is not None
+    bound = lp_bound(form, time_limit=5)
+    assert bound is not None
+    assert 0.5 * res.objective < bound <= res.objective + 1e-6
