@@ -13,7 +13,11 @@ blocks in one model stall it -- and a *month* otherwise.
    it is used, and every other constraint of the unit is kept, so the sum of the units'
    optima -- and of CP-SAT's bounds on them -- is a valid lower bound on the plan's cost.
    In block units, batch work (due per month) is bounded by one batch-only model per month;
-   a total budget is left out (a relaxation too);
+   a total budget is left out (a relaxation too). Monthly LP relaxations with reservations
+   rented per month are tighter and used when the months are small enough; before either,
+   ``relax.capacity_bound`` gives a weak bound from prices per unit of capacity alone (no
+   model built), so a plan too large for the others, or a time limit too short, still has
+   one. The highest bound found is the plan's;
 2. **schedule**: from the instances the units run, ``schedule.py`` decides which
    reservations to buy when (terms, payment options, lead time, commitment cap), exactly;
 3. **allocate**: every unit is solved again with those reservations fixed
@@ -218,6 +222,11 @@ class Decomposer:
     def stopped(self) -> bool:
         return self.stop is not None and self.stop.is_set()
 
+    def raise_lower(self, value: float) -> None:
+        """Every bound computed is valid: the plan's is the highest."""
+        if self.lower is None or value > self.lower:
+            self.lower = value
+
     def report(self) -> None:
         if self.on_progress is None:
             return
@@ -273,7 +282,7 @@ class Decomposer:
             if value is None:
                 return False
             total += value
-        self.lower = total
+        self.raise_lower(total)
         self.log.append(
             f"bound from {ctx.plan.horizon} monthly LP relaxations (reservations rented per month)"
         )
@@ -307,7 +316,7 @@ class Decomposer:
             return {}
         bounds = [r.bound for r in runs]
         if all(b is not None for b in bounds):
-            self.lower = sum(b for b in bounds if b is not None)
+            self.raise_lower(sum(b for b in bounds if b is not None))
         self.log.append(f"bound from {len(subs)} relaxed units (reservations rented per use)")
         members = {(m, b.index): b.members for m, bs in enumerate(grouped.blocks) for b in bs}
         rented: dict[UseKey, int] = {}
@@ -511,7 +520,15 @@ class Decomposer:
            reservations changed re-planned, while it changes; 4. with time left, a polish
            of the best plan, month by month. Only a cheaper plan replaces the best one, so
            the result is never dearer than the spreadsheet plan it starts from."""
+        if self.stopped():
+            return  # stopped before the start: no plan, not even the spreadsheet's
         T = self.time_limit
+        from capdsl.solve.relax import capacity_bound
+
+        # a weak bound at once (no model built), for a plan too large, or a time limit too
+        # short, for the relaxations below to finish
+        self.raise_lower(capacity_bound(self.ctx))
+        self.log.append(f"bound from capacity prices: {self.lower:,.2f}")
         if hint_buys is not None:
             self.consider(self.evaluate(hint_buys, T * 0.35, hint_use, fine=True))
             self.log.append("warm start: the previous plan's reservations first")
@@ -544,12 +561,9 @@ class Decomposer:
         if self.out_of_time():
             return
         lp = self.lp_bound(T * 0.2)
-        lp_lower = self.lower
-        # the block relaxation: a bound when the LPs give none (or a weaker one), and what
-        # to reserve, tried once the rounds settle
+        # the block relaxation: a bound when the LPs give none, and what to reserve, tried
+        # once the rounds settle
         rented = {} if lp else self.bound(T * 0.15, hint_use)
-        if lp and lp_lower is not None and (self.lower is None or lp_lower > self.lower):
-            self.lower = lp_lower
         self.report()
         if self.infeasible_unit is not None or self.out_of_time():
             return

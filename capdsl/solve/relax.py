@@ -14,10 +14,14 @@ expression API cost four times the simplex itself on the example plans.
 
 from __future__ import annotations
 
+import math
+
 from ortools.linear_solver import linear_solver_pb2 as mp
 from ortools.linear_solver import pywraplp
 
+from capdsl.solve.context import SPOT, SolveContext
 from capdsl.solve.formulate import Formulation
+from capdsl.solve.money import existing_fleet_cost
 
 _INF = 2**62
 
@@ -124,3 +128,74 @@ def relaxation(form: Formulation) -> tuple[mp.MPModelRequest, float] | None:
     for v, k in zip(list(obj.vars), coeffs, strict=True):
         lp.variable[v].objective_coefficient += k / scale
     return request, scale
+
+
+def capacity_bound(ctx: SolveContext) -> float:
+    """A lower bound from prices per unit of capacity alone, without building a model.
+
+    Every service workload needs, in every block, at least its demand with headroom (and
+    with N+k, its demand plus k of its smallest instances); with ``survive k zones`` of Z, its
+    non-spot capacity without its k largest zones carries the demand, so that capacity is at
+    least ``demand x Z / (Z - k)`` (the k largest zones hold at least k/Z of it). Each unit of
+    capacity costs at least the workload's cheapest price per unit: spot where allowed, else
+    the cheaper of on-demand and a reservation *rented* for the hours it is used at its
+    amortised rate (holding one for its term is never cheaper). Reservations the plan owns
+    are free capacity (to every workload at once: a relaxation too), their cost the fleet
+    constant every plan pays. Integrality, sharing, spot limits, quotas, batch work and
+    budgets are left out -- each a relaxation -- so the bound is weak but valid, and cheap
+    enough for plans whose monthly LPs are too large (the XL benchmark)."""
+    plan = ctx.plan
+    hpm = ctx.hours_per_month
+    offerings = {o.id: o.offering for o in plan.offerings}
+    rented = {
+        t: min((c.effective_hourly(hpm) for c in pool.choices), default=None)
+        for t, pool in ctx.pools.items()
+    }
+    total = sum((float(v) for v in existing_fleet_cost(plan)), 0.0)
+    for w in plan.workloads:
+        if w.kind == "batch":
+            continue
+        lanes = ctx.lanes_of(w.name)
+        if not lanes:
+            continue
+        best_std = best_any = math.inf  # money per capacity-hour
+        for ln in lanes:
+            cap = ctx.cap.get((w.name, ln.offering), 0.0)
+            if cap <= 0:
+                continue
+            if ln.kind == SPOT:
+                price = float(offerings[ln.offering].spot_hourly[ln.zone])
+                best_any = min(best_any, price / cap)
+                continue
+            prices = [float(p) for p in (ln.price, rented.get(ln.offering)) if p is not None]
+            if prices:
+                best_std = min(best_std, min(prices) / cap)
+        best_any = min(best_any, best_std)
+        if math.isinf(best_any):
+            continue
+        smallest = min(ctx.cap.get((w.name, ln.offering), 0.0) for ln in lanes)
+        zones = len({ln.zone for ln in lanes})
+        k = w.survive_zones
+        for m, blocks in enumerate(ctx.blocks):
+            # reservations already owned in month m, as free non-spot capacity
+            free = 0.0
+            for t in {ln.offering for ln in lanes if ln.kind != SPOT}:
+                pool = ctx.pools.get(t)
+                if pool is None:
+                    continue
+                owned = pool.existing[m] if m < len(pool.existing) else 0
+                owned += sum(v[m] for v in pool.zonal.values() if m < len(v))
+                free += owned * ctx.cap.get((w.name, t), 0.0)
+            for blk in blocks:
+                plain = blk.level.get(w.name, 0.0)
+                if plain <= 0:
+                    continue
+                need = max(plain * w.required_factor, plain + w.redundancy * smallest)
+                standing = plain * zones / (zones - k) if 0 < k < zones else 0.0
+                std = max(0.0, standing - free)  # non-spot capacity to pay for
+                rest = max(0.0, need - free - std)  # the rest, at the cheapest price
+                if std > 0 and math.isinf(best_std):
+                    continue  # no non-spot lane: the plan is infeasible, bound nothing
+                hourly = (std * best_std if std > 0 else 0.0) + rest * best_any
+                total += hourly * float(blk.billed)
+    return total * (1 - 1e-6)

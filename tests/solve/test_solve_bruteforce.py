@@ -11,6 +11,8 @@ from solve_factory import existing, offering, plan, workload
 
 from capdsl.model.plan import Plan, SpotPolicy
 from capdsl.solve import solve, verify
+from capdsl.solve.prune import prepare
+from capdsl.solve.relax import capacity_bound
 
 
 def cents(x: Fraction) -> Decimal:
@@ -21,9 +23,11 @@ def check(p: Plan, **kw: int) -> None:
     sol = solve(p, time_limit=5)
     assert sol.status == "optimal", sol.message
     assert verify(p, sol).ok
-    expected = cents(brute_force(p, **kw))
+    optimum = brute_force(p, **kw)
     assert sol.totals is not None
-    assert sol.totals.cost == expected
+    assert sol.totals.cost == cents(optimum)
+    # the decomposition's model-free bound is below every optimum enumerated here
+    assert capacity_bound(prepare(p)) <= float(optimum) + 1e-9
 
 
 def test_reserved_versus_on_demand_break_even() -> None:

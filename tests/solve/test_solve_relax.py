@@ -1,5 +1,6 @@
-"""The LP relaxation behind the decomposition's bound (``relax.py``), on a model whose LP
-optimum is known by hand, and on a real formulation against CP-SAT's proven optimum."""
+"""The relaxations behind the decomposition's bounds (``relax.py``): the LP on a model whose
+optimum is known by hand and on a real formulation against CP-SAT's proven optimum; the
+model-free capacity-price bound worked by hand (the brute-force tests check it too)."""
 
 from __future__ import annotations
 
@@ -7,12 +8,15 @@ from types import SimpleNamespace
 
 import pytest
 from ortools.sat.python import cp_model
-from solve_factory import offering, plan, workload
+from solve_factory import existing, offering, plan, workload
 
+from capdsl.model.plan import Plan, SpotPolicy
+from capdsl.solve import solve
 from capdsl.solve.decompose import unit_context
 from capdsl.solve.formulate import Formulation, formulate
+from capdsl.solve.money import existing_fleet_cost
 from capdsl.solve.prune import prepare
-from capdsl.solve.relax import lp_bound
+from capdsl.solve.relax import capacity_bound, lp_bound
 from capdsl.solve.search import run_model
 
 
@@ -57,3 +61,45 @@ def test_an_lp_bound_is_below_the_proven_optimum_of_a_real_month() -> None:
     bound = lp_bound(form, time_limit=5)
     assert bound is not None
     assert 0.5 * res.objective < bound <= res.objective + 1e-6
+
+
+def _billed(p: Plan) -> float:
+    return float(sum(b.billed for bs in prepare(p).blocks for b in bs))
+
+
+def test_the_capacity_bound_is_exact_when_nothing_is_relaxed() -> None:
+    # one offering, on-demand only, demand a whole number of instances: 3 x $0.10 an hour
+    a = offering("m.large", od="0.10", zones=("z1",))
+    p = plan([a], [workload("web", [(a, 100.0)])], [{"web": [300.0] * 24}])
+    sol = solve(p, time_limit=5)
+    assert sol.status == "optimal" and sol.objective is not None
+    assert capacity_bound(prepare(p)) == pytest.approx(float(sol.objective), rel=1e-5)
+    assert capacity_bound(prepare(p)) <= float(sol.objective)
+
+
+def test_the_capacity_bound_counts_a_lost_zone_spot_and_owned_reservations() -> None:
+    zones = ("z1", "z2", "z3")
+    a = offering("m.large", od="0.10", spot="0.04", zones=zones)
+    demand = [{"db": [300.0] * 24}]
+    plain = plan([a], [workload("db", [(a, 100.0)], spot=SpotPolicy(allowed=True))], demand)
+    # all on spot at $0.04 per 100 units: 3 x 0.04 an hour
+    assert capacity_bound(prepare(plain)) == pytest.approx(3 * 0.04 * _billed(plain), rel=1e-5)
+    # without any one of three zones (and without spot) 300 is carried: at least 450 of
+    # on-demand capacity (the largest zone holds a third), 4.5 x $0.10
+    survive = plan([a], [workload("db", [(a, 100.0)], survive_zones=1)], demand)
+    bound = capacity_bound(prepare(survive))
+    assert bound == pytest.approx(4.5 * 0.10 * _billed(survive), rel=1e-5)
+    sol = solve(survive, time_limit=5)
+    assert sol.status == "optimal" and sol.objective is not None
+    assert bound <= float(sol.objective)  # the plan runs 2 per zone: 6 x $0.10
+    # two reservations already owned: 200 of the 450 free, their cost the fleet's
+    owned = plan(
+        [a],
+        [workload("db", [(a, 100.0)], survive_zones=1)],
+        demand,
+        fleet=[existing(a, 2, zone=None, hourly=0.06)],
+    )
+    fleet = float(sum(existing_fleet_cost(owned)))
+    assert capacity_bound(prepare(owned)) == pytest.approx(
+        fleet + 2.5 * 0.10 * _billed(owned), rel=1e-5
+    )
