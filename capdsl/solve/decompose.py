@@ -243,6 +243,10 @@ class Decomposer:
         self, sub: SolveContext, time_limit: float, hint_use: Mapping[UseKey, int]
     ) -> MonthRun:
         month = next(i for i, bs in enumerate(sub.blocks) if bs)
+        if self.out_of_time():
+            # far past the deadline (or stopped): the units not started yet are skipped,
+            # and the evaluation they belong to is abandoned
+            return MonthRun(month, "unknown")
         keys = {(month, b.index) for b in sub.blocks[month]}
         hint = {k: v for k, v in hint_use.items() if (k[4], k[5]) in keys} if hint_use else None
         form, _ = formulate(sub, hint_use=hint)

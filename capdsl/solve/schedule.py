@@ -28,7 +28,41 @@ def schedule_reservations(
     time_limit: float,
     seed: int = 0,
 ) -> dict[tuple[str, int, int], int] | None:
-    """Purchases (offering, choice index, start month) -> count; None if none is feasible."""
+    """Purchases (offering, choice index, start month) -> count; None if none is feasible.
+
+    Without a commitment cap the offerings are independent: each is its own small model,
+    solved to optimality in a fraction of the (deterministic) time limit. Buying nothing is
+    always feasible for an offering sold on-demand, so a model that finds nothing in its
+    time leaves that offering on-demand rather than losing every offering's schedule (on a
+    slow machine the XL plan's single model found nothing in its wall-clock safety net)."""
+    plan = ctx.plan
+    peak: dict[str, int] = defaultdict(int)
+    for (t, _m, _b), n in usage.items():
+        peak[t] = max(peak[t], n)
+    offerings = sorted(t for t in ctx.pools if peak.get(t, 0) > 0)
+    groups = [offerings] if plan.commitments.max_hourly is not None else [[t] for t in offerings]
+    by_offering: dict[str, dict[tuple[str, int, int], int]] = defaultdict(dict)
+    for key, n in usage.items():
+        by_offering[key[0]][key] = n
+    out: dict[tuple[str, int, int], int] = {}
+    for group in groups:
+        share = {k: n for t in group for k, n in by_offering[t].items()}
+        got = _schedule(ctx, share, peak, time_limit=time_limit / len(groups), seed=seed)
+        if got is None:
+            return None
+        out.update(got)
+    return out
+
+
+def _schedule(
+    ctx: SolveContext,
+    usage: Mapping[tuple[str, int, int], int],
+    peak: Mapping[str, int],
+    *,
+    time_limit: float,
+    seed: int,
+) -> dict[tuple[str, int, int], int] | None:
+    """One lot-sizing model over the offerings ``usage`` names (see the module docstring)."""
     plan = ctx.plan
     assert ctx.scaling is not None
     money = ctx.scaling.money
@@ -38,12 +72,11 @@ def schedule_reservations(
     billed = {(blk.month, blk.index): blk.billed for bs in ctx.blocks for blk in bs}
     model = cp_model.CpModel()
     starts = list(purchase_months(plan))
-    peak: dict[str, int] = defaultdict(int)
-    for (t, _m, _b), n in usage.items():
-        peak[t] = max(peak[t], n)
+    names = sorted({t for t, _m, _b in usage})
     buy: dict[tuple[str, int, int], cp_model.IntVar] = {}
-    for t, pool in sorted(ctx.pools.items()):
-        if peak.get(t, 0) <= 0:
+    for t in names:
+        pool = ctx.pools.get(t)
+        if pool is None:
             continue
         for i, _c in enumerate(pool.choices):
             for s in starts:
@@ -56,6 +89,7 @@ def schedule_reservations(
         objective_c.append(
             round(choice_cost(c, s, H, hpm, plan.commitments.beyond_horizon) * money)
         )
+    reserved_only = False
     for (t, m, b), n in sorted(usage.items()):
         if n <= 0 or t not in ctx.pools:
             continue
@@ -73,6 +107,7 @@ def schedule_reservations(
                 return None
             if active:
                 model.add(sum(active) + fixed >= n)
+                reserved_only = True
             continue
         if not active:
             continue  # nothing to decide: the overflow is a constant
@@ -100,8 +135,12 @@ def schedule_reservations(
     solver.parameters.max_deterministic_time = max(0.05, time_limit)
     solver.parameters.max_time_in_seconds = max(0.1, time_limit * 1.5 + 0.5)
     code = solver.solve(model)
-    if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+    if code == cp_model.INFEASIBLE:
         return None
+    if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        # nothing found in time: buying nothing is feasible unless an offering is sold
+        # as reservations only
+        return None if reserved_only else {}
     values = solver.response_proto.solution
     return {k: int(values[v.index]) for k, v in buy.items() if values[v.index]}
 
