@@ -82,6 +82,12 @@ MIN_UNIT_S = 0.06
 LP_MAX_VARIABLES = 60_000
 # Wall time a unit costs beyond its search limit (building the model, presolve), measured.
 UNIT_OVERHEAD_S = 0.015
+# Per variable of a unit, measured on the 2-core benchmark box: building its model, and the
+# search it needs before it finds any plan (an XL block of 5,700 variables: 0.1 s to build,
+# nothing found under 0.6 s). A pass whose units cannot be afforded within twice the time
+# limit -- past which the deadline abandons it -- is not started.
+UNIT_BUILD_S_PER_VARIABLE = 2e-5
+UNIT_SEARCH_S_PER_VARIABLE = 1e-4
 
 # Shares of the time limit: the first plan's blocks (a block needs ~0.1 s to move off its
 # hint: most of the blocks' time goes there), the rounds (only the blocks of the months
@@ -197,6 +203,7 @@ class Decomposer:
         self.infeasible_unit: Unit | None = None
         self.infeasible_context: SolveContext | None = None
         self.log: list[str] = []
+        self.too_large = False  # block units cannot be afforded within the time limit
         # block runs by (unit, reservations owned in its month): a block whose month owns
         # the same reservations as in an earlier evaluation is the same model; its earlier
         # result is reused (re-solving it from that result would not find more) and its
@@ -221,6 +228,27 @@ class Decomposer:
 
     def stopped(self) -> bool:
         return self.stop is not None and self.stop.is_set()
+
+    def unit_limit(self, n: int, budget: float) -> float:
+        """The search limit of each of ``n`` units sharing ``budget`` seconds."""
+        return max(0.02, (budget * self.threads - n * UNIT_OVERHEAD_S) / max(1, n) * 0.8)
+
+    def unit_variables(self) -> float:
+        """Decision variables of one block unit, on average."""
+        from capdsl.solve.context import count_variables
+
+        return count_variables(self.ctx) / max(1, len(self.units))
+
+    def affordable(self, n_units: int, per: float) -> bool:
+        """Whether ``n_units`` units of the plan's size, searched ``per`` seconds each,
+        fit in twice the time limit (from the plan's size alone: deterministic)."""
+        size = self.unit_variables()
+        each = (
+            UNIT_OVERHEAD_S
+            + size * UNIT_BUILD_S_PER_VARIABLE
+            + max(per, size * UNIT_SEARCH_S_PER_VARIABLE)
+        )
+        return n_units * each / self.threads <= 2 * self.time_limit
 
     def raise_lower(self, value: float) -> None:
         """Every bound computed is valid: the plan's is the highest."""
@@ -259,7 +287,7 @@ class Decomposer:
         """Solve units in parallel, each with an equal share of ``budget`` (never past the
         deadline: late units get the minimum and report what they found)."""
         n = max(1, len(subs))
-        per = max(0.02, (budget * self.threads - n * UNIT_OVERHEAD_S) / n * 0.8)
+        per = self.unit_limit(n, budget)
         with ThreadPoolExecutor(max_workers=self.threads, thread_name_prefix="capdsl-unit") as pool:
             futures = [pool.submit(self.run_unit, sub, per, hint_use) for sub in subs]
             return [f.result() for f in futures]
@@ -311,6 +339,9 @@ class Decomposer:
             if self.batch
             else []
         )
+        if self.too_large:
+            self.log.append("block relaxation skipped (blocks too large for the time limit)")
+            return {}
         runs = self.run_all(subs, budget, hint_use)
         bad = [(r, sub) for r, sub in zip(runs, subs, strict=True) if r.status == "infeasible"]
         if bad:
@@ -369,6 +400,14 @@ class Decomposer:
             ]
         if not by_month and base is self.ctx:
             fresh = [i for i, k in enumerate(keys) if k not in self.unit_runs]
+            if not self.affordable(len(fresh), self.unit_limit(len(fresh), budget)):
+                # units of this size would be abandoned at the deadline; the passes made
+                # of units (the block relaxation, the polish) are skipped as well
+                self.too_large = True
+                self.log.append(
+                    f"{len(fresh)} blocks too large to re-plan within the time limit: skipped"
+                )
+                return None
             solved = self.run_all([subs[i] for i in fresh], budget, hint_use)
             found = dict(zip(fresh, solved, strict=True))
             runs = [found[i] if i in found else self.unit_runs[k] for i, k in enumerate(keys)]
@@ -612,6 +651,7 @@ class Decomposer:
             self.best is not None
             and not self.best.proven
             and POLISH_SHARE + unused > 0
+            and not self.too_large
             and not self.out_of_time()
         ):
             cand = self.evaluate(

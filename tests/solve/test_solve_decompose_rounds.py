@@ -81,3 +81,65 @@ def test_the_decomposition_is_never_dearer_than_the_spreadsheet_plan() -> None:
         assert greedy.totals is not None and sol.totals is not None
         assert sol.totals.cost <= greedy.totals.cost
         assert any("reservations rescheduled" in line for line in d.log), d.log
+
+
+def test_blocks_too_large_for_the_time_limit_are_not_started(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    # as if every block needed minutes of search (the XL plan on a slow machine): no block
+    # pass is started, and the verified spreadsheet plan, repriced, comes back in time
+    import capdsl.solve.decompose as decompose
+
+    monkeypatch.setattr(decompose, "UNIT_SEARCH_S_PER_VARIABLE", 10.0)
+    started: list[int] = []
+    run_all = decompose.Decomposer.run_all
+
+    def counting(self, subs, budget, hint_use):  # type: ignore[no-untyped-def]
+        started.append(len(subs))
+        return run_all(self, subs, budget, hint_use)
+
+    monkeypatch.setattr(decompose.Decomposer, "run_all", counting)
+    plan, _ = plans()
+    ctx = prepare(plan)
+    res, d = solve_decomposed(
+        ctx,
+        time_limit=2,
+        seed=0,
+        threads=1,
+        stop=None,
+        on_progress=None,
+        hint_use={},
+        hint_buys=None,
+    )
+    assert started == []
+    assert any("too large to re-plan" in line for line in d.log), d.log
+    assert res.status == "feasible" and res.bound is not None  # the capacity-price bound
+    sol = to_solution(plan, ctx, res)
+    assert verify(plan, sol).ok
+    greedy = greedy_plan(plan)
+    assert greedy.totals is not None and sol.totals is not None
+    assert sol.totals.cost <= greedy.totals.cost
+
+
+def test_reservations_scheduled_per_offering_cost_what_the_joint_model_does() -> None:
+    # without a commitment cap the offerings' lot-sizing models are independent: solving
+    # them one by one gives the joint optimum (a cap that never binds forces the joint model)
+    from solve_factory import offering, plan, workload
+
+    from capdsl.solve.schedule import schedule_reservations
+
+    opts = {"1y-no_upfront": ("0", "0.06"), "1y-all_upfront": ("480", "0")}
+    small = offering("s.large", od="0.10", reserved=opts, zones=("z1", "z2"))
+    big = offering("b.xlarge", od="0.21", reserved=opts, zones=("z1", "z2"))
+    api = workload("api", [(small, 100)])
+    batchy = workload("etl", [(big, 220)])
+    demand = [
+        {"api": [300] * 12 + [600] * 12, "etl": [440] * (6 + m) + [0] * (18 - m)} for m in range(6)
+    ]
+    per_offering = prepare(plan([small, big], [api, batchy], demand, options=tuple(opts)))
+    joint = prepare(plan([small, big], [api, batchy], demand, options=tuple(opts), max_hourly=1e6))
+    use = decomposer(per_offering).spreadsheet()[1]
+    usage = usage_of(per_offering, use)
+    assert len({t for t, _m, _b in usage}) == 2
+    one = schedule_reservations(per_offering, usage, time_limit=5)
+    both = schedule_reservations(joint, usage, time_limit=5)
+    assert one is not None and both is not None and one
+    assert cost_of(per_offering, one, use) == cost_of(per_offering, both, use)
