@@ -271,9 +271,11 @@ class Decomposer:
         self, sub: SolveContext, time_limit: float, hint_use: Mapping[UseKey, int]
     ) -> MonthRun:
         month = next(i for i, bs in enumerate(sub.blocks) if bs)
-        if self.out_of_time():
-            # far past the deadline (or stopped): the units not started yet are skipped,
-            # and the evaluation they belong to is abandoned
+        if self.stopped():
+            # stopped: the units not started yet are skipped, and the evaluation they
+            # belong to is abandoned (the best plan so far stands). Far past the deadline
+            # they still run: a pass is finished the same on any machine, and passes too
+            # large for the time limit are not started (``affordable``)
             return MonthRun(month, "unknown")
         keys = {(month, b.index) for b in sub.blocks[month]}
         hint = {k: v for k, v in hint_use.items() if (k[4], k[5]) in keys} if hint_use else None

@@ -30,6 +30,20 @@ def decomposer(ctx):  # type: ignore[no-untyped-def]
     )
 
 
+def decompose_alone(ctx, *, time_limit: float):  # type: ignore[no-untyped-def]
+    """The decomposition on one thread, cold (no previous plan)."""
+    return solve_decomposed(
+        ctx,
+        time_limit=time_limit,
+        seed=0,
+        threads=1,
+        stop=None,
+        on_progress=None,
+        hint_use={},
+        hint_buys=None,
+    )
+
+
 def cost_of(ctx, buys, use) -> float:  # type: ignore[no-untyped-def]
     """The plan's money, priced like ``Decomposer.checked`` (usage unchanged: feasible)."""
     priced = price_solution(ctx.plan, split_standard(ctx, use, buys), purchases_of(ctx, buys))
@@ -64,16 +78,7 @@ def test_rescheduled_reservations_beat_every_single_purchase_on_the_same_usage()
 def test_the_decomposition_is_never_dearer_than_the_spreadsheet_plan() -> None:
     for plan in plans():
         ctx = prepare(plan)
-        res, d = solve_decomposed(
-            ctx,
-            time_limit=1.5,
-            seed=0,
-            threads=1,
-            stop=None,
-            on_progress=None,
-            hint_use={},
-            hint_buys=None,
-        )
+        res, d = decompose_alone(ctx, time_limit=1.5)
         assert res.status in ("optimal", "feasible"), res.message
         sol = to_solution(plan, ctx, res)
         assert verify(plan, sol).ok
@@ -99,16 +104,7 @@ def test_blocks_too_large_for_the_time_limit_are_not_started(monkeypatch) -> Non
     monkeypatch.setattr(decompose.Decomposer, "run_all", counting)
     plan, _ = plans()
     ctx = prepare(plan)
-    res, d = solve_decomposed(
-        ctx,
-        time_limit=2,
-        seed=0,
-        threads=1,
-        stop=None,
-        on_progress=None,
-        hint_use={},
-        hint_buys=None,
-    )
+    res, d = decompose_alone(ctx, time_limit=2)
     assert started == []
     assert any("too large to re-plan" in line for line in d.log), d.log
     assert res.status == "feasible" and res.bound is not None  # the capacity-price bound
