@@ -556,11 +556,13 @@ class Decomposer:
         """The phases, each with a fixed share of the time limit (never the time measured so
         far, which would make the result depend on the machine's speed):
 
+        0. the lower bound from capacity prices, then monthly LP relaxations when the
+           months are small enough;
         1. a first plan: the previous plan's reservations (warm start), or the spreadsheet
            plan with the reservations that pay off for its usage (``repriced``), every
            block re-planned from it;
-        2. the lower bound: monthly LP relaxations when the months are small enough, else
-           the block relaxation (which also proposes what to reserve);
+        2. without the LPs, the block relaxation (a bound, and a proposal of what to
+           reserve);
         3. rounds: the best plan's usage repriced, then the blocks of the months whose
            reservations changed re-planned, while it changes; 4. with time left, a polish
            of the best plan, month by month. Only a cheaper plan replaces the best one, so
@@ -574,6 +576,9 @@ class Decomposer:
         # short, for the relaxations below to finish
         self.raise_lower(capacity_bound(self.ctx))
         self.log.append(f"bound from capacity prices: {self.lower:,.2f}")
+        # the monthly LPs next: a few seconds at most, the bound known from the start, and
+        # never cut short by a first pass that ran long on a slow machine
+        lp = self.lp_bound(T * 0.2)
         if hint_buys is not None:
             self.consider(self.evaluate(hint_buys, T * 0.35, hint_use, fine=True))
             self.log.append("warm start: the previous plan's reservations first")
@@ -605,7 +610,6 @@ class Decomposer:
             )
         if self.out_of_time():
             return
-        lp = self.lp_bound(T * 0.2)
         # the block relaxation: a bound when the LPs give none, and what to reserve, tried
         # once the rounds settle
         rented = {} if lp else self.bound(T * 0.15, hint_use)
