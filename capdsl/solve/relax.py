@@ -183,8 +183,7 @@ def capacity_bound(ctx: SolveContext) -> float:
                 pool = ctx.pools.get(t)
                 if pool is None:
                     continue
-                owned = pool.existing[m] if m < len(pool.existing) else 0
-                owned += sum(v[m] for v in pool.zonal.values() if m < len(v))
+                owned = pool.existing[m] + sum(v[m] for v in pool.zonal.values())
                 free += owned * ctx.cap.get((w.name, t), 0.0)
             for blk in blocks:
                 plain = blk.level.get(w.name, 0.0)

@@ -27,7 +27,7 @@ solver's blocks. A plan capdsl prints has passed every check below:
 from __future__ import annotations
 
 import itertools
-from collections import defaultdict
+from collections import Counter, defaultdict
 from decimal import ROUND_HALF_EVEN, Decimal
 from fractions import Fraction
 
@@ -75,13 +75,9 @@ class _Checker:
     def month_hours(self, m: int) -> dict[int, int]:
         """Calendar hours per block index, from ``block_of_hour`` (not from the blocks);
         counted once per month (every allocation asks: XL's 191k took 20 s)."""
-        got = self._month_hours.get(m)
-        if got is None:
-            out: dict[int, int] = defaultdict(int)
-            for b in self.plan.demand[m].block_of_hour:
-                out[b] += 1
-            got = self._month_hours[m] = dict(out)
-        return got
+        if m not in self._month_hours:
+            self._month_hours[m] = dict(Counter(self.plan.demand[m].block_of_hour))
+        return self._month_hours[m]
 
     def structure(self) -> list[Allocation]:
         plan = self.plan
@@ -632,7 +628,9 @@ class _Checker:
             t: Fraction(o.on_demand_hourly) if o.on_demand_hourly is not None else None
             for t, o in self.offerings.items()
         }
-        spot_price: dict[tuple[str, str], Fraction] = {}
+        spot_price = {
+            (t, z): Fraction(p) for t, o in self.offerings.items() for z, p in o.spot_hourly.items()
+        }
         for a in allocs:
             bh = billed[(a.month, a.block)]
             price = od_price[a.offering]
@@ -640,11 +638,7 @@ class _Checker:
                 c = a.count * (price or 0) * bh
                 od[a.month] += c
             elif a.option == "spot":
-                sp = spot_price.get((a.offering, a.zone))
-                if sp is None:
-                    o = self.offerings[a.offering]
-                    sp = spot_price[(a.offering, a.zone)] = Fraction(o.spot_hourly[a.zone])
-                c = a.count * sp * bh
+                c = a.count * spot_price[(a.offering, a.zone)] * bh
                 spot[a.month] += c
             else:
                 n = pool_n[(a.offering, a.month)]
