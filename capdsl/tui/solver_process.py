@@ -9,7 +9,8 @@ go to a log file whose tail is shown when it dies. It runs in its own session, s
 terminal's ctrl+c stays with the TUI.
 
 Cancelling sends ``stop``: the solver returns its best plan so far; a solver that does
-not stop within ``grace`` seconds is terminated. The app calls this from its thread
+not stop within ``grace`` seconds of starting to solve is terminated (a child still
+starting up, importing OR-Tools on a busy machine, gets ``startup`` seconds more). The app calls this from its thread
 worker, exactly like an in-process solve (the ``Backend.solve`` shape).
 """
 
@@ -69,10 +70,12 @@ class SolverProcess:
         target: str = "capdsl.api:solve_plan",
         *,
         grace: float = 5.0,
+        startup: float = 60.0,
         extra_path: Sequence[str] = (),
     ) -> None:
         self.target = target
         self.grace = grace
+        self.startup = startup
         self.extra_path = list(extra_path)
         self._lock = threading.Lock()
         self._proc: subprocess.Popen[bytes] | None = None
@@ -135,14 +138,21 @@ class SolverProcess:
             except OSError:
                 raise SolverCrashed(self._crash_message()) from None
             stopped_at: float | None = None
+            started_at: float | None = None  # when the child began this solve
             while True:
                 if stop.is_set() and stopped_at is None:
                     stopped_at = time.monotonic()
                     with contextlib.suppress(OSError):
                         self._send.send(("stop",))
-                if stopped_at is not None and time.monotonic() - stopped_at > self.grace:
-                    self._kill()
-                    return _stopped(plan, f"the solver did not stop within {self.grace:g} s and was terminated")
+                if stopped_at is not None:
+                    now = time.monotonic()
+                    if started_at is not None and now - max(stopped_at, started_at) > self.grace:
+                        self._kill()
+                        return _stopped(plan, f"the solver did not stop within {self.grace:g} s and was terminated")
+                    if started_at is None and now - stopped_at > self.startup:
+                        self._kill()
+                        return _stopped(plan, f"the solver process did not start within {self.startup:g} s "
+                                              "and was terminated")
                 try:
                     ready = self._recv.poll(0.05)
                 except OSError:
@@ -157,7 +167,9 @@ class SolverProcess:
                     with contextlib.suppress(subprocess.TimeoutExpired):
                         self._proc.wait(1.0)
                     raise SolverCrashed(self._crash_message()) from None
-                if kind == "progress":
+                if kind == "started":
+                    started_at = time.monotonic()
+                elif kind == "progress":
                     if on_progress is not None:
                         objective, bound, gap, elapsed = rest
                         on_progress(SimpleNamespace(objective=objective, bound=bound, gap=gap, elapsed_s=elapsed))
@@ -267,12 +279,15 @@ def serve(target: str, requests: Connection, responses: Connection) -> None:
                 inbox.put(None)
                 return
             else:
+                # Cleared here, not when the solve is taken from the inbox: a stop sent
+                # right behind its solve (while the child was still starting) must hold.
+                stop.clear()
                 inbox.put(message)
 
     threading.Thread(target=read, name="requests", daemon=True).start()
     while (message := inbox.get()) is not None:
         _, plan, kwargs = message
-        stop.clear()
+        send(("started",))
 
         def on_progress(p: Any) -> None:
             send(("progress", _num(getattr(p, "objective", None)), _num(getattr(p, "bound", None)),

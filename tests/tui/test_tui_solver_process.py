@@ -67,6 +67,18 @@ def test_cancel_returns_the_best_so_far(process: SolverProcess, plan: Any) -> No
     assert process.solve(plan, on_progress=None, stop=stop2).status == "feasible"
 
 
+@pytest.mark.parametrize("process", ["child_slow"], indirect=True)
+def test_a_stop_sent_before_the_child_started_holds(process: SolverProcess, plan: Any) -> None:
+    # Cancelled at once, on a cold child: the stop arrives right behind the solve, while the
+    # child is still importing. It must reach that solve (not be cleared as it starts), and
+    # the start-up must not count against the 1 s grace.
+    stop = threading.Event()
+    stop.set()
+    solution = process.solve(plan, on_progress=None, stop=stop)
+    assert solution.status == "feasible", solution.message
+    assert process.pid is not None, "the child was not terminated"
+
+
 @pytest.mark.parametrize("process", ["child_stubborn"], indirect=True)
 def test_a_solver_that_ignores_stop_is_terminated(process: SolverProcess, plan: Any) -> None:
     stop = threading.Event()
