@@ -20,6 +20,7 @@ import os
 import tempfile
 from pathlib import Path
 
+from google.protobuf.message import DecodeError
 from ortools.linear_solver import linear_solver_pb2 as mp
 from ortools.linear_solver import pywraplp
 from ortools.sat import cp_model_pb2
@@ -49,8 +50,11 @@ def lp_bound(form: Formulation, *, time_limit: float) -> float | None:
 
 def relaxation(form: Formulation) -> tuple[mp.MPModelRequest, float] | None:
     """The LP relaxation of ``form`` as a GLOP request and the factor its objective was
-    divided by; None if the model has a constraint this relaxation does not understand."""
+    divided by; None if the model has a constraint this relaxation does not understand (or
+    cannot be read)."""
     proto = _plain_proto(form)
+    if proto is None:
+        return None
     request = mp.MPModelRequest(solver_type=mp.MPModelRequest.GLOP_LINEAR_PROGRAMMING)
     # the dual simplex: measured 1.8x faster than the primal on the monthly LPs (same optimum)
     request.solver_specific_parameters = "use_dual_simplex: true"
@@ -91,8 +95,8 @@ def relaxation(form: Formulation) -> tuple[mp.MPModelRequest, float] | None:
         dom = lin.domain
         lo, hi = dom[0], dom[-1]
         # the expression's range over the variables' bounds
-        low = sum([k * (los[v] if k > 0 else his[v]) for v, k in zip(vars_, coeffs)])
-        high = sum([k * (his[v] if k > 0 else los[v]) for v, k in zip(vars_, coeffs)])
+        low = sum([k * (los[v] if k > 0 else his[v]) for v, k in zip(vars_, coeffs, strict=True)])
+        high = sum([k * (his[v] if k > 0 else los[v]) for v, k in zip(vars_, coeffs, strict=True)])
         needs_lo = lo > -_INF and lo > low
         needs_hi = hi < _INF and hi < high
         if not (needs_lo or needs_hi):
@@ -100,7 +104,7 @@ def relaxation(form: Formulation) -> tuple[mp.MPModelRequest, float] | None:
         scale = float(max(max(coeffs, default=1), -min(coeffs, default=1), 1))
         if len(set(vars_)) != len(vars_):  # a variable twice: merge its terms
             merged: dict[int, int] = {}
-            for v, k in zip(vars_, coeffs):
+            for v, k in zip(vars_, coeffs, strict=True):
                 merged[v] = merged.get(v, 0) + k
             vars_, coeffs = list(merged), list(merged.values())
         expr = [k / scale for k in coeffs]
@@ -117,7 +121,7 @@ def relaxation(form: Formulation) -> tuple[mp.MPModelRequest, float] | None:
         ):
             if not needed:
                 continue
-            coef = dict(zip(vars_, expr))
+            coef = dict(zip(vars_, expr, strict=True))
             rhs = bound
             for idx in lits:
                 # a positive literal x adds M * (1 - x); a negated one (x = -idx - 1) adds M * x
@@ -138,17 +142,23 @@ def relaxation(form: Formulation) -> tuple[mp.MPModelRequest, float] | None:
     return request, scale
 
 
-def _plain_proto(form: Formulation) -> cp_model_pb2.CpModelProto:
+def _plain_proto(form: Formulation) -> cp_model_pb2.CpModelProto | None:
     """The model as a plain protobuf message: OR-Tools 9.15's Python ``CpModelProto`` is a
     C++ wrapper whose every field access costs a conversion (reading a month's model through
     it took 0.18 s, as a message 0.06 s), and it has no ``SerializeToString``; the model is
-    exported to a temporary file and parsed back (a few ms)."""
-    fd, name = tempfile.mkstemp(prefix="capdsl-lp-", suffix=".pb")
+    exported to a temporary file and parsed back (a few ms). None if that fails (a full
+    disk): the relaxation then gives no bound, and the plan is solved all the same."""
+    try:
+        fd, name = tempfile.mkstemp(prefix="capdsl-lp-", suffix=".pb")
+    except OSError:
+        return None
     os.close(fd)
     try:
         if not form.model.export_to_file(name):
-            raise OSError(f"OR-Tools could not write the model to {name}")
+            return None
         return cp_model_pb2.CpModelProto.FromString(Path(name).read_bytes())
+    except (OSError, DecodeError):
+        return None
     finally:
         with contextlib.suppress(OSError):
             os.unlink(name)

@@ -49,6 +49,19 @@ def test_the_relaxation_of_literals_and_enforced_rows_is_the_lp_worked_by_hand()
     assert solver.objective_value == 60
 
 
+def test_no_lp_bound_when_the_model_cannot_be_read_back(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the LP reads the model back through a temporary file: a full disk means no bound, not
+    # a crash (the decomposition then bounds by the block relaxation)
+    import errno
+    import tempfile
+
+    def full(*a: object, **k: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(tempfile, "mkstemp", full)
+    assert lp_bound(_by_hand(), time_limit=5) is None
+
+
 def test_an_lp_bound_is_below_the_proven_optimum_of_a_real_month() -> None:
     small = offering("m.large", od="0.10", vcpu=2, reserved={"1y-no_upfront": ("0", "0.06")})
     big = offering("m.4xlarge", od="0.38", vcpu=16, reserved={"1y-no_upfront": ("0", "0.23")})
