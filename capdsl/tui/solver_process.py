@@ -10,8 +10,9 @@ terminal's ctrl+c stays with the TUI.
 
 Cancelling sends ``stop``: the solver returns its best plan so far; a solver that does
 not stop within ``grace`` seconds of starting to solve is terminated (a child still
-starting up, importing OR-Tools on a busy machine, gets ``startup`` seconds more). The app calls this from its thread
-worker, exactly like an in-process solve (the ``Backend.solve`` shape).
+starting up, importing OR-Tools on a busy machine, gets ``startup`` seconds more). The
+app calls this from its thread worker, exactly like an in-process solve (the
+``Backend.solve`` shape).
 """
 
 from __future__ import annotations
