@@ -34,7 +34,7 @@ from __future__ import annotations
 import calendar as _cal
 import datetime as dt
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -203,7 +203,7 @@ def work_of_month(spec: WorkDemand, month: CalendarMonth) -> float:
 # --------------------------------------------------------------------------- labels
 
 
-def consecutive_runs(values: Sequence[int]) -> list[tuple[int, int]]:
+def consecutive_runs(values: Iterable[int]) -> list[tuple[int, int]]:
     """Runs of consecutive integers, first and last: [1, 2, 3, 7] -> [(1, 3), (7, 7)]."""
     out: list[tuple[int, int]] = []
     for v in sorted(set(values)):

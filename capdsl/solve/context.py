@@ -21,7 +21,7 @@ from fractions import Fraction
 from functools import cached_property
 
 from capdsl.model.plan import Plan, PurchaseOption, Workload
-from capdsl.pricing.catalog import Payment
+from capdsl.pricing.catalog import OfferingClass, Payment
 
 STANDARD = "standard"  # a non-spot lane: its instances are reserved or on-demand
 SPOT = "spot"
@@ -50,7 +50,7 @@ class Choice:
 
     term_months: int
     payment: Payment
-    offering_class: str
+    offering_class: OfferingClass
     upfront: Decimal
     hourly: Decimal
 

@@ -691,12 +691,13 @@ def solve_decomposed(
     d.run(hint_use, hint_buys)
     wall = time.perf_counter() - started
     if d.infeasible_unit is not None:
+        month = d.infeasible_unit[0]
         return RunResult(
             "infeasible",
             wall_s=wall,
             stopped_by="proof",
             workers=threads,
-            message=f"no plan meets every constraint in {ctx.plan.months[d.infeasible_month]}",
+            message=f"no plan meets every constraint in {ctx.plan.months[month]}",
         ), d
     if d.best is None:
         why = "stop" if d.stopped() else "time limit"

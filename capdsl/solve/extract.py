@@ -103,13 +103,13 @@ def purchases_of(ctx: SolveContext, buy: Mapping[tuple[str, int, int], int]) -> 
                 offering=t,
                 zone=pool.region,
                 term_months=c.term_months,
-                payment=c.payment,  # type: ignore[arg-type]
+                payment=c.payment,
                 offering_class=c.offering_class,
                 month=s,
                 count=n,
                 upfront=c.upfront,
                 hourly=c.hourly,
-            )  # type: ignore[arg-type]
+            )
         )
     out.sort(
         key=lambda p: (p.month, p.offering, p.zone, p.term_months, p.payment, p.offering_class)

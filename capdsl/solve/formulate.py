@@ -288,7 +288,7 @@ class _Builder:
                 zone_ub[(t, z, m, b)] += self.f.ub[key]
         for (t, m, b), by_zone in sorted(standard.items()):
             pool = ctx.pools[t]
-            parts: list[cp_model.LinearExprT] = []
+            parts: list[cp_model.LinearExpr] = []
             for z, vs in sorted(by_zone.items()):
                 zonal = pool.zonal.get(z, ())
                 own = zonal[m] if zonal else 0
@@ -615,7 +615,7 @@ class _Builder:
 
     def _month_costs(
         self, scope: frozenset[str] | None
-    ) -> list[tuple[cp_model.LinearExprT, Fraction]]:
+    ) -> list[tuple[cp_model.LinearExpr, Fraction]]:
         """Per month: scaled cost of ``scope`` (None = whole plan), rounded up, and the exact
         constant part (existing fleet). A scoped budget pays every standard instance of its
         workloads at the dearest of on-demand and the highest per-hour rate any reservation
@@ -677,7 +677,7 @@ class _Builder:
     def budgets(self) -> list[tuple[int, cp_model.IntVar]]:
         """Hard budgets as constraints; soft ones return (penalty weight, overrun var)."""
         penalties: list[tuple[Fraction, cp_model.IntVar]] = []
-        whole: list[tuple[cp_model.LinearExprT, Fraction]] | None = None
+        whole: list[tuple[cp_model.LinearExpr, Fraction]] | None = None
         for bud in self.plan.budgets:
             if bud.monthly is None and bud.total is None:
                 continue
@@ -757,9 +757,9 @@ class _Builder:
         coef: dict[int, int] = defaultdict(int)
         var: dict[int, cp_model.IntVar] = {}
         for _m, v, cost in hourly:
-            c = round(cost * self.money)
-            if c:
-                coef[v.index] += c * weight
+            scaled = round(cost * self.money)
+            if scaled:
+                coef[v.index] += scaled * weight
                 var[v.index] = v
         for (t, i, s), v in self.f.buy.items():
             c = self.ctx.pools[t].choices[i]
@@ -803,9 +803,9 @@ class _Builder:
                 active[(t, term, pay, cls, m)] += n
         for (t, i, s), v in self.f.buy.items():
             c = self.ctx.pools[t].choices[i]
-            key = (t, c.term_months, c.payment, c.offering_class, s)
+            option = (t, c.term_months, c.payment, c.offering_class, s)
             val = min(
-                active.get(key, 0) if self.ctx.reservations == "rent" else buy.get(key, 0),
+                active.get(option, 0) if self.ctx.reservations == "rent" else buy.get(option, 0),
                 self.buy_ub[(t, i, s)],
             )
             matched += val > 0

@@ -92,9 +92,9 @@ def greedy_counts(
     for m, md in enumerate(plan.demand[: plan.horizon]):
         position = {blk.index: i for i, blk in enumerate(md.blocks)}
         per_offering: dict[str, list[int]] = {}
-        for (_w, t, mm, b), n in counts.items():
+        for (_w, t, mm, bi), n in counts.items():
             if mm == m:
-                per_offering.setdefault(t, [0] * len(md.blocks))[position[b]] += n
+                per_offering.setdefault(t, [0] * len(md.blocks))[position[bi]] += n
         for t, ns in per_offering.items():
             minimum[(t, m)] = min(ns)
     purchases: list[Purchase] = []

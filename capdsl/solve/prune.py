@@ -572,9 +572,9 @@ def scale_integers(ctx: SolveContext) -> SolveContext:
             continue
         w = ctx.workload(ln.workload)
         a, b0 = per_workload.get(ln.workload, (0.0, 0.0))
-        c = ctx.cap[(ln.workload, ln.offering)]
+        per_cap = ctx.cap[(ln.workload, ln.offering)]
         extra = w.redundancy + 1 + max(w.min_replicas, w.min_replicas_per_zone)
-        per_workload[ln.workload] = (a + float(ln.price) / c, b0 + float(ln.price) * extra)
+        per_workload[ln.workload] = (a + float(ln.price) / per_cap, b0 + float(ln.price) * extra)
     for blocks in ctx.blocks:
         for blk in blocks:
             for name, (a, b0) in per_workload.items():

@@ -95,10 +95,10 @@ def _schedule(
             continue
         pool = ctx.pools[t]
         active = [
-            v
+            bv
             for i, c in enumerate(pool.choices)
             for s in range(max(0, m - c.term_months + 1), m + 1)
-            if (v := buy.get((t, i, s))) is not None
+            if (bv := buy.get((t, i, s))) is not None
         ]
         fixed = pool.existing[m]
         od = offerings[t].on_demand_hourly

@@ -30,7 +30,8 @@ def find_setting(plan: Plan, *paths: str) -> tuple[str, Setting | None]:
 
 
 def setting_span(plan: Plan, *paths: str) -> Span | None:
-    return find_setting(plan, *paths)[1].span if find_setting(plan, *paths)[1] else None
+    setting = find_setting(plan, *paths)[1]
+    return setting.span if setting is not None else None
 
 
 def workload_paths(plan: Plan, workload: str, kind: str) -> tuple[str, ...]:

@@ -30,6 +30,7 @@ import itertools
 from collections import Counter, defaultdict
 from decimal import ROUND_HALF_EVEN, Decimal
 from fractions import Fraction
+from typing import Any
 
 from capdsl.model.plan import Plan, Workload
 from capdsl.solve.solution import Allocation, Solution, VerifyReport, Violation
@@ -234,10 +235,10 @@ class _Checker:
                                     setting=f"{w.name}.min_replicas_per_zone",
                                 )
                 for h, d in enumerate(hourly):
-                    s = summary.get(md.block_of_hour[h])
-                    if s is None:
+                    of_block = summary.get(md.block_of_hour[h])
+                    if of_block is None:
                         continue
-                    self.hour(w, m, h, d, s)
+                    self.hour(w, m, h, d, of_block)
 
     def block_summary(
         self,
@@ -246,7 +247,7 @@ class _Checker:
         cap: dict[tuple[str, str], float],
         zones: list[str],
         regions: list[str],
-    ) -> dict:  # type: ignore[type-arg]
+    ) -> dict[str, Any]:
         total = 0.0
         spot = 0.0
         pools: dict[tuple[str, str], float] = defaultdict(float)
@@ -314,7 +315,7 @@ class _Checker:
             "per_zone": per_zone,
         }
 
-    def hour(self, w: Workload, m: int, h: int, d: float, s: dict) -> None:  # type: ignore[type-arg]
+    def hour(self, w: Workload, m: int, h: int, d: float, s: dict[str, Any]) -> None:
         month = self.plan.months[m]
         need = d * w.required_factor
         self.count("demand")
