@@ -199,3 +199,26 @@ def test_warm_start_after_a_small_edit() -> None:
     assert warm.status == cold.status == "optimal"
     assert warm.objective == cold.objective
     assert verify(edited, warm).ok
+
+
+def test_a_small_whole_plan_is_proven_by_one_worker_before_the_portfolio(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # the TUI's tiny plans: one worker proves them in a fraction of the time two interleaved
+    # workers take; the optimum is the portfolio's
+    import capdsl.solve.solver as solver_mod
+
+    small = offering("m.large", od="0.10", vcpu=2, reserved={"1y-no_upfront": ("0", "0.06")})
+    big = offering("m.4xlarge", od="0.38", vcpu=16, reserved={"1y-no_upfront": ("0", "0.23")})
+    api = workload("api", [(small, 10.0), (big, 85.0)], redundancy=1)
+    p = plan([small, big], [api], [{"api": [40.0 + 30.0 * (6 <= h < 22) for h in range(24)]}],
+             options=("1y-no_upfront",))
+    probed = solve(p, time_limit=10, workers=2)
+    assert probed.status == "optimal" and probed.stats is not None
+    assert "1 worker;" in probed.stats.passes["search"]
+    monkeypatch.setattr(solver_mod, "PROBE_SHARE", 0.0)  # no probe: the portfolio alone
+    portfolio = solve(p, time_limit=10, workers=2)
+    assert portfolio.status == "optimal" and portfolio.stats is not None
+    assert "2 workers;" in portfolio.stats.passes["search"]
+    assert probed.objective == portfolio.objective
+    assert verify(p, probed).ok
