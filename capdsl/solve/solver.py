@@ -294,8 +294,8 @@ def solve(
                 workers=1,
                 gap_limit=gap_limit,
             )
-            if probe.status in ("optimal", "infeasible"):
-                res = probe
+            if probe.status in ("optimal", "infeasible") or (stop is not None and stop.is_set()):
+                res = probe  # proven, or stopped (its plan is the best so far)
         if res is None:
             res = run_model(
                 form,

@@ -222,3 +222,28 @@ def test_a_small_whole_plan_is_proven_by_one_worker_before_the_portfolio(
     assert "2 workers;" in portfolio.stats.passes["search"]
     assert probed.objective == portfolio.objective
     assert verify(p, probed).ok
+
+
+def test_a_stop_during_the_one_worker_probe_keeps_its_plan(monkeypatch: pytest.MonkeyPatch) -> None:
+    # warm-started (no quick month-by-block pass): a stop that lands while the probe runs must
+    # return the probe's plan, not "stopped before the search started" from the portfolio
+    import capdsl.solve.solver as solver_mod
+
+    p = medium(6)
+    first = solve(p, time_limit=4)
+    assert first.status in ("optimal", "feasible")
+    stop = threading.Event()
+    calls: list[str] = []
+    real = solver_mod.run_model
+
+    def probe_then_stop(*a: object, **k: object) -> object:
+        res = real(*a, **k)  # type: ignore[arg-type]
+        calls.append(res.status)
+        stop.set()
+        return res
+
+    monkeypatch.setattr(solver_mod, "run_model", probe_then_stop)
+    sol = solve(p, time_limit=4, hint=first, stop=stop, workers=2)
+    assert len(calls) == 1, "the portfolio did not start after the stop"
+    assert sol.status in ("optimal", "feasible"), sol.message
+    assert sol.objective is not None and verify(p, sol).ok
