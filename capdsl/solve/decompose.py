@@ -211,10 +211,6 @@ class Decomposer:
         self.unit_runs: dict[tuple[Unit, tuple[tuple[str, int], ...]], MonthRun] = {}
 
     @property
-    def infeasible_month(self) -> int | None:
-        return self.infeasible_unit[0] if self.infeasible_unit is not None else None
-
-    @property
     def time_limit(self) -> float:
         return self.deadline - self.started
 

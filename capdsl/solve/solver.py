@@ -279,33 +279,29 @@ def solve(
             ctx, hint_use=use_hint if given else None, hint_buy=buy_hint if given else None
         )
         build_s = time.perf_counter() - started
+
+        def search(limit: float, n: int) -> RunResult:
+            return run_model(
+                form,
+                time_limit=limit,
+                on_progress=on_progress,
+                stop=stop,
+                seed=seed,
+                workers=n,
+                gap_limit=gap_limit,
+            )
+
         res = None
         if n_workers > 1 and PROBE_SHARE > 0:
             # one worker first, briefly: small models are proven in a fraction of the time
             # the interleaved portfolio takes (the TUI's tiny plan: 0.05 s vs 1 s, so a
             # what-if and its "why not" re-solves answer at once); what it does not prove
             # is left to the portfolio, exactly as without it
-            probe = run_model(
-                form,
-                time_limit=time_limit * PROBE_SHARE,
-                on_progress=on_progress,
-                stop=stop,
-                seed=seed,
-                workers=1,
-                gap_limit=gap_limit,
-            )
+            probe = search(time_limit * PROBE_SHARE, 1)
             if probe.status in ("optimal", "infeasible") or (stop is not None and stop.is_set()):
                 res = probe  # proven, or stopped (its plan is the best so far)
         if res is None:
-            res = run_model(
-                form,
-                time_limit=time_limit * 0.7 if first_bound is not None else time_limit,
-                on_progress=on_progress,
-                stop=stop,
-                seed=seed,
-                workers=n_workers,
-                gap_limit=gap_limit,
-            )
+            res = search(time_limit * 0.7 if first_bound is not None else time_limit, n_workers)
         if first_bound is not None and res.bound is not None and first_bound > res.bound:
             res.bound = first_bound
         if (
