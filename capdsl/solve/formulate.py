@@ -331,25 +331,39 @@ class _Builder:
             for blk in blocks:
                 level = blk.level.get(name, 0.0)
                 items = self.items[(m, blk.index)].get(name, [])
-                capacity = cp_model.LinearExpr.weighted_sum(
-                    [v for _, v in items], [lo[ln.offering] for ln, _ in items]
-                )
                 if level > 0:
                     required = self.need(name, level * w.required_factor)
                     plain = self.need(name, level)
+                    # every covering row counts an instance for at most the row's own
+                    # demand: one that covers the demand alone satisfies the row either
+                    # way, so the integer plans are the same (for N+k and zone loss too:
+                    # capacity minus its k largest instances, or without a zone, covers the
+                    # demand with capped capacities iff it does with the real ones), and the
+                    # LP can no longer buy a fraction of one large instance where a plan
+                    # needs a whole one (its bound on the retail example: +10%)
+                    capped = {t: min(c, plain) for t, c in lo.items()}
                     if required > plain:
-                        self.add(capacity >= required, self.lit("headroom", name))
+                        self.add(
+                            self._capacity(items, lo, required) >= required,
+                            self.lit("headroom", name),
+                        )
                         if self.assumptions:
-                            self.add(capacity >= plain, self.lit("demand", name))
+                            self.add(
+                                self._capacity(items, lo, plain) >= plain,
+                                self.lit("demand", name),
+                            )
                     else:
-                        self.add(capacity >= required, self.lit("demand", name))
+                        self.add(
+                            self._capacity(items, lo, required) >= required,
+                            self.lit("demand", name),
+                        )
                     if w.redundancy > 0:
-                        self._redundancy(name, items, lo, plain)
+                        self._redundancy(name, items, capped, plain)
                     if w.survive_zones > 0:
                         self._survive(
                             name,
                             items,
-                            lo,
+                            capped,
                             plain,
                             [ln.zone for ln, _ in items],
                             zones,
@@ -357,7 +371,7 @@ class _Builder:
                         )
                     if w.survive_regions > 0:
                         keys = [self.region[ln.offering] for ln, _ in items]
-                        self._survive(name, items, lo, plain, keys, regions, w.survive_regions)
+                        self._survive(name, items, capped, plain, keys, regions, w.survive_regions)
                 self._replicas(name, items, zones)
                 spot = [(ln, v) for ln, v in items if ln.kind == SPOT]
                 if spot and (w.spot.max_share is not None or w.spot.per_pool is not None):
@@ -373,6 +387,15 @@ class _Builder:
                         limit = self.allow(name, w.spot.per_pool * quiet)
                         for ln, v in spot:
                             self.add(hi[ln.offering] * v <= limit, lit)
+
+    @staticmethod
+    def _capacity(
+        items: list[tuple[Lane, cp_model.IntVar]], lo: Mapping[str, int], cap: int
+    ) -> cp_model.LinearExpr:
+        """Capacity of ``items``, each instance counted for at most ``cap``."""
+        return cp_model.LinearExpr.weighted_sum(
+            [v for _, v in items], [min(lo[ln.offering], cap) for ln, _ in items]
+        )
 
     def _redundancy(
         self,
@@ -523,8 +546,9 @@ class _Builder:
                     done_c.append(max(0, math.floor(c * q * (1 + _EPS))))
                 self._replicas(name, items, zones)
             if work > 0:
+                due = self.need(name, work)
                 self.add(
-                    cp_model.LinearExpr.weighted_sum(done_v, done_c) >= self.need(name, work),
+                    cp_model.LinearExpr.weighted_sum(done_v, [min(c, due) for c in done_c]) >= due,
                     self.lit("work", name),
                 )
                 if spot_v and w.spot.max_share is not None:

@@ -116,3 +116,21 @@ def test_the_capacity_bound_counts_a_lost_zone_spot_and_owned_reservations() -> 
     assert capacity_bound(prepare(owned)) == pytest.approx(
         fleet + 2.5 * 0.10 * _billed(owned), rel=1e-5
     )
+
+
+def test_an_instance_counts_for_at_most_the_demand_it_covers_in_the_lp() -> None:
+    # 40 units of demand: one big instance (100 capacity, $0.50/h) covers it alone, four
+    # small ones (10 capacity, $0.10/h) cover it for $0.40/h. The textbook LP buys 0.4 of a
+    # big instance ($0.20/h, half the optimum); counted for at most the 40 it can cover, a
+    # big instance is worth no more than four small ones, and the LP is the optimum itself.
+    small = offering("m.large", od="0.10", vcpu=2, zones=("z1",))
+    big = offering("m.8xlarge", od="0.50", vcpu=32, zones=("z1",))
+    api = workload("api", [(small, 10.0), (big, 100.0)])
+    ctx = prepare(plan([small, big], [api], [{"api": [40.0] * 24}]))
+    form, _ = formulate(unit_context(ctx, (0, None), "rent"))
+    res = run_model(form, time_limit=20, seed=0, workers=1)
+    assert res.status == "optimal" and res.objective is not None
+    hours = _billed(plan([small, big], [api], [{"api": [40.0] * 24}]))
+    assert res.objective == pytest.approx(0.40 * hours, rel=1e-6)
+    bound = lp_bound(form, time_limit=5)
+    assert bound == pytest.approx(res.objective, rel=1e-5)
