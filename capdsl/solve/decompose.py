@@ -96,6 +96,8 @@ UNIT_SEARCH_S_PER_VARIABLE = 1e-4
 FIRST_SHARE = 0.45
 ROUND_SHARES = (0.15, 0.1)
 POLISH_SHARE = 0.0
+# Evaluations of the second descent (from no reservations), sharing the rounds' time left.
+DESCENT_STEPS = 3
 
 Unit = tuple[int, int | None]  # (month, block index or None for the whole month)
 
@@ -618,7 +620,7 @@ class Decomposer:
         # proposes, once
         seen: list[dict[BuyKey, int]] = [self.best.buys] if self.best else []
         proposal: Mapping[UseKey, int] | None = rented or None
-        unused = 0.0  # shares of rounds not run go to the polish
+        unused = 0.0  # shares of rounds not run go to a second descent
         shares = list(ROUND_SHARES)
         for k, share in enumerate(shares):
             unused = sum(shares[k:])
@@ -648,6 +650,27 @@ class Decomposer:
                 + (" (best)" if improved else "")
             )
             unused = sum(shares[k + 1 :])
+        # a second descent, with the rounds' time left, from no reservations at all. The
+        # first starts from the spreadsheet's reservations, and a reservation owned is free
+        # to every block that can run it, so that descent keeps reservations a cheaper plan
+        # would not buy; from below, the blocks run what on-demand and spot prices favour,
+        # and only what pays off for that usage is reserved (then the blocks again)
+        # (not on a warm start: the previous plan's reservations are the better start for a
+        # what-if, and a what-if should answer quickly)
+        if (
+            unused > 0
+            and hint_buys is None
+            and self.best is not None
+            and not self.best.proven
+            and not self.too_large
+            and not self.out_of_time()
+            and self.affordable(
+                DESCENT_STEPS * len(self.units),
+                self.unit_limit(len(self.units), T * unused / DESCENT_STEPS),
+            )
+        ):
+            self.descend_from_nothing(T * unused, seen)
+            unused = 0.0
         # polish: the best reservations again, every month hinted by the best plan
         if (
             self.best is not None
@@ -661,6 +684,35 @@ class Decomposer:
             )
             if self.consider(cand):
                 self.log.append(f"polish: plan {self.best.cost:,.2f}")
+
+    def descend_from_nothing(self, budget: float, seen: list[dict[BuyKey, int]]) -> None:
+        """Every block re-planned without reservations, then, while that changes them, the
+        reservations that serve its usage best and the blocks re-planned for those; each
+        evaluation gets a third of ``budget``."""
+        assert self.best is not None
+        share = budget / DESCENT_STEPS
+        cand = self.evaluate({}, share, self.best.use, fine=True)
+        improved = self.consider(cand)
+        self.log.append(
+            "second descent: no reservations, blocks re-planned: "
+            + (f"plan {cand.cost:,.2f}" if cand else "no plan")
+            + (" (best)" if improved else "")
+        )
+        for _ in range(1, DESCENT_STEPS):
+            if cand is None or self.out_of_time():
+                return
+            rc = self.repriced(cand.use)
+            if rc is None or rc.buys in seen:
+                return
+            seen.append(rc.buys)
+            improved = self.consider(rc)
+            cand = self.evaluate(rc.buys, share, cand.use, fine=True)
+            improved = self.consider(cand) or improved
+            self.log.append(
+                f"its usage, {sum(rc.buys.values())} reservations, blocks re-planned: "
+                + (f"plan {cand.cost:,.2f}" if cand else "no plan")
+                + (" (best)" if improved else "")
+            )
 
 
 def solve_decomposed(

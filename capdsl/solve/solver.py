@@ -310,7 +310,8 @@ def solve(
             and (res.objective is None or quick.objective < res.objective - 1e-6)
         ):  # the whole-plan search did not improve on its starting plan
             res.use, res.buy, res.objective = quick.use, quick.buy, quick.objective
-            res.status = "feasible" if res.status != "infeasible" else res.status
+            if res.status != "optimal":  # a plan no dearer than a proven optimum is one too
+                res.status = "feasible"
         stats = _stats(
             ctx,
             form.n_variables,

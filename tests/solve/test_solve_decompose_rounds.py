@@ -139,3 +139,31 @@ def test_reservations_scheduled_per_offering_cost_what_the_joint_model_does() ->
     both = schedule_reservations(joint, usage, time_limit=5)
     assert one is not None and both is not None and one
     assert cost_of(per_offering, one, use) == cost_of(per_offering, both, use)
+
+
+def test_the_second_descent_leaves_reservations_the_rounds_cannot() -> None:
+    # Two offerings of one size: a (zone z1) is cheaper on-demand and reserved, b (zone
+    # z2) is the trap: owning two b reservations, every block runs them (a reservation owned
+    # is free to the block), so the rounds reserve the same two b again, for ever. Started
+    # from no reservations, the blocks run a on-demand, and the two a reservations that pay
+    # off for that usage cost half as much.
+    from solve_factory import offering, plan, workload
+
+    a = offering("a.large", od="0.10", zones=("z1",), reserved={"1y-no_upfront": ("0", "0.05")})
+    b = offering("b.large", od="0.12", zones=("z2",), reserved={"1y-no_upfront": ("0", "0.10")})
+    api = workload("api", [(a, 10.0), (b, 10.0)])
+    p = plan([a, b], [api], [{"api": [15.0] * 24}] * 3, options=("1y-no_upfront",))
+    ctx = prepare(p)
+    assert set(ctx.pools) == {a.id, b.id}  # neither is dominated: both stay
+    d = decomposer(ctx)
+    trap = {(b.id, 0, 0): 2}
+    stuck = d.evaluate(trap, 1.0, {}, fine=True)
+    assert stuck is not None
+    d.consider(stuck)
+    again = d.repriced(stuck.use)  # the rounds' step: the same reservations come back
+    assert again is not None and again.buys == trap
+    d.descend_from_nothing(3.0, [trap])
+    assert d.best is not None and d.best.cost < stuck.cost * 0.6
+    assert {t for (t, _i, _s), n in d.best.buys.items() if n} == {a.id}
+    assert any(line.startswith("second descent") for line in d.log)
+    assert d.checked(dict(d.best.buys), dict(d.best.use)) is not None  # the verifier agrees
