@@ -28,7 +28,12 @@ blocks in one model stall it -- and a *month* otherwise.
    blocks of the months whose reservations changed re-planned (a block whose month owns the
    same reservations as before is the same model: its result is reused); the best plan is
    kept. The spreadsheet plan (``greedy.py``) starts it the same way: its usage repriced
-   with the reservations that pay off for it.
+   with the reservations that pay off for it;
+5. **descend again**: when the rounds settle with time left, the same alternation from no
+   reservations at all. A reservation owned is free to every block that can run it, so
+   the blocks keep running what the spreadsheet reserved, and the rounds reserve it again;
+   from below, the blocks run what on-demand and spot prices favour and only what pays off
+   for that is reserved (the retail example: 17% cheaper). The cheaper plan is kept.
 
 Units run in parallel threads (CP-SAT releases the GIL), each single-threaded with a
 deterministic time limit, so the result is the same on every run. A plan with a hard total
