@@ -310,7 +310,9 @@ def solve(
             and (res.objective is None or quick.objective < res.objective - 1e-6)
         ):  # the whole-plan search did not improve on its starting plan
             res.use, res.buy, res.objective = quick.use, quick.buy, quick.objective
-            if res.status != "optimal":  # a plan no dearer than a proven optimum is one too
+            # a plan no dearer than a proven optimum is one too (they differ by the model's
+            # rounding of money); a proven conflict stays proven
+            if res.status not in ("optimal", "infeasible"):
                 res.status = "feasible"
         stats = _stats(
             ctx,

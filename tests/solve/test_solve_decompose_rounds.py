@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 
+import solve_factory as f
 from test_solve_seasonal import plans
 
 from capdsl.solve import verify
@@ -147,12 +148,10 @@ def test_the_second_descent_leaves_reservations_the_rounds_cannot() -> None:
     # is free to the block), so the rounds reserve the same two b again, for ever. Started
     # from no reservations, the blocks run a on-demand, and the two a reservations that pay
     # off for that usage cost half as much.
-    from solve_factory import offering, plan, workload
-
-    a = offering("a.large", od="0.10", zones=("z1",), reserved={"1y-no_upfront": ("0", "0.05")})
-    b = offering("b.large", od="0.12", zones=("z2",), reserved={"1y-no_upfront": ("0", "0.10")})
-    api = workload("api", [(a, 10.0), (b, 10.0)])
-    p = plan([a, b], [api], [{"api": [15.0] * 24}] * 3, options=("1y-no_upfront",))
+    a = f.offering("a.large", od="0.10", zones=("z1",), reserved={"1y-no_upfront": ("0", "0.05")})
+    b = f.offering("b.large", od="0.12", zones=("z2",), reserved={"1y-no_upfront": ("0", "0.10")})
+    api = f.workload("api", [(a, 10.0), (b, 10.0)])
+    p = f.plan([a, b], [api], [{"api": [15.0] * 24}] * 3, options=("1y-no_upfront",))
     ctx = prepare(p)
     assert set(ctx.pools) == {a.id, b.id}  # neither is dominated: both stay
     d = decomposer(ctx)
