@@ -93,6 +93,12 @@ UNIT_OVERHEAD_S = 0.015
 # limit -- past which the deadline abandons it -- is not started.
 UNIT_BUILD_S_PER_VARIABLE = 2e-5
 UNIT_SEARCH_S_PER_VARIABLE = 1e-4
+# A monthly LP relaxation per variable (building, reading back, GLOP), measured on the M and
+# L benchmark plans (1.4e-4 and 0.85e-4).
+LP_S_PER_VARIABLE = 1.1e-4
+# Past this many time limits of wall clock no new pass starts even if the estimated work
+# says it may (a machine far slower than calibrated).
+WALL_SAFETY = 3
 
 # Shares of the time limit: the first plan's blocks (a block needs ~0.1 s to move off its
 # hint: most of the blocks' time goes there), the rounds (only the blocks of the months
@@ -210,6 +216,9 @@ class Decomposer:
         self.infeasible_unit: Unit | None = None
         self.infeasible_context: SolveContext | None = None
         self.log: list[str] = []
+        # estimated seconds of work so far (passes and LPs, from their sizes): what decides
+        # whether a new pass starts, so that every machine runs the same passes
+        self.work = 0.0
         self.too_large = False  # block units cannot be afforded within the time limit
         # block runs by (unit, reservations owned in its month): a block whose month owns
         # the same reservations as in an earlier evaluation is the same model; its earlier
@@ -225,9 +234,16 @@ class Decomposer:
         return self.deadline - time.perf_counter()
 
     def out_of_time(self) -> bool:
-        """Stop requested, or the wall clock is far past the deadline (twice the time limit:
-        a machine much slower than calibrated; only then may two runs differ)."""
-        return self.stopped() or self.remaining() <= -self.time_limit
+        """Stop requested, or no new pass may start: the work done so far, estimated from
+        the plan's size and the calibrated costs (``work``, the same on every machine), is
+        past twice the time limit; or, as a safety net for a machine far slower than
+        calibrated, the wall clock is past ``WALL_SAFETY`` time limits (only then may two
+        runs differ)."""
+        return (
+            self.stopped()
+            or self.work > 2 * self.time_limit
+            or self.remaining() <= -(WALL_SAFETY - 1) * self.time_limit
+        )
 
     def stopped(self) -> bool:
         return self.stop is not None and self.stop.is_set()
@@ -242,16 +258,19 @@ class Decomposer:
 
         return count_variables(self.ctx) / max(1, len(self.units))
 
-    def affordable(self, n_units: int, per: float) -> bool:
-        """Whether ``n_units`` units of the plan's size, searched ``per`` seconds each,
-        fit in twice the time limit (from the plan's size alone: deterministic)."""
-        size = self.unit_variables()
-        each = (
+    def unit_cost(self, per: float, blocks: int = 1) -> float:
+        """Estimated wall time of one unit of ``blocks`` blocks searched ``per`` seconds."""
+        size = self.unit_variables() * blocks
+        return (
             UNIT_OVERHEAD_S
             + size * UNIT_BUILD_S_PER_VARIABLE
             + max(per, size * UNIT_SEARCH_S_PER_VARIABLE)
         )
-        return n_units * each / self.threads <= 2 * self.time_limit
+
+    def affordable(self, n_units: int, per: float) -> bool:
+        """Whether ``n_units`` units of the plan's size, searched ``per`` seconds each,
+        fit in twice the time limit (from the plan's size alone: deterministic)."""
+        return n_units * self.unit_cost(per) / self.threads <= 2 * self.time_limit
 
     def raise_lower(self, value: float) -> None:
         """Every bound computed is valid: the plan's is the highest."""
@@ -293,6 +312,10 @@ class Decomposer:
         deadline: late units get the minimum and report what they found)."""
         n = max(1, len(subs))
         per = self.unit_limit(n, budget)
+        self.work += (
+            sum(self.unit_cost(per, sum(len(bs) for bs in sub.blocks)) for sub in subs)
+            / self.threads
+        )
         with ThreadPoolExecutor(max_workers=self.threads, thread_name_prefix="capdsl-unit") as pool:
             futures = [pool.submit(self.run_unit, sub, per, hint_use) for sub in subs]
             return [f.result() for f in futures]
@@ -315,6 +338,7 @@ class Decomposer:
             form, _ = formulate(sub)
             if form.n_variables > LP_MAX_VARIABLES:
                 return False
+            self.work += form.n_variables * LP_S_PER_VARIABLE
             value = lp_bound(form, time_limit=per)
             if value is None:
                 return False

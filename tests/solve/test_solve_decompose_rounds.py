@@ -166,3 +166,36 @@ def test_the_second_descent_leaves_reservations_the_rounds_cannot() -> None:
     assert {t for (t, _i, _s), n in d.best.buys.items() if n} == {a.id}
     assert any(line.startswith("second descent") for line in d.log)
     assert d.checked(dict(d.best.buys), dict(d.best.use)) is not None  # the verifier agrees
+
+
+def test_whether_a_pass_starts_depends_on_the_estimated_work_not_the_wall_clock() -> None:
+    # a 1 s limit: 2.5 s of wall clock has passed (a slow machine), but the work estimated
+    # from the plan's size is under twice the limit, so the next pass starts, as it would on
+    # a fast machine; estimated work past twice the limit stops it on every machine; only a
+    # wall clock past three limits (a machine far slower than calibrated) stops it too
+    plan, _ = plans()
+    ctx = prepare(plan)
+    now = time.perf_counter()
+    d = Decomposer(
+        ctx, deadline=now - 1.5, seed=0, threads=1, stop=None, on_progress=None, started=now - 2.5
+    )
+    assert d.time_limit == 1.0
+    assert not d.out_of_time()
+    d.work = 2.1
+    assert d.out_of_time()
+    d.work = 0.0
+    d.deadline, d.started = now - 2.5, now - 3.5
+    assert d.out_of_time()
+
+
+def test_the_estimated_work_counts_every_pass() -> None:
+    plan, _ = plans()
+    ctx = prepare(plan)
+    d = decomposer(ctx)
+    buys, use = d.spreadsheet()
+    assert d.work == 0
+    d.evaluate(buys, 0.5, use, fine=True)
+    one = d.work
+    assert one >= len(d.units) * d.unit_cost(0.02)  # one thread: every unit in turn
+    d.evaluate({}, 0.5, use, fine=True)
+    assert d.work > one
