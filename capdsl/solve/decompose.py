@@ -90,15 +90,19 @@ UNIT_OVERHEAD_S = 0.015
 # Per variable of a unit, measured on the 2-core benchmark box: building its model, and the
 # search it needs before it finds any plan (an XL block of 5,700 variables: 0.1 s to build,
 # nothing found under 0.6 s). A pass whose units cannot be afforded within twice the time
-# limit -- past which the deadline abandons it -- is not started.
+# limit is not started. (A block unit of the M plan costs ~40 ms in all on this box: these
+# constants undercount it, so runs take longer than their limit, the same on every run.)
 UNIT_BUILD_S_PER_VARIABLE = 2e-5
 UNIT_SEARCH_S_PER_VARIABLE = 1e-4
 # A monthly LP relaxation per variable (building, reading back, GLOP), measured on the M and
 # L benchmark plans (1.4e-4 and 0.85e-4).
 LP_S_PER_VARIABLE = 1.1e-4
-# Past this many time limits of wall clock no new pass starts even if the estimated work
-# says it may (a machine far slower than calibrated).
+# Past this many time limits of wall clock, and at least this many seconds past the
+# deadline, no new pass starts even if the estimated work says it may (a machine far slower
+# than calibrated). The floor keeps short limits (a quick first plan of 0.45 s on a busy
+# machine) from being cut by the machine's load, which would make two runs differ.
 WALL_SAFETY = 3
+WALL_SAFETY_MIN_S = 30.0
 
 # Shares of the time limit: the first plan's blocks (a block needs ~0.1 s to move off its
 # hint: most of the blocks' time goes there), the rounds (only the blocks of the months
@@ -237,12 +241,12 @@ class Decomposer:
         """Stop requested, or no new pass may start: the work done so far, estimated from
         the plan's size and the calibrated costs (``work``, the same on every machine), is
         past twice the time limit; or, as a safety net for a machine far slower than
-        calibrated, the wall clock is past ``WALL_SAFETY`` time limits (only then may two
-        runs differ)."""
+        calibrated, the wall clock is past ``WALL_SAFETY`` time limits and at least
+        ``WALL_SAFETY_MIN_S`` past the deadline (only then may two runs differ)."""
         return (
             self.stopped()
             or self.work > 2 * self.time_limit
-            or self.remaining() <= -(WALL_SAFETY - 1) * self.time_limit
+            or self.remaining() <= -max((WALL_SAFETY - 1) * self.time_limit, WALL_SAFETY_MIN_S)
         )
 
     def stopped(self) -> bool:

@@ -172,7 +172,8 @@ def test_whether_a_pass_starts_depends_on_the_estimated_work_not_the_wall_clock(
     # a 1 s limit: 2.5 s of wall clock has passed (a slow machine), but the work estimated
     # from the plan's size is under twice the limit, so the next pass starts, as it would on
     # a fast machine; estimated work past twice the limit stops it on every machine; only a
-    # wall clock past three limits (a machine far slower than calibrated) stops it too
+    # wall clock past three limits and 30 s past the deadline (a machine far slower than
+    # calibrated) stops it too
     plan, _ = plans()
     ctx = prepare(plan)
     now = time.perf_counter()
@@ -184,7 +185,9 @@ def test_whether_a_pass_starts_depends_on_the_estimated_work_not_the_wall_clock(
     d.work = 2.1
     assert d.out_of_time()
     d.work = 0.0
-    d.deadline, d.started = now - 2.5, now - 3.5
+    d.deadline, d.started = now - 20, now - 21  # 21 limits, but only 20 s past
+    assert not d.out_of_time()
+    d.deadline, d.started = now - 31, now - 32
     assert d.out_of_time()
 
 
