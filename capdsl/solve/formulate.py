@@ -341,7 +341,7 @@ class _Builder:
                     # demand with capped capacities iff it does with the real ones), and the
                     # LP can no longer buy a fraction of one large instance where a plan
                     # needs a whole one (its bound on the retail example: +10%)
-                    capped = {t: min(c, plain) for t, c in lo.items()}
+                    capped = {ln.offering: min(lo[ln.offering], plain) for ln, _ in items}
                     if required > plain:
                         self.add(
                             self._capacity(items, lo, required) >= required,
