@@ -8,7 +8,7 @@ a lower bound of the integer optimum; it is reported 1e-6 lower to absorb the si
 tolerances.
 
 The LP is written straight into an ``MPModelProto`` (a row's indices and coefficients
-appended as lists) and solved with ``SolveWithProto``: building it through pywraplp's
+appended as lists) and solved as a serialized request: building it through pywraplp's
 expression API cost four times the simplex itself on the example plans.
 """
 
@@ -20,9 +20,9 @@ import os
 import tempfile
 from pathlib import Path
 
+import ortools.linear_solver.linear_solver_pb2 as mp
 from google.protobuf.message import DecodeError
-from ortools.linear_solver import linear_solver_pb2 as mp
-from ortools.linear_solver import pywraplp
+from ortools.linear_solver.python.model_builder_helper import ModelSolverHelper
 from ortools.sat import cp_model_pb2
 
 from capdsl.solve.context import SPOT, SolveContext
@@ -40,8 +40,11 @@ def lp_bound(form: Formulation, *, time_limit: float) -> float | None:
         return None
     request, scale = relaxed
     request.solver_time_limit_seconds = max(0.001, time_limit)
-    response = mp.MPSolutionResponse()
-    pywraplp.Solver.SolveWithProto(request, response)
+    # through model_builder's helper, which releases the GIL while GLOP runs (pywraplp's
+    # SolveWithProto holds it): the monthly LPs of a plan then solve on several threads at
+    # once, and the Python that builds the next month's model runs beside them
+    raw = ModelSolverHelper("glop").solve_serialized_request(request.SerializeToString())
+    response = mp.MPSolutionResponse.FromString(raw)
     if response.status != mp.MPSOLVER_OPTIMAL:
         return None
     value = response.objective_value * scale

@@ -19,7 +19,7 @@ import math
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
@@ -31,6 +31,30 @@ from capdsl.solve.progress import Progress
 # machine (measured on the 2-core benchmark box, see benchmarks/RESULTS.md); the
 # deterministic limit is time_limit x this, so a search usually ends by it, reproducibly.
 DTIME_PER_SECOND = 0.4
+
+# For the decomposition's block models (a few hundred variables, reservations fixed, one
+# worker, searched for a few hundredths of a second each): no cutting planes and a light
+# presolve. Measured on 64 blocks of the M and L benchmark plans at the same deterministic
+# limit: the cuts (hundreds of LP iterations re-solved per cut round) cost more wall time per
+# unit of search than anything else and buy a bound the decomposition does not use (its
+# bound comes from the monthly LPs); without them the blocks' plans are 2-3% cheaper in less
+# wall time (M: 80,872 vs 83,532 in 51 vs 54 ms a block; L: 59,282 vs 59,890 in 42 vs 59 ms).
+BLOCK_PARAMS: dict[str, bool | int | float] = {
+    "add_cg_cuts": False,
+    "add_mir_cuts": False,
+    "add_zero_half_cuts": False,
+    "add_clique_cuts": False,
+    "max_presolve_iterations": 1,
+    "cp_model_probing_level": 0,
+    "symmetry_level": 0,
+}
+# Deterministic time per wall-clock second of one worker on those models with those
+# parameters (the LP at every node makes a unit of CP-SAT's work counter cost more wall time
+# than in the whole-plan search), measured on the same box: blocks of the M and L plans
+# 0.16-0.22, whole months of the L plan 0.12 (of the M plan 0.6-0.9, of the S plan 0.3).
+# The lower end is taken, so that a unit rarely runs past its share of the time limit.
+BLOCK_DTIME_PER_SECOND = 0.17
+MONTH_DTIME_PER_SECOND = 0.12
 
 
 @dataclass
@@ -110,9 +134,12 @@ def safe_hint(form: Formulation, *, seed: int, time_limit: float) -> None:
     model.proto.clear_solution_hint()
     if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return
-    values = check.response_proto.solution
-    for i in range(len(model.proto.variables)):
-        model.add_hint(model.get_int_var_from_proto_index(i), int(values[i]))
+    values = list(check.response_proto.solution)
+    # written into the proto at once (``add_hint`` per variable was a quarter of a block
+    # unit's Python time)
+    hint = model.proto.solution_hint
+    hint.vars.extend(range(len(values)))
+    hint.values.extend(values)
 
 
 def relative_gap(objective: float | None, bound: float | None) -> float | None:
@@ -134,8 +161,11 @@ def run_model(
     gap_limit: float | None = None,
     deterministic: bool = True,
     assumptions: list[cp_model.IntVar] | None = None,
+    params: Mapping[str, bool | int | float] | None = None,
+    dtime_per_second: float = DTIME_PER_SECOND,
 ) -> RunResult:
-    """Solve a formulation; never raises for solver outcomes."""
+    """Solve a formulation; never raises for solver outcomes. ``params``: further CP-SAT
+    parameters by name (``BLOCK_PARAMS`` for the decomposition's small block models)."""
     solver = cp_model.CpSolver()
     prm = solver.parameters
     n_workers = workers or default_workers()
@@ -146,9 +176,11 @@ def run_model(
     prm.max_time_in_seconds = max(0.05, time_limit * 5.0 + 2.0 if deterministic else time_limit)
     if deterministic:
         prm.interleave_search = n_workers > 1
-        prm.max_deterministic_time = max(0.005, time_limit * DTIME_PER_SECOND)
+        prm.max_deterministic_time = max(0.005, time_limit * dtime_per_second)
     if gap_limit is not None:
         prm.relative_gap_limit = gap_limit
+    for name, value in (params or {}).items():
+        setattr(prm, name, value)
     if assumptions:
         form.model.clear_assumptions()
         form.model.add_assumptions(assumptions)

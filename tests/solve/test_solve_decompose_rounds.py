@@ -159,8 +159,9 @@ def test_the_second_descent_leaves_reservations_the_rounds_cannot() -> None:
     stuck = d.evaluate(trap, 1.0, {}, fine=True)
     assert stuck is not None
     d.consider(stuck)
-    again = d.repriced(stuck.use)  # the rounds' step: the same reservations come back
-    assert again is not None and again.buys == trap
+    # the rounds' step: the same reservations come back (so ``repriced`` has nothing new)
+    assert d.schedule(stuck.use) == trap
+    assert d.repriced(stuck.use) is None
     d.descend_from_nothing(3.0, [trap])
     assert d.best is not None and d.best.cost < stuck.cost * 0.6
     assert {t for (t, _i, _s), n in d.best.buys.items() if n} == {a.id}
@@ -202,3 +203,77 @@ def test_the_estimated_work_counts_every_pass() -> None:
     assert one >= len(d.units) * d.unit_cost(0.02)  # one thread: every unit in turn
     d.evaluate({}, 0.5, use, fine=True)
     assert d.work > one
+
+
+def test_the_deepening_searches_again_only_the_blocks_not_proven_and_keeps_the_cheaper(
+    monkeypatch,  # type: ignore[no-untyped-def]
+) -> None:
+    plan, _ = plans()
+    ctx = prepare(plan)
+    d = decomposer(ctx)
+    buys, use = d.spreadsheet()
+    real = Decomposer.run_unit
+    first_units = d.units[:3]
+
+    def unproven(self, sub, time_limit, hint_use):  # type: ignore[no-untyped-def]
+        # the first three blocks' searches end unproven (as a short search on a larger
+        # plan does); the plan they found stands
+        r = real(self, sub, time_limit, hint_use)
+        if (r.month, sub.blocks[r.month][0].index) in first_units and r.status == "optimal":
+            r.status = "feasible"
+        return r
+
+    monkeypatch.setattr(Decomposer, "run_unit", unproven)
+    first = d.evaluate(buys, 1.0, use, fine=True)
+    assert first is not None and not first.proven
+    unproven_units = sorted(u for (u, _sig), r in d.unit_runs.items() if r.status != "optimal")
+    assert set(first_units) <= set(unproven_units) and len(unproven_units) < len(d.units)
+    searched: list[tuple[int, int]] = []
+
+    def record(self, sub, time_limit, hint_use):  # type: ignore[no-untyped-def]
+        r = real(self, sub, time_limit, hint_use)
+        searched.append((r.month, sub.blocks[r.month][0].index))
+        return r
+
+    monkeypatch.setattr(Decomposer, "run_unit", record)
+    deeper = d.evaluate(first.buys, 1.0, first.use, fine=True, deepen=True)
+    assert sorted(searched) == unproven_units  # the proven blocks are not searched again
+    assert deeper is not None and deeper.cost <= first.cost + 1e-6
+    assert d.checked(dict(deeper.buys), dict(deeper.use)) is not None  # the verifier agrees
+    again = d.evaluate(first.buys, 1.0, first.use, fine=True, deepen=True)
+    assert again is not None and again.cost <= deeper.cost + 1e-6  # never dearer
+
+
+def test_the_monthly_lps_give_the_same_bound_on_one_thread_and_on_two() -> None:
+    plan, _ = plans()
+    ctx = prepare(plan)
+    one = decomposer(ctx)
+    two = decomposer(ctx)
+    two.threads = 2
+    assert one.lp_bound(5.0) and two.lp_bound(5.0)
+    assert one.lower is not None and one.lower == two.lower
+    assert one.work == two.work * 2  # two threads: the months' estimated wall time halves
+    assert any("monthly LP" in line for line in two.log)
+
+
+def test_no_lp_bound_when_a_month_is_too_large_and_the_others_are_not_built(
+    monkeypatch,  # type: ignore[no-untyped-def]
+) -> None:
+    import capdsl.solve.decompose as decompose
+
+    plan, _ = plans()
+    ctx = prepare(plan)
+    d = decomposer(ctx)
+    d.threads = 2
+    built: list[int] = []
+    real = decompose.formulate
+
+    def counted(sub, **kw):  # type: ignore[no-untyped-def]
+        built.append(next(i for i, bs in enumerate(sub.blocks) if bs))
+        return real(sub, **kw)
+
+    monkeypatch.setattr(decompose, "formulate", counted)
+    monkeypatch.setattr(decompose, "LP_MAX_VARIABLES", 1)
+    assert d.lp_bound(5.0) is False
+    assert built == [0]  # the first month is too large: no other month is built
+    assert d.lower is None

@@ -17,7 +17,7 @@ from capdsl.solve.formulate import Formulation, formulate
 from capdsl.solve.money import existing_fleet_cost
 from capdsl.solve.prune import prepare
 from capdsl.solve.relax import capacity_bound, lp_bound
-from capdsl.solve.search import run_model
+from capdsl.solve.search import BLOCK_DTIME_PER_SECOND, BLOCK_PARAMS, run_model
 
 
 def _by_hand() -> Formulation:
@@ -74,6 +74,18 @@ def test_an_lp_bound_is_below_the_proven_optimum_of_a_real_month() -> None:
     bound = lp_bound(form, time_limit=5)
     assert bound is not None
     assert 0.5 * res.objective < bound <= res.objective + 1e-6
+    # the block parameters (no cuts, light presolve) prove the same optimum
+    light = run_model(
+        form,
+        time_limit=20,
+        seed=0,
+        workers=1,
+        params=BLOCK_PARAMS,
+        dtime_per_second=BLOCK_DTIME_PER_SECOND,
+    )
+    assert light.status == "optimal" and light.objective == pytest.approx(res.objective, abs=1e-9)
+    with pytest.raises(AttributeError):  # a misspelt parameter is not silently ignored
+        run_model(form, time_limit=1, seed=0, workers=1, params={"add_mir_cut": False})
 
 
 def _billed(p: Plan) -> float:
