@@ -235,7 +235,6 @@ class Decomposer:
         # estimated seconds of work so far (passes and LPs, from their sizes): what decides
         # whether a new pass starts, so that every machine runs the same passes
         self.work = 0.0
-        self.lock = threading.Lock()  # for ``work``, added to by the LP threads
         self.too_large = False  # block units cannot be afforded within the time limit
         # block runs by (unit, reservations owned in its month): a block whose month owns
         # the same reservations as in an earlier evaluation is the same model; its earlier
@@ -357,26 +356,33 @@ class Decomposer:
         an LP is not solved in time (then the block relaxation below is used). The first
         month is built alone (a plan whose months are too large is known after one); the
         others run on the decomposition's threads (GLOP releases the GIL, and building a
-        month's model, in Python, runs beside the others' simplex)."""
+        month's model, in Python, runs beside the others' simplex). Every month is built
+        and solved even when one fails, so that the work counted (from the months' sizes,
+        in month order) is the same on every run."""
+        from capdsl.solve.relax import lp_bound
+
         ctx = self.ctx
+        if self.out_of_time():
+            return False
         per = max(2.0, budget / max(1, ctx.plan.horizon))  # generous: a timed-out LP gives no bound
-        failed = threading.Event()  # a month without a bound: the others need not run
         first = self.month_model(0)
-        if first is None:
+        self.work += first.n_variables * LP_S_PER_VARIABLE / self.threads
+        if first.n_variables > LP_MAX_VARIABLES:
             return False
 
-        def month(m: int) -> float | None:
-            from capdsl.solve.relax import lp_bound
-
-            form = first if m == 0 else None if failed.is_set() else self.month_model(m)
-            value = None if form is None or failed.is_set() else lp_bound(form, time_limit=per)
-            if value is None:
-                failed.set()
-            return value
+        def month(m: int) -> tuple[int, float | None]:
+            if self.stopped():
+                return 0, None
+            form = first if m == 0 else self.month_model(m)
+            if form.n_variables > LP_MAX_VARIABLES:
+                return form.n_variables, None
+            return form.n_variables, lp_bound(form, time_limit=per)
 
         with ThreadPoolExecutor(max_workers=self.threads, thread_name_prefix="capdsl-lp") as pool:
-            values = list(pool.map(month, range(ctx.plan.horizon)))
-        if failed.is_set():
+            results = list(pool.map(month, range(ctx.plan.horizon)))
+        self.work += sum(n for n, _ in results[1:]) * LP_S_PER_VARIABLE / self.threads
+        values = [v for _, v in results]
+        if any(v is None for v in values):
             return False
         self.raise_lower(sum(v for v in values if v is not None))
         self.log.append(
@@ -384,16 +390,9 @@ class Decomposer:
         )
         return True
 
-    def month_model(self, month: int) -> Formulation | None:
-        """One month's model with reservations rented, for its LP relaxation; None if it is
-        too large for one, or out of time before it is built."""
-        if self.out_of_time():
-            return None
+    def month_model(self, month: int) -> Formulation:
+        """One month's model with reservations rented, for its LP relaxation."""
         form, _ = formulate(unit_context(self.ctx, (month, None), "rent"))
-        if form.n_variables > LP_MAX_VARIABLES:
-            return None
-        with self.lock:
-            self.work += form.n_variables * LP_S_PER_VARIABLE / self.threads
         return form
 
     def bound(self, budget: float, hint_use: Mapping[UseKey, int]) -> dict[UseKey, int]:
