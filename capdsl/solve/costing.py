@@ -26,7 +26,6 @@ from typing import Any
 from capdsl.model.plan import Plan
 from capdsl.solve.money import (
     beyond_horizon_cost,
-    billed_hours,
     existing_fleet_cost,
     reservation_month_cost,
     to_cents,
@@ -84,11 +83,6 @@ def price_solution(plan: Plan, allocations: list[Allocation], purchases: list[Pu
     hpm = Fraction(plan.hours_per_month)
     mode = plan.commitments.beyond_horizon
     offerings = {o.id: o.offering for o in plan.offerings}
-    billed = {
-        (m, b.index): billed_hours(plan, m, b.hours)
-        for m, md in enumerate(plan.demand[:H])
-        for b in md.blocks
-    }
     hours = {(m, b.index): b.hours for m, md in enumerate(plan.demand[:H]) for b in md.blocks}
 
     od = [Fraction(0)] * H
@@ -118,31 +112,41 @@ def price_solution(plan: Plan, allocations: list[Allocation], purchases: list[Pu
         if p.month < H:
             upfront[p.month] += p.count * Fraction(p.upfront)
 
-    used_hours = Fraction(0)
-    spot_hours = Fraction(0)
-    all_hours = Fraction(0)
-    aod = Fraction(0)
+    # calendar instance-hours per (month, workload, option, offering, zone), in integers:
+    # billed hours are a month's calendar hours times hours_per_month / the month's hours,
+    # so each sum is priced once (exact, and a plan of 50 workloads over 24 months has
+    # hundreds of thousands of allocations)
+    used_hours = 0
+    spot_hours = 0
+    all_hours = 0
+    inst_hours: dict[tuple[int, str, str, str, str], int] = defaultdict(int)
     for a in allocations:
-        key = (a.month, a.block)
-        bh = billed[key]
-        o = offerings[a.offering]
-        n = a.count
-        all_hours += n * hours[key]
-        if a.option == "on_demand":
-            assert o.on_demand_hourly is not None
-            c = n * Fraction(o.on_demand_hourly) * bh
-            od[a.month] += c
-        elif a.option == "spot":
-            c = n * Fraction(o.spot_hourly[a.zone]) * bh
-            spot[a.month] += c
-            spot_hours += n * hours[key]
+        h = a.count * hours[(a.month, a.block)]
+        all_hours += h
+        if a.option == "spot":
+            spot_hours += h
+        elif a.option != "on_demand":
+            used_hours += h
+        inst_hours[(a.month, a.workload, a.option, a.offering, a.zone)] += h
+    aod = Fraction(0)
+    od_rate = {
+        t: Fraction(o.on_demand_hourly)
+        for t, o in offerings.items()
+        if o.on_demand_hourly is not None
+    }
+    for (m, name, option, t, zone), h in inst_hours.items():
+        bh = h * hpm / plan.demand[m].hours
+        if option == "on_demand":
+            c = od_rate[t] * bh
+            od[m] += c
+        elif option == "spot":
+            c = Fraction(offerings[t].spot_hourly[zone]) * bh
+            spot[m] += c
         else:
-            count = owned[(a.offering, a.month)]
-            rate = pool_cost[(a.offering, a.month)] / (count * hpm) if count else Fraction(0)
-            c = n * rate * bh
-            used_hours += n * hours[key]
-        by_w[a.month][a.workload] += c
-        aod += n * bh * Fraction(o.on_demand_hourly) if o.on_demand_hourly is not None else c
+            count = owned[(t, m)]
+            c = pool_cost[(t, m)] / (count * hpm) * bh if count else Fraction(0)
+        by_w[m][name] += c
+        aod += od_rate[t] * bh if t in od_rate else c
 
     months: list[MonthCost] = []
     exact_total = Fraction(0)

@@ -582,11 +582,9 @@ class _Checker:
         plan, sol = self.plan, self.sol
         H, hpm = self.H, self.hpm
         mode = plan.commitments.beyond_horizon
-        billed: dict[tuple[int, int], Fraction] = {}
-        cal: dict[tuple[int, int], int] = {}
+        cal: dict[tuple[int, int], int] = {}  # calendar hours of each block
         for m in range(H):
             for b, n in self.month_hours(m).items():
-                billed[(m, b)] = Fraction(n) * hpm / plan.demand[m].hours
                 cal[(m, b)] = n
         od = [Fraction(0)] * H
         spot = [Fraction(0)] * H
@@ -632,24 +630,28 @@ class _Checker:
         spot_price = {
             (t, z): Fraction(p) for t, o in self.offerings.items() for z, p in o.spot_hourly.items()
         }
+        # calendar instance-hours summed in integers per (month, workload, option, offering,
+        # zone), then priced once: a month's billed hours are its calendar hours scaled by
+        # hours_per_month / the month's hours, the same factor for every block of the month
+        inst: dict[tuple[int, str, str, str, str], int] = defaultdict(int)
         for a in allocs:
-            bh = billed[(a.month, a.block)]
-            price = od_price[a.offering]
-            if a.option == "on_demand":
-                c = a.count * (price or 0) * bh
-                od[a.month] += c
-            elif a.option == "spot":
-                c = a.count * spot_price[(a.offering, a.zone)] * bh
-                spot[a.month] += c
+            inst[(a.month, a.workload, a.option, a.offering, a.zone)] += (
+                a.count * cal[(a.month, a.block)]
+            )
+        for (m, name, option, t, z), h in inst.items():
+            bh = h * hpm / plan.demand[m].hours
+            price = od_price[t]
+            if option == "on_demand":
+                c = (price or 0) * bh
+                od[m] += c
+            elif option == "spot":
+                c = spot_price[(t, z)] * bh
+                spot[m] += c
             else:
-                n = pool_n[(a.offering, a.month)]
-                c = (
-                    a.count * bh * pool_cost[(a.offering, a.month)] / (n * hpm)
-                    if n
-                    else Fraction(0)
-                )
-            attributed[a.month][a.workload] += c
-            aod += a.count * bh * price if price is not None else c
+                n = pool_n[(t, m)]
+                c = bh * pool_cost[(t, m)] / (n * hpm) if n else Fraction(0)
+            attributed[m][name] += c
+            aod += bh * price if price is not None else c
         reported = {mc.index: mc for mc in sol.months}
         total = Decimal(0)
         for m in range(H):
