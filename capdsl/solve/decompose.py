@@ -614,7 +614,7 @@ class Decomposer:
         if buys is None:
             return None
         if self.best is not None and buys == self.best.buys and use == self.best.use:
-            return None  # the best plan itself: not verified again (17 s on the XL plan)
+            return None  # the best plan itself: not priced and verified again
         return self.checked(buys, dict(use))
 
     def schedule(self, use: Mapping[UseKey, int]) -> dict[BuyKey, int] | None:

@@ -52,7 +52,8 @@ BLOCK_PARAMS: dict[str, bool | int | float] = {
 # parameters (the LP at every node makes a unit of CP-SAT's work counter cost more wall time
 # than in the whole-plan search), measured on the same box: blocks of the M and L plans
 # 0.16-0.22, whole months of the L plan 0.12 (of the M plan 0.6-0.9, of the S plan 0.3).
-# The lower end is taken, so that a unit rarely runs past its share of the time limit.
+# Values near the lower end are taken, so that a unit rarely runs past its share of the time
+# limit.
 BLOCK_DTIME_PER_SECOND = 0.17
 MONTH_DTIME_PER_SECOND = 0.12
 
