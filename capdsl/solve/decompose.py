@@ -288,6 +288,15 @@ class Decomposer:
         fit in twice the time limit (from the plan's size alone: deterministic)."""
         return n_units * self.unit_cost(per) / self.threads <= 2 * self.time_limit
 
+    def closed(self) -> bool:
+        """The best plan is proven optimal: its cost meets the lower bound. (``proven`` on a
+        candidate says less: every block optimal for that candidate's reservations.)"""
+        return (
+            self.best is not None
+            and self.lower is not None
+            and self.best.cost <= self.lower + max(1e-6, abs(self.lower) * 1e-9)
+        )
+
     def raise_lower(self, value: float) -> None:
         """Every bound computed is valid: the plan's is the highest."""
         if self.lower is None or value > self.lower:
@@ -734,12 +743,15 @@ class Decomposer:
         # would not buy; from below, the blocks run what on-demand and spot prices favour,
         # and only what pays off for that usage is reserved (then the blocks again)
         # (not on a warm start: the previous plan's reservations are the better start for a
-        # what-if, and a what-if should answer quickly)
+        # what-if, and a what-if should answer quickly). It runs even when every block is
+        # optimal for the reservations so far, which says nothing of other reservations;
+        # only a plan that meets the lower bound is done (data-pipelines: once skipped at a
+        # 32% gap, the descent then found a plan 25% cheaper)
         if (
             unused > 0
             and hint_buys is None
             and self.best is not None
-            and not self.best.proven
+            and not self.closed()
             and not self.too_large
             and not self.out_of_time()
             and self.affordable(
@@ -842,7 +854,7 @@ def solve_decomposed(
             if why == "stop"
             else f"no plan found within the time limit ({time_limit:g} s)",
         ), d
-    proven = d.lower is not None and d.best.cost <= d.lower + max(1e-6, abs(d.lower) * 1e-9)
+    proven = d.closed()
     res = RunResult(
         "optimal" if proven else "feasible",
         use=d.best.use,
