@@ -765,6 +765,7 @@ class Decomposer:
         if (
             self.best is not None
             and not self.best.proven
+            and not self.closed()
             and not self.too_large
             and not self.out_of_time()
         ):
