@@ -29,14 +29,18 @@ blocks in one model stall it -- and a *month* otherwise.
    same reservations as before is the same model: its result is reused); the best plan is
    kept. The spreadsheet plan (``greedy.py``) starts it the same way: its usage repriced
    with the reservations that pay off for it;
-5. **descend again**: when the rounds settle with time left, the same alternation from no
-   reservations at all. A reservation owned is free to every block that can run it, so
-   the blocks keep running what the spreadsheet reserved, and the rounds reserve it again;
-   from below, the blocks run what on-demand and spot prices favour and only what pays off
-   for that is reserved (the retail example: 17% cheaper). The cheaper plan is kept.
+5. **descend again**: when the rounds settle with time left and the best plan does not
+   meet the bound (every block optimal for its reservations says nothing of others), the
+   same alternation from no reservations at all. A reservation owned is free to every
+   block that can run it, so the blocks keep running what the spreadsheet reserved, and
+   the rounds reserve it again; from below, the blocks run what on-demand and spot prices
+   favour and only what pays off for that is reserved. The cheaper plan is kept;
+6. **deepen**: the blocks of the best plan not proven optimal are searched again from
+   their plans, each keeping the cheaper of its two results.
 
 Units run in parallel threads (CP-SAT releases the GIL), each single-threaded with a
-deterministic time limit, so the result is the same on every run. A plan with a hard total
+deterministic time limit and light parameters (``search.BLOCK_PARAMS``), so the result is
+the same on every run; so do the monthly LPs (GLOP releases the GIL too). A plan with a hard total
 budget is solved whole (``solver.py``), since the units would not see it.
 """
 
@@ -98,8 +102,8 @@ UNIT_OVERHEAD_S = 0.015
 # Per variable of a unit, measured on the 2-core benchmark box: building its model, and the
 # search it needs before it finds any plan (an XL block of 5,700 variables: 0.1 s to build,
 # nothing found under 0.6 s). A pass whose units cannot be afforded within twice the time
-# limit is not started. (A block unit of the M plan costs ~40 ms in all on this box: these
-# constants undercount it, so runs take longer than their limit, the same on every run.)
+# limit is not started. (With the block parameters, the estimate is somewhat above the
+# measured cost: the M plan's first block pass is estimated at 8.7 s, measured at 5-7 s.)
 UNIT_BUILD_S_PER_VARIABLE = 2e-5
 UNIT_SEARCH_S_PER_VARIABLE = 1e-4
 # A monthly LP relaxation per variable (building, reading back, GLOP), measured on the M and
@@ -707,7 +711,7 @@ class Decomposer:
         # proposes, once
         seen: list[dict[BuyKey, int]] = [self.best.buys] if self.best else []
         proposal: Mapping[UseKey, int] | None = rented or None
-        unused = 0.0  # shares of rounds not run go to a second descent
+        unused = 0.0  # shares of rounds not run go to a second descent, else the deepening
         shares = list(ROUND_SHARES)
         for k, share in enumerate(shares):
             unused = sum(shares[k:])
