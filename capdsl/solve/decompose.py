@@ -357,8 +357,21 @@ class Decomposer:
             sum(self.unit_cost(per, sum(len(bs) for bs in sub.blocks)) for sub in subs)
             / self.threads
         )
+        # the hint split by block once (each unit filtering the whole plan's hint cost a
+        # tenth of a block unit's Python time on the M plan)
+        by_block: dict[tuple[int, int], dict[UseKey, int]] = defaultdict(dict)
+        for k, v in hint_use.items():
+            by_block[(k[4], k[5])][k] = v
+
+        def hint_of(sub: SolveContext) -> dict[UseKey, int]:
+            out: dict[UseKey, int] = {}
+            for m, bs in enumerate(sub.blocks):
+                for b in bs:
+                    out.update(by_block.get((m, b.index), {}))
+            return out
+
         with ThreadPoolExecutor(max_workers=self.threads, thread_name_prefix="capdsl-unit") as pool:
-            futures = [pool.submit(self.run_unit, sub, per, hint_use) for sub in subs]
+            futures = [pool.submit(self.run_unit, sub, per, hint_of(sub)) for sub in subs]
             return [f.result() for f in futures]
 
     # ------------------------------------------------------------------ phases
