@@ -104,18 +104,30 @@ def targets(rows: list[dict]) -> list[str]:  # type: ignore[type-arg]
             gap, secs = TARGETS[r["size"]]
             met = c["gap"] is not None and c["gap"] <= gap and c["solve_s"] <= secs
             extra = " and under 2 GB RSS" if r["size"] == "XL" else ""
-            out.append(f"- {r['size']}: gap <= {gap * 100:g}% in <= {secs:g} s{extra}: "
-                       f"{'met' if met else 'NOT met'} (gap {c['gap'] * 100:.2f}% in {c['solve_s']} s)" if c["gap"] is not None
-                       else f"- {r['size']}: gap <= {gap * 100:g}% in <= {secs:g} s{extra}: NOT met (no bound; {c['solve_s']} s)")
+            out.append(
+                f"- {r['size']}: gap <= {gap * 100:g}% in <= {secs:g} s{extra}: "
+                f"{'met' if met else 'NOT met'} (gap {c['gap'] * 100:.2f}% in {c['solve_s']} s)"
+                if c["gap"] is not None
+                else f"- {r['size']}: gap <= {gap * 100:g}% in <= {secs:g} s{extra}: NOT met (no bound; {c['solve_s']} s)"
+            )
         g = r["greedy"]["objective"]
         if c["objective"] and g:
             below = (1 - c["objective"] / g) * 100
-            out.append(f"- {r['size']}: >= 10% below the spreadsheet baseline: {'met' if below >= 10 else 'NOT met'} ({below:.1f}%)")
+            out.append(
+                f"- {r['size']}: >= 10% below the spreadsheet baseline: {'met' if below >= 10 else 'NOT met'} ({below:.1f}%)"
+            )
         nv = r["naive"]
         reach = r["naive_time_to_capdsl_gap_s"]
-        out.append(f"- {r['size']}: naive formulation to capdsl's gap: "
-                   + ("not built (too large)" if nv.get("status") == "not built" else
-                      f"{reach} s" if reach is not None else "never within its time limit"))
+        out.append(
+            f"- {r['size']}: naive formulation to capdsl's gap: "
+            + (
+                "not built (too large)"
+                if nv.get("status") == "not built"
+                else f"{reach} s"
+                if reach is not None
+                else "never within its time limit"
+            )
+        )
     return out
 
 
@@ -135,7 +147,9 @@ def main() -> None:
     ap.add_argument("--sizes", default="S,M,L,XL")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--no-write", action="store_true")
-    ap.add_argument("--from-json", help="re-render from a file of JSON lines (one per size) instead of running")
+    ap.add_argument(
+        "--from-json", help="re-render from a file of JSON lines (one per size) instead of running"
+    )
     args = ap.parse_args()
     rows = []
     if args.from_json:

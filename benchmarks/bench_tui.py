@@ -59,7 +59,11 @@ def startup_once(plan: Path) -> float:
     env = dict(os.environ, CAPDSL_TUI_CONFIG=os.devnull)
     t0 = time.perf_counter()
     proc = subprocess.Popen(
-        [sys.executable, "-c", _CHILD, str(plan)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True
+        [sys.executable, "-c", _CHILD, str(plan)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+        text=True,
     )
     assert proc.stdout is not None
     line = proc.stdout.readline()
@@ -73,7 +77,9 @@ def startup_once(plan: Path) -> float:
 def import_time() -> float:
     out = subprocess.run(
         [sys.executable, "-X", "importtime", "-c", "import capdsl.tui.app"],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     total = 0
     for line in out.stderr.splitlines():
@@ -94,8 +100,10 @@ async def whatif_latency(plan: Path, time_limit: float) -> dict[str, float] | No
     import importlib.util
     import shutil
 
-    if any(importlib.util.find_spec(m) is None for m in ("capdsl.solve.solver", "capdsl.solve.verify",
-                                                          "capdsl.solve.explain")):
+    if any(
+        importlib.util.find_spec(m) is None
+        for m in ("capdsl.solve.solver", "capdsl.solve.verify", "capdsl.solve.explain")
+    ):
         return None
     from capdsl.tui.app import CapApp
     from capdsl.tui.messages import SolveFinished
@@ -163,7 +171,9 @@ def render(results: dict[str, object]) -> str:
     if isinstance(whatifs, dict) and whatifs:
         for plan, w in whatifs.items():
             if w is None:
-                lines.append(f"| `{plan}`: what-if re-solve | not measured: no solution within the limit | ≤ 1 s |")
+                lines.append(
+                    f"| `{plan}`: what-if re-solve | not measured: no solution within the limit | ≤ 1 s |"
+                )
                 continue
             lines += [
                 f"| `{plan}`: open → first solution on screen (cold, {results['time_limit']:g} s limit) | "
@@ -175,7 +185,9 @@ def render(results: dict[str, object]) -> str:
                 f"process, verify, explain, redraw) {w['whatif_s'] - w['whatif_solver_s']:.2f} s | ≤ 1 s |",
             ]
     else:
-        lines.append("| what-if re-solve | not measured: the optimiser is not available yet | ≤ 1 s |")
+        lines.append(
+            "| what-if re-solve | not measured: the optimiser is not available yet | ≤ 1 s |"
+        )
     lines += [
         "",
         "Startup paints the plan text at once; the build and the solve run in a thread "
@@ -201,11 +213,22 @@ def write_results(section: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7)
-    parser.add_argument("--plan", type=Path, default=ROOT / "examples" / "retail-sale.cap",
-                        help="plan for the startup measure")
-    parser.add_argument("--whatif-plans", type=Path, nargs="*",
-                        default=[ROOT / "tests" / "tui" / "plans" / "tiny.cap", ROOT / "examples" / "retail-sale.cap"],
-                        help="plans for the what-if latency measure")
+    parser.add_argument(
+        "--plan",
+        type=Path,
+        default=ROOT / "examples" / "retail-sale.cap",
+        help="plan for the startup measure",
+    )
+    parser.add_argument(
+        "--whatif-plans",
+        type=Path,
+        nargs="*",
+        default=[
+            ROOT / "tests" / "tui" / "plans" / "tiny.cap",
+            ROOT / "examples" / "retail-sale.cap",
+        ],
+        help="plans for the what-if latency measure",
+    )
     parser.add_argument("--time-limit", type=float, default=10.0)
     parser.add_argument("--write", action="store_true", help="update benchmarks/RESULTS.md")
     args = parser.parse_args()
@@ -221,8 +244,10 @@ def main() -> None:
         "python_start": statistics.median(python_start() for _ in range(3)),
         "import_s": import_time(),
         "time_limit": args.time_limit,
-        "whatif": {os.path.relpath(p, ROOT): asyncio.run(whatif_latency(p, args.time_limit))
-                   for p in args.whatif_plans},
+        "whatif": {
+            os.path.relpath(p, ROOT): asyncio.run(whatif_latency(p, args.time_limit))
+            for p in args.whatif_plans
+        },
     }
     section = render(results)
     sys.stdout.write(section + "\n")

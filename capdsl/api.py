@@ -38,7 +38,9 @@ class Built:
 ProgressFn = Callable[[str, float | None], None]
 
 
-def catalog_resolver(*, refresh: bool = False, progress: ProgressFn | None = None) -> CatalogResolver:
+def catalog_resolver(
+    *, refresh: bool = False, progress: ProgressFn | None = None
+) -> CatalogResolver:
     """A resolver over every registered pricing source (plugins included)."""
     from capdsl.plugins import get_manager
     from capdsl.pricing.catalog import CatalogQuery, PriceTable
@@ -144,7 +146,10 @@ def solve_plan(
                 "message": f"the solver's plan failed independent verification: {first}",
                 "diagnostics": [
                     *solution.diagnostics,
-                    *(error("E0490", f"verification failed: {v.message}") for v in report.violations[:20]),
+                    *(
+                        error("E0490", f"verification failed: {v.message}")
+                        for v in report.violations[:20]
+                    ),
                 ],
             }
         )
@@ -188,7 +193,9 @@ def check(plan_or_text: Plan | str, path: str | None = None) -> list[Diagnostic]
     return build_text(plan_or_text, path or "<string>").diagnostics
 
 
-def solve(plan: Plan, *, scenario: str | None = None, time_limit: float = 10.0, **kw: Any) -> Solution:
+def solve(
+    plan: Plan, *, scenario: str | None = None, time_limit: float = 10.0, **kw: Any
+) -> Solution:
     """Solve a plan (optionally one of its scenarios), verified and explained."""
     target = plan.variant(scenario) if scenario is not None else plan
     return solve_plan(target, time_limit=time_limit, **kw)

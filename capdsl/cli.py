@@ -126,7 +126,9 @@ def _write_output(text: str | bytes, output: Path | None) -> None:
     _console(stderr=True).print(_escape(f"wrote {output} ({shown})"))
 
 
-ScenarioOpt = Annotated[str | None, typer.Option("--scenario", "-s", help="Solve this scenario of the plan.")]
+ScenarioOpt = Annotated[
+    str | None, typer.Option("--scenario", "-s", help="Solve this scenario of the plan.")
+]
 AllowOutsideOpt = Annotated[
     bool, typer.Option("--allow-outside", help="Allow imports outside the plan's directory.")
 ]
@@ -140,7 +142,9 @@ def check(
     paths: Annotated[list[str], typer.Argument(help="Plan files ('-' for stdin).")],
     fmt: Annotated[TextFormat, typer.Option("--format", "-f")] = TextFormat.text,
     scenario: ScenarioOpt = None,
-    emit: Annotated[str | None, typer.Option("--emit", help="Also print 'plan' (the built Plan as JSON).")] = None,
+    emit: Annotated[
+        str | None, typer.Option("--emit", help="Also print 'plan' (the built Plan as JSON).")
+    ] = None,
     allow_outside: AllowOutsideOpt = False,
 ) -> None:
     """Check plans: syntax, units, names, model; lints as warnings. Exit 1 on errors."""
@@ -166,14 +170,25 @@ def check(
         _print_diagnostics(built.diagnostics, built.sources)
         if emit == "plan" and built.plan is not None:
             sys.stdout.write(built.plan.model_dump_json(indent=2) + "\n")
-        counts = {lv: sum(d.level.value == lv for d in built.diagnostics) for lv in ("error", "warning", "note")}
+        counts = {
+            lv: sum(d.level.value == lv for d in built.diagnostics)
+            for lv in ("error", "warning", "note")
+        }
         status = "[bold red]failed[/]" if not built.ok else "[bold green]ok[/]"
         summary = f"{_escape('<stdin>' if path == '-' else path)}: {status}"
         if counts["error"] or counts["warning"]:
-            summary += " (" + ", ".join(f"{n} {lv}{'s' * (n != 1)}" for lv, n in counts.items() if n or lv != "note") + ")"
+            summary += (
+                " ("
+                + ", ".join(
+                    f"{n} {lv}{'s' * (n != 1)}" for lv, n in counts.items() if n or lv != "note"
+                )
+                + ")"
+            )
         _console(stderr=True).print(summary)
     if fmt is TextFormat.json:
-        sys.stdout.write(json.dumps(records if len(records) > 1 else records[0], indent=2, sort_keys=True) + "\n")
+        sys.stdout.write(
+            json.dumps(records if len(records) > 1 else records[0], indent=2, sort_keys=True) + "\n"
+        )
     raise typer.Exit(EXIT_PLAN if failed else EXIT_OK)
 
 
@@ -184,12 +199,20 @@ def check(
 def solve(
     path: Annotated[str, typer.Argument(help="Plan file ('-' for stdin).")],
     scenario: ScenarioOpt = None,
-    all_scenarios: Annotated[bool, typer.Option("--all-scenarios", help="Solve the base plan and every scenario.")] = False,
+    all_scenarios: Annotated[
+        bool, typer.Option("--all-scenarios", help="Solve the base plan and every scenario.")
+    ] = False,
     fmt: Annotated[OutFormat, typer.Option("--format", "-f")] = OutFormat.table,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file.")] = None,
-    time_limit: Annotated[float, typer.Option("--time-limit", "-t", help="Solver time limit per plan (s).")] = 20.0,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write to this file.")
+    ] = None,
+    time_limit: Annotated[
+        float, typer.Option("--time-limit", "-t", help="Solver time limit per plan (s).")
+    ] = 20.0,
     seed: Annotated[int, typer.Option(help="Solver random seed (same seed, same plan).")] = 0,
-    refresh: Annotated[bool, typer.Option("--refresh", help="Refetch online prices (cache bypass).")] = False,
+    refresh: Annotated[
+        bool, typer.Option("--refresh", help="Refetch online prices (cache bypass).")
+    ] = False,
     against: Annotated[
         str | None,
         typer.Option(
@@ -224,7 +247,9 @@ def solve(
         plans += [built.plan.variant(s) for s in built.plan.scenarios]
     results = []
     for plan in plans:
-        with _progress(f"solving {plan.name}" + (f" [{plan.scenario}]" if plan.scenario else "")) as on_progress:
+        with _progress(
+            f"solving {plan.name}" + (f" [{plan.scenario}]" if plan.scenario else "")
+        ) as on_progress:
             sol = solve_plan(plan, time_limit=time_limit, seed=seed, on_progress=on_progress)
         if actual is not None and plan.scenario != actual.scenario:
             sol = stress_test(plan, sol, actual)
@@ -241,7 +266,9 @@ def solve(
         width = min(max(shutil.get_terminal_size().columns, 80), 140)
     _write_output(render_solutions(results, fmt.value, color=color, width=width), output)
     bad = any(
-        sol.status not in ("optimal", "feasible") or not sol.verified or (sol.stress is not None and not sol.stress.ok)
+        sol.status not in ("optimal", "feasible")
+        or not sol.verified
+        or (sol.stress is not None and not sol.stress.ok)
         for _, sol in results
     )
     raise typer.Exit(EXIT_PLAN if bad else EXIT_OK)
@@ -279,8 +306,12 @@ class _progress:
 @app.command()
 def report(
     path: Annotated[str, typer.Argument(help="Plan file ('-' for stdin).")],
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file (format from suffix).")] = None,
-    fmt: Annotated[str | None, typer.Option("--format", "-f", help="html or md (default: from -o, else md).")] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write to this file (format from suffix).")
+    ] = None,
+    fmt: Annotated[
+        str | None, typer.Option("--format", "-f", help="html or md (default: from -o, else md).")
+    ] = None,
     scenario: ScenarioOpt = None,
     time_limit: Annotated[float, typer.Option("--time-limit", "-t")] = 20.0,
     allow_outside: AllowOutsideOpt = False,
@@ -312,9 +343,15 @@ def report(
 
 @app.command()
 def fmt(
-    paths: Annotated[list[str], typer.Argument(help="Files or directories ('-' for stdin -> stdout).")],
-    check_only: Annotated[bool, typer.Option("--check", help="Exit 1 if any file would change.")] = False,
-    diff: Annotated[bool, typer.Option("--diff", help="Print a unified diff instead of writing.")] = False,
+    paths: Annotated[
+        list[str], typer.Argument(help="Files or directories ('-' for stdin -> stdout).")
+    ],
+    check_only: Annotated[
+        bool, typer.Option("--check", help="Exit 1 if any file would change.")
+    ] = False,
+    diff: Annotated[
+        bool, typer.Option("--diff", help="Print a unified diff instead of writing.")
+    ] = False,
 ) -> None:
     """Format .cap files canonically (comments kept; refuses files that do not parse)."""
     from capdsl.lang.format import format_paths
@@ -378,12 +415,20 @@ def explain(
 def catalog(
     source: Annotated[str, typer.Option("--source", help="Pricing source.")] = "bundled",
     provider: Annotated[str | None, typer.Option("--provider")] = None,
-    region: Annotated[list[str] | None, typer.Option("--region", help="Region (repeatable).")] = None,
-    family: Annotated[list[str] | None, typer.Option("--family", help="Family or type glob (repeatable).")] = None,
+    region: Annotated[
+        list[str] | None, typer.Option("--region", help="Region (repeatable).")
+    ] = None,
+    family: Annotated[
+        list[str] | None, typer.Option("--family", help="Family or type glob (repeatable).")
+    ] = None,
     gpu: Annotated[list[str] | None, typer.Option("--gpu", help="GPU model (repeatable).")] = None,
     fmt: Annotated[DataFormat, typer.Option("--format", "-f")] = DataFormat.table,
-    refresh: Annotated[bool, typer.Option("--refresh", help="Refetch online prices into the cache.")] = False,
-    file: Annotated[Path | None, typer.Option("--file", help="Load the provider's own format from a file.")] = None,
+    refresh: Annotated[
+        bool, typer.Option("--refresh", help="Refetch online prices into the cache.")
+    ] = False,
+    file: Annotated[
+        Path | None, typer.Option("--file", help="Load the provider's own format from a file.")
+    ] = None,
     limit: Annotated[int, typer.Option(help="Rows to show in the table (0 = all).")] = 50,
 ) -> None:
     """Show offerings with their prices and provenance."""
@@ -440,7 +485,9 @@ def _render_catalog(view: Any, limit: int) -> None:
     rows = view.rows(limit)
     total = len(view.table.offerings)
     if not rows:
-        out.print("no offerings match (try fewer filters, or `capdsl catalog --format json` for the query)")
+        out.print(
+            "no offerings match (try fewer filters, or `capdsl catalog --format json` for the query)"
+        )
     else:
         regions = sorted({o.region for o in view.table.offerings})
         one_region = len(regions) == 1
@@ -478,13 +525,17 @@ def _render_catalog(view: Any, limit: int) -> None:
             table.add_row(*cells)
         out.print(table)
         if limit and total > limit:
-            out.print(f"[dim]showing {limit} of {total}; --limit 0 shows all, --family/--region/--gpu narrow[/]")
+            out.print(
+                f"[dim]showing {limit} of {total}; --limit 0 shows all, --family/--region/--gpu narrow[/]"
+            )
         notes = [
             "$ per instance-hour. OD: on-demand; spot: cheapest zone; intr: spot interruption frequency",
             "1y/3y: effective $/h of the standard no-upfront commitment (upfront spread over the term)",
         ]
         if view.has_derived:
-            notes.append("* derived from a documented ratio of real published rates (not published for that type)")
+            notes.append(
+                "* derived from a documented ratio of real published rates (not published for that type)"
+            )
         for note in notes:
             out.print(f"[dim]{_escape(note)}[/]")
     out.print()
@@ -560,18 +611,31 @@ def plugins(
         for col in ("name", "version", "hooks", "registers"):
             table.add_column(col)
         for p in infos:
-            regs = "; ".join(f"{k.replace('_', ' ')}: {', '.join(v)}" for k, v in contributed(p.name).items())
+            regs = "; ".join(
+                f"{k.replace('_', ' ')}: {', '.join(v)}" for k, v in contributed(p.name).items()
+            )
             name = p.name + (" [dim](built-in)[/]" if p.builtin else "")
-            table.add_row(name, p.version or "–", "\n".join(h.removeprefix("register_") for h in p.hooks), _escape(regs))
+            table.add_row(
+                name,
+                p.version or "–",
+                "\n".join(h.removeprefix("register_") for h in p.hooks),
+                _escape(regs),
+            )
         out.print(table)
     else:
-        out.print("no plugins installed" + ("" if all_ else " (--all shows capdsl's built-in ones)"))
+        out.print(
+            "no plugins installed" + ("" if all_ else " (--all shows capdsl's built-in ones)")
+        )
     if failures:
         err = _console(stderr=True)
-        err.print(f"[bold red]{len(failures)} plugin problem{'s' * (len(failures) != 1)}[/] (capdsl carries on without them):")
+        err.print(
+            f"[bold red]{len(failures)} plugin problem{'s' * (len(failures) != 1)}[/] (capdsl carries on without them):"
+        )
         for f in failures:
             version = f" {f.version}" if f.version else ""
-            err.print(f"  [red]{_escape(f.name)}{_escape(version)}[/] ({f.stage}): {_escape(f.error)}")
+            err.print(
+                f"  [red]{_escape(f.name)}{_escape(version)}[/] ({f.stage}): {_escape(f.error)}"
+            )
     raise typer.Exit(EXIT_OK)
 
 

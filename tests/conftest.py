@@ -26,6 +26,8 @@ def fixtures() -> Path:
 
 
 @pytest.fixture(autouse=True)
-def _isolated_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+def _isolated_cache(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """No test reads or writes the user's price cache."""
     monkeypatch.setenv("CAPDSL_CACHE_DIR", str(tmp_path_factory.mktemp("capdsl-cache")))

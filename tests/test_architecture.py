@@ -37,24 +37,49 @@ def _offenders(sub: str, forbidden: tuple[str, ...]) -> list[str]:
 
 
 def test_lang_imports_nothing_else_of_capdsl() -> None:
-    others = ("capdsl.model", "capdsl.solve", "capdsl.pricing", "capdsl.plugins", "capdsl.report",
-              "capdsl.tui", "capdsl.cli", "capdsl.api", "capdsl.bench")
+    others = (
+        "capdsl.model",
+        "capdsl.solve",
+        "capdsl.pricing",
+        "capdsl.plugins",
+        "capdsl.report",
+        "capdsl.tui",
+        "capdsl.cli",
+        "capdsl.api",
+        "capdsl.bench",
+    )
     assert _offenders("lang", others) == []
 
 
 def test_model_never_reaches_up() -> None:
-    up = ("capdsl.solve", "capdsl.plugins", "capdsl.report", "capdsl.tui", "capdsl.cli",
-          "capdsl.api", "capdsl.bench")
+    up = (
+        "capdsl.solve",
+        "capdsl.plugins",
+        "capdsl.report",
+        "capdsl.tui",
+        "capdsl.cli",
+        "capdsl.api",
+        "capdsl.bench",
+    )
     assert _offenders("model", up) == []
     pricing_beyond_catalog = [
-        b for b in _offenders("model", ("capdsl.pricing",)) if not b.endswith("capdsl.pricing.catalog")
+        b
+        for b in _offenders("model", ("capdsl.pricing",))
+        if not b.endswith("capdsl.pricing.catalog")
     ]
     assert pricing_beyond_catalog == []
 
 
 def test_solve_and_report_stay_below_the_ui() -> None:
-    assert _offenders("solve", ("capdsl.plugins", "capdsl.report", "capdsl.tui", "capdsl.cli", "capdsl.api")) == []
-    assert _offenders("report", ("capdsl.tui", "capdsl.cli", "capdsl.api", "ortools", "textual")) == []
+    assert (
+        _offenders(
+            "solve", ("capdsl.plugins", "capdsl.report", "capdsl.tui", "capdsl.cli", "capdsl.api")
+        )
+        == []
+    )
+    assert (
+        _offenders("report", ("capdsl.tui", "capdsl.cli", "capdsl.api", "ortools", "textual")) == []
+    )
 
 
 @pytest.mark.parametrize(
@@ -77,7 +102,11 @@ def test_no_print_below_the_cli() -> None:
         for path in _modules(sub):
             tree = ast.parse(path.read_text(encoding="utf-8"))
             for node in ast.walk(tree):
-                if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "print":
+                if (
+                    isinstance(node, ast.Call)
+                    and isinstance(node.func, ast.Name)
+                    and node.func.id == "print"
+                ):
                     bad.append(f"{path.relative_to(PKG)}:{node.lineno}")
     assert bad == []
 

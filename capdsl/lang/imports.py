@@ -121,7 +121,9 @@ def _unit_errors_of_recovered(walk: _Walk, result: ParseResult) -> list[Diagnost
     except Exception:  # recovered trees are best effort; the syntax errors stand on their own
         return []
     seen = {(d.code, d.span) for d in result.diagnostics}
-    return [d for d in defs.diagnostics if d.code.startswith("E02") and (d.code, d.span) not in seen]
+    return [
+        d for d in defs.diagnostics if d.code.startswith("E02") and (d.code, d.span) not in seen
+    ]
 
 
 def _visit(walk: _Walk, display: str, real: str, text: str, chain: list[tuple[str, str]]) -> None:

@@ -292,7 +292,12 @@ def load_catalog(
             for w in table.warnings
         ]
         diags += [
-            Diagnostic(Level.NOTE, "W0051", f"pricing source `{source}`: {n.rstrip('.')}", source_span(section))
+            Diagnostic(
+                Level.NOTE,
+                "W0051",
+                f"pricing source `{source}`: {n.rstrip('.')}",
+                source_span(section),
+            )
             for n in table.notes
         ]
     else:
@@ -368,7 +373,9 @@ def empty_filter(
         if not value or key not in section.entries:
             continue
         try:
-            table = resolve(source, query.model_copy(update={attr: None if attr == "provider" else ()}))
+            table = resolve(
+                source, query.model_copy(update={attr: None if attr == "provider" else ()})
+            )
         except (LookupError, PricingError):
             return None
         if not table.offerings:

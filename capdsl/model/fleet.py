@@ -213,7 +213,9 @@ def shortfalls(
                     pool[key] -= take
                     got += take * per
                 if got < need * (1 - 1e-9):
-                    others = {n for key, _ in usable[w.name] for n in users.get(key, []) if n != w.name}
+                    others = {
+                        n for key, _ in usable[w.name] for n in users.get(key, []) if n != w.name
+                    }
                     first[w.name] = Shortfall(month.index, label, need, got, tuple(sorted(others)))
     return first
 

@@ -117,7 +117,9 @@ class SpotPolicy(BaseModel):
 
     allowed: bool = True
     max_share: float | None = None  # spot capacity <= max_share * demand (per month, block)
-    per_pool: float | None = None  # spot capacity in one pool (offering x zone) <= per_pool * demand
+    per_pool: float | None = (
+        None  # spot capacity in one pool (offering x zone) <= per_pool * demand
+    )
     max_interruption: float | None = None  # percent; pools whose bucket exceeds it are ineligible
 
 

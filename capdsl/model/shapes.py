@@ -76,7 +76,9 @@ def normalised(factors: Sequence[float] | np.ndarray) -> np.ndarray:
     return arr / mean
 
 
-def week_profile(daily: Sequence[float] | np.ndarray, weekly: Sequence[float] | np.ndarray) -> np.ndarray:
+def week_profile(
+    daily: Sequence[float] | np.ndarray, weekly: Sequence[float] | np.ndarray
+) -> np.ndarray:
     """The typical week, shape (7, 24), average 1."""
     return np.outer(normalised(weekly), normalised(daily))
 

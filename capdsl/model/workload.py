@@ -758,5 +758,7 @@ def _queue_model(result: CapacityResult) -> QueueModel | None:
     if result.servers is None or result.service_time_s is None:
         return None
     return QueueModel(
-        servers=result.servers, service_time_s=result.service_time_s, prompt_cache=result.prompt_cache
+        servers=result.servers,
+        service_time_s=result.service_time_s,
+        prompt_cache=result.prompt_cache,
     )

@@ -253,7 +253,9 @@ def _stress(sol: Solution) -> dict[str, Any] | None:
                 "carried": _round(h.carried, 3),
                 "shortfall_pct": _round(h.shortfall_pct, 2),
                 "utilization": None if h.utilization == float("inf") else _round(h.utilization, 4),
-                "latency_s": None if h.latency_s is None or h.latency_s == float("inf") else _round(h.latency_s, 6),
+                "latency_s": None
+                if h.latency_s is None or h.latency_s == float("inf")
+                else _round(h.latency_s, 6),
                 "slo_s": _round(h.slo_s, 6),
                 "percentile": h.percentile,
             }

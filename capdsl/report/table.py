@@ -325,10 +325,16 @@ def _explanations(console: Console, r: Result) -> None:
         groups: dict[str | None, list[Binding]] = {}
         for b in sol.binding:
             groups.setdefault(b.setting, []).append(b)
-        ranked = sorted(groups.items(), key=lambda kv: (-len({b.month for b in kv[1]}), kv[0] or ""))
+        ranked = sorted(
+            groups.items(), key=lambda kv: (-len({b.month for b in kv[1]}), kv[0] or "")
+        )
         for key, items in ranked[:_MAX_BINDING_GROUPS]:
             setting = r.plan.setting(key) if key else None
-            name = f"{' '.join(setting.text.split())} ({key})" if setting else (key or "other constraints")
+            name = (
+                f"{' '.join(setting.text.split())} ({key})"
+                if setting
+                else (key or "other constraints")
+            )
             months = sorted({b.month for b in items if b.month is not None})
             when = _month_ranges(r, months) if months else "every month"
             n = f"{len(months)} of {len(sol.months)} months" if months else ""
@@ -363,7 +369,9 @@ def _stress(console: Console, r: Result) -> None:
         return
     against = report.actual or "the base plan"
     if report.ok:
-        console.print(f"[bold green]Stress test[/]: this fleet carries the demand of {escape(against)} in every hour")
+        console.print(
+            f"[bold green]Stress test[/]: this fleet carries the demand of {escape(against)} in every hour"
+        )
         return
     console.print(f"[bold red]Stress test against {escape(against)}: the SLA breaks[/]")
     for line in report.summary().splitlines():

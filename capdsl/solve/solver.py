@@ -156,7 +156,9 @@ def late_commitments(plan: Plan, purchases: list[Purchase]) -> list[Diagnostic]:
     if plan.commitments.beyond_horizon != "amortize":
         return []
     late = [
-        p for p in purchases if p.beyond_horizon > 0 and (plan.horizon - p.month) * 2 < p.term_months
+        p
+        for p in purchases
+        if p.beyond_horizon > 0 and (plan.horizon - p.month) * 2 < p.term_months
     ]
     if not late:
         return []

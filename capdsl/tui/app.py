@@ -57,7 +57,9 @@ if TYPE_CHECKING:
 
 _SAME: Any = object()
 # actions that make no sense while a modal (help, a problem, the palette) is up
-_MAIN_SCREEN_ACTIONS = frozenset({"save", "undo", "redo", "solve", "reload", "export_report", "goto_line"})
+_MAIN_SCREEN_ACTIONS = frozenset(
+    {"save", "undo", "redo", "solve", "reload", "export_report", "goto_line"}
+)
 TABS = ("mix", "schedule", "cost", "capacity", "compare", "whatif")
 # what the help screen says a binding does (the footer keeps the short description)
 _HELP_TEXT = {
@@ -97,13 +99,24 @@ class CapApp(App[int]):
         Binding("ctrl+r", "reload", "Reload", id="reload", show=False),
         Binding("f9", "export_report", "Export report", id="export", show=False),
         Binding("f8", "next_diagnostic", "Next problem", id="diagnostic.next", show=False),
-        Binding("shift+f8", "previous_diagnostic", "Previous problem", id="diagnostic.previous", show=False),
+        Binding(
+            "shift+f8",
+            "previous_diagnostic",
+            "Previous problem",
+            id="diagnostic.previous",
+            show=False,
+        ),
         Binding("ctrl+g", "goto_line", "Go to line", id="goto", show=False),
         Binding("f10", "zoom", "Zoom pane", id="zoom", show=False),
         Binding("f1", "help", "Help", id="help"),
         *(
-            Binding(str(i + 1), f"show_tab('{tab}')", f"the {tab.replace('whatif', 'what-if')} tab",
-                    id=f"tab.{tab}", show=False)
+            Binding(
+                str(i + 1),
+                f"show_tab('{tab}')",
+                f"the {tab.replace('whatif', 'what-if')} tab",
+                id=f"tab.{tab}",
+                show=False,
+            )
             for i, tab in enumerate(TABS)
         ),
     ]
@@ -160,8 +173,9 @@ class CapApp(App[int]):
             with Vertical(id="right"):
                 with Horizontal(id="topbar"):
                     yield Label("scenario", classes="toolbar-label")
-                    yield Select[str]([("base", "")], allow_blank=False, value="", id="scenario",
-                                      compact=True)
+                    yield Select[str](
+                        [("base", "")], allow_blank=False, value="", id="scenario", compact=True
+                    )
                 yield SolveStatus(id="solve-status")
                 yield SolutionSummary(id="summary")
                 with TabbedContent(id="tabs", initial="tab-mix"):
@@ -181,7 +195,9 @@ class CapApp(App[int]):
 
     def on_mount(self) -> None:
         if self.settings_problem:
-            self.notify(self.settings_problem, title="settings ignored", severity="warning", timeout=8)
+            self.notify(
+                self.settings_problem, title="settings ignored", severity="warning", timeout=8
+            )
         self.query_one(DiagnosticsList).show([])
         try:
             text = self.backend.read(self.plan_path)
@@ -239,7 +255,13 @@ class CapApp(App[int]):
         self._stop = threading.Event()
         return self._stop
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="solve", description="build and solve")
+    @work(
+        thread=True,
+        exclusive=True,
+        exit_on_error=False,
+        group="solve",
+        description="build and solve",
+    )
     def _pipeline(
         self,
         job: int,
@@ -263,10 +285,15 @@ class CapApp(App[int]):
             self.post_message(JobEnded(job, cancelled=stop.is_set()))
             return
         solution = self._solve(job, built.plan, hint, stop)
-        self.post_message(SolveFinished(job, text, scenario, built.plan, solution,
-                                        cancelled=stop.is_set(), purpose=purpose))
+        self.post_message(
+            SolveFinished(
+                job, text, scenario, built.plan, solution, cancelled=stop.is_set(), purpose=purpose
+            )
+        )
 
-    def _solve(self, job: int, plan: Plan, hint: Solution | None, stop: threading.Event) -> Solution:
+    def _solve(
+        self, job: int, plan: Plan, hint: Solution | None, stop: threading.Event
+    ) -> Solution:
         """Runs in a worker thread: the solve, with progress posted at most 20 times a second."""
         last = [0.0]
         scenario = plan.scenario
@@ -276,13 +303,25 @@ class CapApp(App[int]):
             if now - last[0] < 0.05:
                 return
             last[0] = now
-            self.post_message(SolveProgress(
-                job, scenario, _float(getattr(p, "objective", None)), _float(getattr(p, "bound", None)),
-                _float(getattr(p, "gap", None)), float(getattr(p, "elapsed_s", 0.0) or 0.0),
-            ))
+            self.post_message(
+                SolveProgress(
+                    job,
+                    scenario,
+                    _float(getattr(p, "objective", None)),
+                    _float(getattr(p, "bound", None)),
+                    _float(getattr(p, "gap", None)),
+                    float(getattr(p, "elapsed_s", 0.0) or 0.0),
+                )
+            )
 
-        return self.backend.solve(plan, time_limit=self.settings.time_limit, on_progress=on_progress,
-                                  stop=stop, hint=hint, seed=self.settings.seed)
+        return self.backend.solve(
+            plan,
+            time_limit=self.settings.time_limit,
+            on_progress=on_progress,
+            stop=stop,
+            hint=hint,
+            seed=self.settings.seed,
+        )
 
     def on_build_finished(self, message: BuildFinished) -> None:
         self.session.remember_build(message.text, message.scenario, message.built)
@@ -318,12 +357,18 @@ class CapApp(App[int]):
             n = sum(d.is_error for d in built.diagnostics)
             self.notify(
                 f"{n} error{'s' * (n != 1)} in the plan"
-                + ("; the last good solution stays on screen, marked stale" if self.session.shown else ""),
+                + (
+                    "; the last good solution stays on screen, marked stale"
+                    if self.session.shown
+                    else ""
+                ),
                 title=Path(self.plan_path).name,
                 severity="error",
             )
             if self.session.shown is None:
-                self.query_one(SolutionSummary).set_empty("the plan has errors: fix them in the file; it reloads")
+                self.query_one(SolutionSummary).set_empty(
+                    "the plan has errors: fix them in the file; it reloads"
+                )
         self._refresh_source()
         self._refresh_diagnostics()
         self.refresh_knobs()
@@ -339,7 +384,9 @@ class CapApp(App[int]):
         # an answer worth keeping: not "no plan within the time limit", not a plan whose
         # solve was stopped early (it is shown, and kept as the next warm start, but a
         # later visit solves again)
-        final = sol.status != "unknown" and (not message.cancelled or sol.status in ("optimal", "infeasible"))
+        final = sol.status != "unknown" and (
+            not message.cancelled or sol.status in ("optimal", "infeasible")
+        )
         if final:
             self.session.remember_solution(message.text, message.scenario, message.plan, sol)
         elif sol.status == "feasible":
@@ -349,10 +396,20 @@ class CapApp(App[int]):
         if message.job != self._job:
             return
         self._end_job()
-        self._apply_solution(message.text, message.scenario, message.plan, sol, cancelled=message.cancelled)
+        self._apply_solution(
+            message.text, message.scenario, message.plan, sol, cancelled=message.cancelled
+        )
 
-    def _apply_solution(self, text: str, scenario: str | None, plan: Plan, sol: Solution, *,
-                        cancelled: bool = False, quiet: bool = False) -> None:
+    def _apply_solution(
+        self,
+        text: str,
+        scenario: str | None,
+        plan: Plan,
+        sol: Solution,
+        *,
+        cancelled: bool = False,
+        quiet: bool = False,
+    ) -> None:
         cur = sol.currency
         before = self.session.shown.solution if self.session.shown else None
         if sol.status in ("optimal", "feasible"):
@@ -363,8 +420,12 @@ class CapApp(App[int]):
             if quiet:
                 pass
             elif cancelled:
-                self.notify("showing the best plan found so far" + (f" (gap {sol.gap * 100:.1f}%)" if sol.gap else ""),
-                            title="solve stopped", severity="warning")
+                self.notify(
+                    "showing the best plan found so far"
+                    + (f" (gap {sol.gap * 100:.1f}%)" if sol.gap else ""),
+                    title="solve stopped",
+                    severity="warning",
+                )
             elif sol.totals is not None:
                 from capdsl.tui.display import money
 
@@ -377,19 +438,28 @@ class CapApp(App[int]):
         elif sol.status == "infeasible":
             self._solve_diags = list(sol.diagnostics)
             if not quiet:
-                self._show_problem("Infeasible plan", sol.message or "no plan meets every constraint",
-                                   self._render_diags(sol.diagnostics), severity="warning")
+                self._show_problem(
+                    "Infeasible plan",
+                    sol.message or "no plan meets every constraint",
+                    self._render_diags(sol.diagnostics),
+                    severity="warning",
+                )
         elif sol.status == "error":
             self._solve_diags = list(sol.diagnostics)
             if not quiet:
-                self._show_problem("Solver error", sol.message or "the solve failed",
-                                   self._render_diags(sol.diagnostics))
+                self._show_problem(
+                    "Solver error",
+                    sol.message or "the solve failed",
+                    self._render_diags(sol.diagnostics),
+                )
         else:
             if not quiet:
                 self.notify(
-                    "stopped before any plan was found" if cancelled else
-                    f"no plan found within {self.settings.time_limit:g} s (raise time_limit in the settings)",
-                    title="no solution", severity="warning",
+                    "stopped before any plan was found"
+                    if cancelled
+                    else f"no plan found within {self.settings.time_limit:g} s (raise time_limit in the settings)",
+                    title="no solution",
+                    severity="warning",
                 )
         self._refresh_source()
         self._refresh_diagnostics()
@@ -428,16 +498,23 @@ class CapApp(App[int]):
         error = worker.error
         keep = " The solution on screen is the last good one." if self.session.shown else ""
         if isinstance(error, SolverCrashed):
-            self._show_problem("The solver crashed",
-                               "the solver process stopped; capdsl starts a new one on the next solve." + keep,
-                               str(error))
+            self._show_problem(
+                "The solver crashed",
+                "the solver process stopped; capdsl starts a new one on the next solve." + keep,
+                str(error),
+            )
             return
         if isinstance(error, SolverFailed):
             self._show_problem("Solver error", error.args[0] + keep, error.child_traceback[-4000:])
             return
-        details = "".join(traceback.format_exception(error)) if isinstance(error, BaseException) else ""
-        self._show_problem(f"Unexpected error in {worker.description or worker.name}",
-                           f"{type(error).__name__}: {error}" + keep, details[-4000:])
+        details = (
+            "".join(traceback.format_exception(error)) if isinstance(error, BaseException) else ""
+        )
+        self._show_problem(
+            f"Unexpected error in {worker.description or worker.name}",
+            f"{type(error).__name__}: {error}" + keep,
+            details[-4000:],
+        )
 
     # ------------------------------------------------------------------ showing things
 
@@ -485,7 +562,9 @@ class CapApp(App[int]):
         if stale is None and shown_scenario != s.scenario:
             stale = f"showing {shown_scenario or 'base'}"
         dirty = (self._n_changed or -1) if s.dirty else 0  # -1: changed, count unknown
-        summary.show(s.shown.plan, s.shown.solution, stale=stale, dirty=dirty, stopped=self._stopped_early)
+        summary.show(
+            s.shown.plan, s.shown.solution, stale=stale, dirty=dirty, stopped=self._stopped_early
+        )
 
     def _refresh_header(self) -> None:
         s = self.session
@@ -511,9 +590,15 @@ class CapApp(App[int]):
         file_values: dict[str, str] = {}
         if file_built is not None and file_built.plan is not None:
             file_values = {k.path: current_value(file_built.plan, k) for k in self.knobs}
-        self._n_changed = sum(1 for k, v in current.items() if k in file_values and file_values[k] != v)
-        self.run_worker(self.query_one(WhatIfForm).set_knobs(self.knobs, current, file_values),
-                        group="form", exclusive=True, exit_on_error=False)
+        self._n_changed = sum(
+            1 for k, v in current.items() if k in file_values and file_values[k] != v
+        )
+        self.run_worker(
+            self.query_one(WhatIfForm).set_knobs(self.knobs, current, file_values),
+            group="form",
+            exclusive=True,
+            exit_on_error=False,
+        )
 
     def _sync_scenarios(self, plan: Plan) -> None:
         select = self.query_one("#scenario", Select)
@@ -525,8 +610,12 @@ class CapApp(App[int]):
                 self._scenario_options = options
                 select.set_options(options)
             select.value = self.session.scenario or ""
-        self.query_one(CompareView).set_scenarios(plan.scenarios, current=self.session.scenario,
-                                                  plan_for=plan.plan_for, dirty=self.session.dirty)
+        self.query_one(CompareView).set_scenarios(
+            plan.scenarios,
+            current=self.session.scenario,
+            plan_for=plan.plan_for,
+            dirty=self.session.dirty,
+        )
 
     def _currency(self) -> str:
         plan = self.session.plan
@@ -559,13 +648,20 @@ class CapApp(App[int]):
         out = []
         for d in diags:
             if d.span is not None:
-                d = replace(d, span=replace(d.span, file=short(d.span.file)),
-                            labels=tuple(replace(lb, span=replace(lb.span, file=short(lb.span.file)))
-                                         for lb in d.labels))
+                d = replace(
+                    d,
+                    span=replace(d.span, file=short(d.span.file)),
+                    labels=tuple(
+                        replace(lb, span=replace(lb.span, file=short(lb.span.file)))
+                        for lb in d.labels
+                    ),
+                )
             out.append(render(d, sources))
         return "\n\n".join(out)
 
-    def _show_problem(self, title: str, summary: str, details: str = "", *, severity: str = "error") -> None:
+    def _show_problem(
+        self, title: str, summary: str, details: str = "", *, severity: str = "error"
+    ) -> None:
         from capdsl.tui.screens.problem import ProblemScreen
 
         self.push_screen(ProblemScreen(title, summary, details, severity=severity))
@@ -626,7 +722,8 @@ class CapApp(App[int]):
         names: list[str | None] = [None, *(plan.scenarios if plan else ())]
         commands = [
             (
-                (n or "base") + (" (plan for)" if plan and n and plan.plan_for == n else "")
+                (n or "base")
+                + (" (plan for)" if plan and n and plan.plan_for == n else "")
                 + ("  ← on screen" if n == self.session.scenario else ""),
                 partial(self.switch_scenario, n),
                 None,
@@ -682,7 +779,9 @@ class CapApp(App[int]):
             if result is not None:
                 self.apply_whatif(knob, result)
 
-        self.push_screen(PromptScreen(f"what if {knob.label} were…", value=value, help=knob.help), done)
+        self.push_screen(
+            PromptScreen(f"what if {knob.label} were…", value=value, help=knob.help), done
+        )
 
     def apply_whatif(self, knob: Knob, raw: str) -> None:
         """Write ``raw`` into the in-memory text at the knob's setting, rebuild, re-solve."""
@@ -691,12 +790,18 @@ class CapApp(App[int]):
         s = self.session
         plan = s.plan
         if plan is None or s.build_failed:
-            self.notify("fix the plan's errors first: what-ifs need a plan that builds",
-                        title="what-if", severity="error")
+            self.notify(
+                "fix the plan's errors first: what-ifs need a plan that builds",
+                title="what-if",
+                severity="error",
+            )
             return
         if plan.scenario != s.scenario:
-            self.notify("the plan is still being built for this scenario; try again in a moment",
-                        title="what-if", severity="warning")
+            self.notify(
+                "the plan is still being built for this scenario; try again in a moment",
+                title="what-if",
+                severity="warning",
+            )
             return
         knob = find_knob(self.knobs, knob.path) or knob
         try:
@@ -716,7 +821,9 @@ class CapApp(App[int]):
         self.apply_whatif(message.knob, message.value)
 
     def on_what_if_form_command(self, message: WhatIfForm.Command) -> None:
-        {"undo": self.action_undo, "revert": self.action_revert, "save": self.action_save}[message.command]()
+        {"undo": self.action_undo, "revert": self.action_revert, "save": self.action_save}[
+            message.command
+        ]()
 
     def action_undo(self) -> None:
         if not self.session.undo():
@@ -755,10 +862,13 @@ class CapApp(App[int]):
                     self._save()
 
             self.push_screen(
-                ProblemScreen("The file changed on disk",
-                              f"{Path(self.plan_path).name} was changed by someone else since it was loaded. "
-                              "Overwrite it with the what-if version?",
-                              severity="warning", buttons=(("cancel", "Keep the file"), ("overwrite", "Overwrite"))),
+                ProblemScreen(
+                    "The file changed on disk",
+                    f"{Path(self.plan_path).name} was changed by someone else since it was loaded. "
+                    "Overwrite it with the what-if version?",
+                    severity="warning",
+                    buttons=(("cancel", "Keep the file"), ("overwrite", "Overwrite")),
+                ),
                 answer,
             )
             return
@@ -774,8 +884,11 @@ class CapApp(App[int]):
             try:
                 text = self.backend.format(text, self.plan_path)
             except DiagnosticError as exc:
-                self._show_problem("Cannot save", "the what-if text does not format",
-                                   self._render_diags(exc.diagnostics))
+                self._show_problem(
+                    "Cannot save",
+                    "the what-if text does not format",
+                    self._render_diags(exc.diagnostics),
+                )
                 return
             except (ImportError, AttributeError):
                 note = " (formatter not available: written as edited)"
@@ -828,9 +941,13 @@ class CapApp(App[int]):
         if s.dirty:
             if not self._disk_warned:
                 self._disk_warned = True
-                self.notify(f"{Path(self.plan_path).name} changed on disk; your what-ifs are kept. "
-                            f"{self._key_for('reload')} reloads from disk and drops them.",
-                            title="file changed", severity="warning", timeout=10)
+                self.notify(
+                    f"{Path(self.plan_path).name} changed on disk; your what-ifs are kept. "
+                    f"{self._key_for('reload')} reloads from disk and drops them.",
+                    title="file changed",
+                    severity="warning",
+                    timeout=10,
+                )
             return
         if imports_changed:
             # an imported file changed: forget cached builds of this text
@@ -882,12 +999,21 @@ class CapApp(App[int]):
             if solved is not None and solved.good and solved.solution.verified:
                 results.append((solved.plan, solved.solution))
         if not results:
-            self.notify("solve the plan first (f5): reports show verified solutions only",
-                        title="export report", severity="warning")
+            self.notify(
+                "solve the plan first (f5): reports show verified solutions only",
+                title="export report",
+                severity="warning",
+            )
             return
         self._export(results)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="export", description="export report")
+    @work(
+        thread=True,
+        exclusive=True,
+        exit_on_error=False,
+        group="export",
+        description="export report",
+    )
     def _export(self, results: list[tuple[Plan, Solution]]) -> None:
         from capdsl.tui.backend import write_atomic
 
@@ -919,8 +1045,11 @@ class CapApp(App[int]):
         s = self.session
         self.action_show_tab("compare")
         self.query_one(CompareView).select(ta, tb)
-        missing = [(self._text_of(t), t[0]) for t in dict.fromkeys((ta, tb))
-                   if s.solved_for(self._text_of(t), t[0]) is None]
+        missing = [
+            (self._text_of(t), t[0])
+            for t in dict.fromkeys((ta, tb))
+            if s.solved_for(self._text_of(t), t[0]) is None
+        ]
         missing = list(dict.fromkeys(missing))
         if not missing:
             self._show_compare(ta, tb)
@@ -928,9 +1057,12 @@ class CapApp(App[int]):
         stop = self._new_job()
         self._set_busy(True)
         names = ", ".join(target_label((n, text != s.text)) for text, n in missing)
-        self.query_one(SolveStatus).start(f"solving {names} to compare",
-                                          time_limit=self.settings.time_limit * len(missing),
-                                          currency=self._currency(), cancel_key=self._key_for("cancel"))
+        self.query_one(SolveStatus).start(
+            f"solving {names} to compare",
+            time_limit=self.settings.time_limit * len(missing),
+            currency=self._currency(),
+            cancel_key=self._key_for("cancel"),
+        )
         # what the worker needs from the session is read here, on the UI thread
         work = [(text, name, s.build_for(text, name), s.hint(name)) for text, name in missing]
         self._worker = self._compare(self._job, work, ta, tb, stop)
@@ -938,7 +1070,13 @@ class CapApp(App[int]):
     def _text_of(self, target: Target) -> str:
         return self.session.file_text if target[1] else self.session.text
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="solve", description="compare scenarios")
+    @work(
+        thread=True,
+        exclusive=True,
+        exit_on_error=False,
+        group="solve",
+        description="compare scenarios",
+    )
     def _compare(
         self,
         job: int,
@@ -955,8 +1093,17 @@ class CapApp(App[int]):
             if built.plan is None:
                 continue
             solution = self._solve(job, built.plan, hint, stop)
-            self.post_message(SolveFinished(job, text, name, built.plan, solution,
-                                            cancelled=stop.is_set(), purpose="compare"))
+            self.post_message(
+                SolveFinished(
+                    job,
+                    text,
+                    name,
+                    built.plan,
+                    solution,
+                    cancelled=stop.is_set(),
+                    purpose="compare",
+                )
+            )
         self.post_message(CompareReady(job, a, b))
 
     def on_compare_ready(self, message: CompareReady) -> None:
@@ -973,10 +1120,14 @@ class CapApp(App[int]):
         problems = []
         for target, solved in ((a, sa), (b, sb)):
             if solved is None:
-                problems.append(f"{target_label(target)} was not solved (does it build? see diagnostics)")
+                problems.append(
+                    f"{target_label(target)} was not solved (does it build? see diagnostics)"
+                )
             elif not solved.good:
-                problems.append(f"{target_label(target)} is {solved.solution.status}: "
-                                f"{solved.solution.message or 'no plan'}")
+                problems.append(
+                    f"{target_label(target)} is {solved.solution.status}: "
+                    f"{solved.solution.message or 'no plan'}"
+                )
         if problems or sa is None or sb is None:
             view.show_message("; ".join(problems))
             return
@@ -1007,7 +1158,9 @@ class CapApp(App[int]):
         plan = self.session.plan
         setting = plan.settings.get(path) if plan is not None else None
         if setting is None or setting.span is None:
-            self.notify(f"`{path}` is not written in the plan (its default applies)", title="setting")
+            self.notify(
+                f"`{path}` is not written in the plan (its default applies)", title="setting"
+            )
             return
         self._jump(setting.span, focus=True)
 
@@ -1047,13 +1200,19 @@ class CapApp(App[int]):
     def keys_markdown(self) -> str:
         rows = ["| keys | what | binding id |", "|---|---|---|"]
         listed: list[tuple[str, str, str]] = [
-            ("ctrl+p", "command palette (solve, scenarios, what-ifs, explain codes…)", "command_palette"),
+            (
+                "ctrl+p",
+                "command palette (solve, scenarios, what-ifs, explain codes…)",
+                "command_palette",
+            ),
         ]
         for b in self.BINDINGS:
             if not isinstance(b, Binding) or b.id is None:
                 continue
             keys = self._keymap.get(b.id, b.key)
-            shown = ", ".join(self.get_key_display(Binding(k.strip(), b.action)) for k in keys.split(","))
+            shown = ", ".join(
+                self.get_key_display(Binding(k.strip(), b.action)) for k in keys.split(",")
+            )
             desc = _HELP_TEXT.get(b.id) or b.description or b.action
             listed.append((shown, desc, b.id))
         listed += [

@@ -101,7 +101,12 @@ class ApiBackend:
     ) -> Solution:
         if self._process is not None:
             return self._process.solve(
-                plan, on_progress=on_progress, stop=stop, time_limit=time_limit, hint=hint, seed=seed
+                plan,
+                on_progress=on_progress,
+                stop=stop,
+                time_limit=time_limit,
+                hint=hint,
+                seed=seed,
             )
         from capdsl.api import solve_plan
 

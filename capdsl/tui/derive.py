@@ -100,15 +100,19 @@ def binding_for(
             continue
         if workload and b.setting:
             head = b.setting.split(".", 1)[0]
-            if head in names and head not in family and not any(
-                b.setting.startswith(f + ".") for f in family
+            if (
+                head in names
+                and head not in family
+                and not any(b.setting.startswith(f + ".") for f in family)
             ):
                 continue
         out.append(b)
     return out
 
 
-def why_not_for(solution: Solution, *, workload: str | None = None, offering: str | None = None) -> list[WhyNot]:
+def why_not_for(
+    solution: Solution, *, workload: str | None = None, offering: str | None = None
+) -> list[WhyNot]:
     rows = [w for w in solution.why_not if workload is None or w.workload == workload]
     exact = [w for w in rows if offering is None or w.chosen == offering]
     return exact or rows
@@ -137,17 +141,38 @@ def schedule_rows(plan: Plan, solution: Solution) -> list[ScheduleRow]:
     """What to buy when (new reservations) and when owned reservations run out."""
     rows = [
         ScheduleRow(
-            "buy", p.month, p.order_by or "", p.offering, p.zone, p.term_months, p.payment, p.count,
-            p.upfront * p.count, p.hourly, p.beyond_horizon,
+            "buy",
+            p.month,
+            p.order_by or "",
+            p.offering,
+            p.zone,
+            p.term_months,
+            p.payment,
+            p.count,
+            p.upfront * p.count,
+            p.hourly,
+            p.beyond_horizon,
         )
         for p in solution.purchases
     ]
     for r in plan.fleet:
         if 0 <= r.end < plan.horizon:
-            rows.append(ScheduleRow(
-                "expires", r.end, "", r.offering, r.zone or "regional", 0, "", r.count, ZERO, r.hourly,
-                ZERO, r.label,
-            ))
+            rows.append(
+                ScheduleRow(
+                    "expires",
+                    r.end,
+                    "",
+                    r.offering,
+                    r.zone or "regional",
+                    0,
+                    "",
+                    r.count,
+                    ZERO,
+                    r.hourly,
+                    ZERO,
+                    r.label,
+                )
+            )
     rows.sort(key=lambda r: (r.month, r.kind != "expires", r.offering, r.zone))
     return rows
 
@@ -183,9 +208,15 @@ def capacity_series(plan: Plan, solution: Solution | None, workload: str) -> Cap
     unit = f"{w.unit}/month" if batch else f"{w.unit}/s"
     n = len(plan.demand)
     series = CapacitySeries(
-        workload, unit, [md.month for md in plan.demand], [0.0] * n, [0.0] * n,
-        {o: [0.0] * n for o in ("reserved", "on_demand", "spot")}, [0.0] * n,
-        w.cliff_month, w.cliff_reason,
+        workload,
+        unit,
+        [md.month for md in plan.demand],
+        [0.0] * n,
+        [0.0] * n,
+        {o: [0.0] * n for o in ("reserved", "on_demand", "spot")},
+        [0.0] * n,
+        w.cliff_month,
+        w.cliff_reason,
     )
     peak_block: dict[int, int] = {}
     for md in plan.demand:

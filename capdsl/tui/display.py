@@ -11,7 +11,9 @@ def currency_symbol(currency: str) -> str:
     return _SYMBOLS.get(currency.upper(), currency.upper() + " ")
 
 
-def money(value: Decimal | float | int | None, currency: str = "USD", *, cents: bool = False) -> str:
+def money(
+    value: Decimal | float | int | None, currency: str = "USD", *, cents: bool = False
+) -> str:
     """``$52,301`` (or ``$0.25`` with ``cents``); ``–`` for None. Negative as ``-$1,200``."""
     if value is None:
         return "–"

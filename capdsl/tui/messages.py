@@ -19,13 +19,17 @@ if TYPE_CHECKING:
 class BuildFinished(Message):
     """A plan text was parsed and built (for ``scenario``)."""
 
-    def __init__(self, job: int, text: str, scenario: str | None, built: Built, *, purpose: str) -> None:
+    def __init__(
+        self, job: int, text: str, scenario: str | None, built: Built, *, purpose: str
+    ) -> None:
         super().__init__()
         self.job = job
         self.text = text
         self.scenario = scenario
         self.built = built
-        self.purpose = purpose  # "open", "solve", "whatif", "scenario", "undo", "reload", "compare", ...
+        self.purpose = (
+            purpose  # "open", "solve", "whatif", "scenario", "undo", "reload", "compare", ...
+        )
 
 
 class SolveProgress(Message):

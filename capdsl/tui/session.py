@@ -135,7 +135,9 @@ class Session:
         b = self._builds.get((digest(text), scenario))
         return None if b is None or isinstance(b, Solved) else b
 
-    def remember_solution(self, text: str, scenario: str | None, plan: Plan, solution: Solution) -> Solved:
+    def remember_solution(
+        self, text: str, scenario: str | None, plan: Plan, solution: Solution
+    ) -> Solved:
         solved = Solved(plan, solution)
         # a stopped solve with a feasible plan is shown but not cached as the answer
         self._solved.put((digest(text), scenario), solved)

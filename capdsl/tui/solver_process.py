@@ -107,8 +107,15 @@ class SolverProcess:
         resp_r, resp_w = os.pipe()
         try:
             self._proc = subprocess.Popen(
-                [sys.executable, "-m", "capdsl.tui.solver_process", self.target, str(req_r), str(resp_w),
-                 *self.extra_path],
+                [
+                    sys.executable,
+                    "-m",
+                    "capdsl.tui.solver_process",
+                    self.target,
+                    str(req_r),
+                    str(resp_w),
+                    *self.extra_path,
+                ],
                 stdin=subprocess.DEVNULL,
                 stdout=fd,
                 stderr=fd,
@@ -149,11 +156,17 @@ class SolverProcess:
                     now = time.monotonic()
                     if started_at is not None and now - max(stopped_at, started_at) > self.grace:
                         self._kill()
-                        return _stopped(plan, f"the solver did not stop within {self.grace:g} s and was terminated")
+                        return _stopped(
+                            plan,
+                            f"the solver did not stop within {self.grace:g} s and was terminated",
+                        )
                     if started_at is None and now - stopped_at > self.startup:
                         self._kill()
-                        return _stopped(plan, f"the solver process did not start within {self.startup:g} s "
-                                              "and was terminated")
+                        return _stopped(
+                            plan,
+                            f"the solver process did not start within {self.startup:g} s "
+                            "and was terminated",
+                        )
                 try:
                     ready = self._recv.poll(0.05)
                 except OSError:
@@ -173,7 +186,11 @@ class SolverProcess:
                 elif kind == "progress":
                     if on_progress is not None:
                         objective, bound, gap, elapsed = rest
-                        on_progress(SimpleNamespace(objective=objective, bound=bound, gap=gap, elapsed_s=elapsed))
+                        on_progress(
+                            SimpleNamespace(
+                                objective=objective, bound=bound, gap=gap, elapsed_s=elapsed
+                            )
+                        )
                 elif kind == "done":
                     result: Solution = rest[0]
                     return result
@@ -246,8 +263,13 @@ class SolverProcess:
 def _stopped(plan: Plan, message: str) -> Solution:
     from capdsl.solve.solution import Solution
 
-    return Solution(plan=plan.name, scenario=plan.scenario, status="unknown", currency=plan.currency,
-                    message=message)
+    return Solution(
+        plan=plan.name,
+        scenario=plan.scenario,
+        status="unknown",
+        currency=plan.currency,
+        message=message,
+    )
 
 
 # --------------------------------------------------------------------------- the child
@@ -291,8 +313,15 @@ def serve(target: str, requests: Connection, responses: Connection) -> None:
         send(("started",))
 
         def on_progress(p: Any) -> None:
-            send(("progress", _num(getattr(p, "objective", None)), _num(getattr(p, "bound", None)),
-                  _num(getattr(p, "gap", None)), float(getattr(p, "elapsed_s", 0.0) or 0.0)))
+            send(
+                (
+                    "progress",
+                    _num(getattr(p, "objective", None)),
+                    _num(getattr(p, "bound", None)),
+                    _num(getattr(p, "gap", None)),
+                    float(getattr(p, "elapsed_s", 0.0) or 0.0),
+                )
+            )
 
         try:
             solution = fn(plan, on_progress=on_progress, stop=stop, **kwargs)

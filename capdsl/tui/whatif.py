@@ -85,13 +85,40 @@ def knobs_for(plan: Plan) -> list[Knob]:
     for w in plan.workloads:
         tops.setdefault(w.parent or w.name, w)
     for name, w in tops.items():
-        out.append(Knob(f"{name}.growth", "growth", f"{name} · growth", "=", "0% per month",
-                        _HELP["growth"], workload=name))
+        out.append(
+            Knob(
+                f"{name}.growth",
+                "growth",
+                f"{name} · growth",
+                "=",
+                "0% per month",
+                _HELP["growth"],
+                workload=name,
+            )
+        )
         if w.kind != "batch":
-            out.append(Knob(f"{name}.headroom", "headroom", f"{name} · headroom", "=", "0%",
-                            _HELP["headroom"], workload=name))
-        out.append(Knob(f"{name}.spot.max", "spot_max", f"{name} · spot max", "=",
-                        "0%" if not w.spot.allowed else "100%", _HELP["spot_max"], workload=name))
+            out.append(
+                Knob(
+                    f"{name}.headroom",
+                    "headroom",
+                    f"{name} · headroom",
+                    "=",
+                    "0%",
+                    _HELP["headroom"],
+                    workload=name,
+                )
+            )
+        out.append(
+            Knob(
+                f"{name}.spot.max",
+                "spot_max",
+                f"{name} · spot max",
+                "=",
+                "0%" if not w.spot.allowed else "100%",
+                _HELP["spot_max"],
+                workload=name,
+            )
+        )
         seen: set[str] = set()
         # batch events add work in a month (``work =``), they have no scale
         for key in plan.settings if w.kind != "batch" else ():
@@ -103,15 +130,42 @@ def knobs_for(plan: Plan) -> list[Knob]:
                 continue
             seen.add(event)
             path = key.rsplit(".", 1)[0] + ".scale"
-            out.append(Knob(path, "event_scale", f"{name} · {event} · scale", "=", "1x",
-                            _HELP["event_scale"], workload=name, event=event))
-    out.append(Knob("budget.monthly", "budget_monthly", "budget · monthly", "<=", "none",
-                    _HELP["budget_monthly"]))
+            out.append(
+                Knob(
+                    path,
+                    "event_scale",
+                    f"{name} · {event} · scale",
+                    "=",
+                    "1x",
+                    _HELP["event_scale"],
+                    workload=name,
+                    event=event,
+                )
+            )
+    out.append(
+        Knob(
+            "budget.monthly",
+            "budget_monthly",
+            "budget · monthly",
+            "<=",
+            "none",
+            _HELP["budget_monthly"],
+        )
+    )
     if "budget.total" in plan.settings:
-        out.append(Knob("budget.total", "budget_total", "budget · total", "<=", "none",
-                        _HELP["budget_total"]))
-    out.append(Knob("commitments.terms", "terms", "commitments · terms", "=", "[1y, 3y]",
-                    _HELP["terms"]))
+        out.append(
+            Knob(
+                "budget.total",
+                "budget_total",
+                "budget · total",
+                "<=",
+                "none",
+                _HELP["budget_total"],
+            )
+        )
+    out.append(
+        Knob("commitments.terms", "terms", "commitments · terms", "=", "[1y, 3y]", _HELP["terms"])
+    )
     return out
 
 
@@ -132,7 +186,7 @@ def value_of(setting_text: str) -> str:
     pos = _operator(setting_text)
     if pos is None:
         return setting_text.strip()
-    return setting_text[pos[1]:].strip()
+    return setting_text[pos[1] :].strip()
 
 
 def current_value(plan: Plan, knob: Knob) -> str:
@@ -243,8 +297,13 @@ def _insert_in_owner(text: str, blocks: list[BlockRange], knob: Knob, value: str
     item = f"{knob.key} {knob.op} {value}"
     if knob.workload is not None:
         owner = next(
-            (b for b in blocks if b.parent is None and b.kind in ("service", "batch", "stream")
-             and b.labels[:1] == (knob.workload,)),
+            (
+                b
+                for b in blocks
+                if b.parent is None
+                and b.kind in ("service", "batch", "stream")
+                and b.labels[:1] == (knob.workload,)
+            ),
             None,
         )
         if owner is None:
@@ -259,7 +318,9 @@ def _insert_in_owner(text: str, blocks: list[BlockRange], knob: Knob, value: str
         if knob.kind == "event_scale":
             event = find_block(blocks, "event", knob.event, parent=owner)
             if event is None:
-                raise WhatIfError(f"event `{knob.event}` of `{knob.workload}` is not written in this file")
+                raise WhatIfError(
+                    f"event `{knob.event}` of `{knob.workload}` is not written in this file"
+                )
             return insert_item(text, event, item)
         return insert_item(text, owner, item)
     kind = "budget" if knob.kind.startswith("budget") else "commitments"
@@ -280,7 +341,7 @@ def _append_block(text: str, blocks: list[BlockRange], block_text: str) -> str:
 
 
 def _replace(text: str, where: tuple[int, int], new: str) -> str:
-    return text[: where[0]] + new + text[where[1]:]
+    return text[: where[0]] + new + text[where[1] :]
 
 
 def _replace_value(text: str, where: tuple[int, int], value: str) -> str:
@@ -297,7 +358,7 @@ def _replace_value(text: str, where: tuple[int, int], value: str) -> str:
         value = " " + value
     # keep trailing whitespace that belongs to the span (rare) outside the replacement
     stripped = segment.rstrip()
-    tail = segment[len(stripped):]
+    tail = segment[len(stripped) :]
     return text[: start + op_end] + value + tail + text[end:]
 
 
@@ -422,18 +483,24 @@ def scan_blocks(text: str) -> list[BlockRange]:
             offset = boundary + (len(header) - len(header.lstrip()))
             if any(op in header for op in ("=", "<", ">")) and "," in header:
                 cut = header.rfind(",")
-                offset = boundary + cut + 1 + (len(header[cut + 1 :]) - len(header[cut + 1 :].lstrip()))
+                offset = (
+                    boundary + cut + 1 + (len(header[cut + 1 :]) - len(header[cut + 1 :].lstrip()))
+                )
                 header = header[cut + 1 :]
-            tokens = [t.strip('"') if t.startswith('"') else t for t in _HEADER_TOKEN.findall(header)]
-            out.append({
-                "kind": tokens[0] if tokens else "",
-                "labels": tuple(tokens[1:]),
-                "header_start": offset,
-                "open": i,
-                "close": n,
-                "parent": stack[-1] if stack else None,
-                "index": len(out),
-            })
+            tokens = [
+                t.strip('"') if t.startswith('"') else t for t in _HEADER_TOKEN.findall(header)
+            ]
+            out.append(
+                {
+                    "kind": tokens[0] if tokens else "",
+                    "labels": tuple(tokens[1:]),
+                    "header_start": offset,
+                    "open": i,
+                    "close": n,
+                    "parent": stack[-1] if stack else None,
+                    "index": len(out),
+                }
+            )
             stack.append(len(out) - 1)
             boundary = i + 1
         elif c == "}":
@@ -478,7 +545,12 @@ def insert_item(text: str, block: BlockRange, item: str) -> str:
     if text[close_line:close].strip() == "":
         return text[:close_line] + f"{indent}{item}\n" + text[close_line:]
     # "}" shares its line with the last item: put the new item on a line of its own
-    return text[:close].rstrip() + f"\n{indent}{item}\n" + _indent_of(text, block.header_start) + text[close:]
+    return (
+        text[:close].rstrip()
+        + f"\n{indent}{item}\n"
+        + _indent_of(text, block.header_start)
+        + text[close:]
+    )
 
 
 def _body_indent(text: str, block: BlockRange) -> str:

@@ -17,7 +17,9 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 SMALL = EXAMPLES / "data-pipelines.cap"  # solves in seconds
 
 
-def capdsl(*args: str, stdin: str | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+def capdsl(
+    *args: str, stdin: str | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
     exe = shutil.which("capdsl") or str(Path(sys.executable).with_name("capdsl"))
     env = {**os.environ, "COLUMNS": "100"}
     return subprocess.run(
@@ -78,7 +80,9 @@ def test_explain_text_and_json() -> None:
 
 
 def test_catalog_and_plugins_json() -> None:
-    rows = json.loads(capdsl("catalog", "--provider", "aws", "--family", "c7g", "--format", "json").stdout)
+    rows = json.loads(
+        capdsl("catalog", "--provider", "aws", "--family", "c7g", "--format", "json").stdout
+    )
     offerings = rows["offerings"] if isinstance(rows, dict) else rows
     assert any(o["instance_type"] == "c7g.2xlarge" for o in offerings)
     plugins = json.loads(capdsl("plugins", "--all", "--format", "json").stdout)
@@ -92,8 +96,20 @@ def test_solve_json_is_byte_identical_and_has_the_documented_keys(tmp_path: Path
     assert a.returncode == 0, a.stderr
     assert a.stdout == b.stdout
     data = json.loads(a.stdout)
-    for key in ("status", "objective", "bound", "gap", "verified", "currency", "totals", "months",
-                "purchases", "binding", "sources", "diagnostics"):
+    for key in (
+        "status",
+        "objective",
+        "bound",
+        "gap",
+        "verified",
+        "currency",
+        "totals",
+        "months",
+        "purchases",
+        "binding",
+        "sources",
+        "diagnostics",
+    ):
         assert key in data
     assert data["status"] in ("optimal", "feasible") and data["verified"] is True
     assert {"cost", "all_on_demand_cost", "savings_pct"} <= set(data["totals"])
@@ -103,7 +119,14 @@ def test_solve_json_is_byte_identical_and_has_the_documented_keys(tmp_path: Path
 
 
 def test_infeasible_plan_exits_1_with_its_reason() -> None:
-    out = capdsl("solve", str(EXAMPLES / "llm-inference.cap"), "--scenario", "quota_squeeze", "--format", "json")
+    out = capdsl(
+        "solve",
+        str(EXAMPLES / "llm-inference.cap"),
+        "--scenario",
+        "quota_squeeze",
+        "--format",
+        "json",
+    )
     assert out.returncode == 1
     data = json.loads(out.stdout)
     assert data["status"] == "infeasible" and data["verified"] is False

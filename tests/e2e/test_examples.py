@@ -195,7 +195,9 @@ def test_llm_inference_model_mix_on_gpus_within_quota() -> None:
     per_block: dict[tuple[int, int], float] = {}
     for a in sol.allocations:
         if a.offering in quota.offerings:
-            per_block[(a.month, a.block)] = per_block.get((a.month, a.block), 0) + a.count * gpus[a.offering]
+            per_block[(a.month, a.block)] = (
+                per_block.get((a.month, a.block), 0) + a.count * gpus[a.offering]
+            )
     assert per_block and max(per_block.values()) <= 128
     assert not any(a.option == "spot" for a in sol.allocations)  # spot = false
     # the budget alert at 80% of $120k fires in the last month(s)

@@ -34,10 +34,25 @@ def test_file_option_is_resolved_next_to_the_plan(tmp_path: Path, monkeypatch) -
         import datetime as dt
         from decimal import Decimal
 
-        o = Offering(provider="dc", region="dc1", instance_type="box", vcpu=4, memory_gib=16,
-                     on_demand_hourly=Decimal("0.1"))
-        return PriceTable(offerings=[o], stamps=[SourceStamp(source=name, provider="dc",
-                          as_of=dt.date(2026, 1, 1), origin=query.options["file"])])
+        o = Offering(
+            provider="dc",
+            region="dc1",
+            instance_type="box",
+            vcpu=4,
+            memory_gib=16,
+            on_demand_hourly=Decimal("0.1"),
+        )
+        return PriceTable(
+            offerings=[o],
+            stamps=[
+                SourceStamp(
+                    source=name,
+                    provider="dc",
+                    as_of=dt.date(2026, 1, 1),
+                    origin=query.options["file"],
+                )
+            ],
+        )
 
     plan_dir = tmp_path / "plans"
     plan_dir.mkdir()
@@ -55,6 +70,8 @@ def test_absolute_and_stdin_paths_are_kept(tmp_path: Path) -> None:
         raise LookupError("stop here")
 
     absolute = str(tmp_path / "book.csv")
-    build_text(PLAN.replace('"prices/book.csv"', f'"{absolute}"'), str(tmp_path / "p.cap"), resolve=resolve)
+    build_text(
+        PLAN.replace('"prices/book.csv"', f'"{absolute}"'), str(tmp_path / "p.cap"), resolve=resolve
+    )
     build_text(PLAN, "<stdin>", resolve=resolve)
     assert seen == [absolute, "prices/book.csv"]

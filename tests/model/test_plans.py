@@ -241,7 +241,9 @@ def test_settings_keep_the_source_text_and_scenario_spans() -> None:
     assert setting.span is not None and setting.span.line == 48
 
 
-def test_cliff_of_a_workload_starved_by_shared_reservations_names_who_took_them(tmp_path: Path) -> None:
+def test_cliff_of_a_workload_starved_by_shared_reservations_names_who_took_them(
+    tmp_path: Path,
+) -> None:
     from .conftest import build_text
 
     text = """\

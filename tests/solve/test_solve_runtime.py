@@ -211,8 +211,12 @@ def test_a_small_whole_plan_is_proven_by_one_worker_before_the_portfolio(
     small = offering("m.large", od="0.10", vcpu=2, reserved={"1y-no_upfront": ("0", "0.06")})
     big = offering("m.4xlarge", od="0.38", vcpu=16, reserved={"1y-no_upfront": ("0", "0.23")})
     api = workload("api", [(small, 10.0), (big, 85.0)], redundancy=1)
-    p = plan([small, big], [api], [{"api": [40.0 + 30.0 * (6 <= h < 22) for h in range(24)]}],
-             options=("1y-no_upfront",))
+    p = plan(
+        [small, big],
+        [api],
+        [{"api": [40.0 + 30.0 * (6 <= h < 22) for h in range(24)]}],
+        options=("1y-no_upfront",),
+    )
     probed = solve(p, time_limit=10, workers=2)
     assert probed.status == "optimal" and probed.stats is not None
     assert "1 worker;" in probed.stats.passes["search"]

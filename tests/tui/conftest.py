@@ -14,7 +14,9 @@ from capdsl.tui.settings import TuiSettings
 
 
 @pytest.fixture(autouse=True)
-def _no_user_config(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+def _no_user_config(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """No test reads the developer's own tui.toml."""
     monkeypatch.setenv("CAPDSL_TUI_CONFIG", str(tmp_path_factory.mktemp("cfg") / "tui.toml"))
 
@@ -49,4 +51,3 @@ def make_app(plan_file: Path) -> Callable[..., CapApp]:
         )
 
     return make
-

@@ -58,7 +58,9 @@ async def test_open_builds_and_solves_then_shows_everything(make_app: MakeApp) -
         assert not app.busy and not app.query_one(SolveStatus).running
         # the solution headline
         text = summary_text(app)
-        assert "$28,867" in text and "saves 29.3%" in text and "OPTIMAL" in text and "VERIFIED" in text
+        assert (
+            "$28,867" in text and "saves 29.3%" in text and "OPTIMAL" in text and "VERIFIED" in text
+        )
         assert "STALE" not in text
         # every tab got its data
         mix = app.query_one("#mix-table", DataTable)
@@ -111,7 +113,9 @@ async def test_clicking_a_setting_link_jumps_to_it(make_app: MakeApp) -> None:
         assert any("not written" in n.message for n in app._notifications)
 
 
-async def test_whatif_from_the_form_changes_the_cost_and_undo_restores_it(make_app: MakeApp) -> None:
+async def test_whatif_from_the_form_changes_the_cost_and_undo_restores_it(
+    make_app: MakeApp,
+) -> None:
     seen: list[Message] = []
     backend = FakeBackend()
     app = make_app(backend=backend)
@@ -178,12 +182,16 @@ async def test_an_invalid_whatif_is_rejected_and_nothing_changes(make_app: MakeA
         assert any(n.title == "what-if rejected" for n in app._notifications)
         inp = app.query_one(f"#knob-input-{app.knobs.index(knob)}", Input)
         assert inp.has_class("-rejected")
-        app.apply_whatif(next(k for k in app.knobs if k.kind == "terms"), "2 weeks")  # refused before building
+        app.apply_whatif(
+            next(k for k in app.knobs if k.kind == "terms"), "2 weeks"
+        )  # refused before building
         await pilot.pause()
         assert any("not a reserved term" in n.message for n in app._notifications)
 
 
-async def test_an_infeasible_whatif_shows_a_modal_and_keeps_the_last_good_plan(make_app: MakeApp) -> None:
+async def test_an_infeasible_whatif_shows_a_modal_and_keeps_the_last_good_plan(
+    make_app: MakeApp,
+) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot, app)
@@ -242,7 +250,9 @@ async def test_scenario_picker_key_opens_a_palette_of_scenarios(make_app: MakeAp
         await pilot.press("enter")
         await settle(pilot, app)
         assert app.session.scenario == "conservative"
-        assert app.session.shown is not None and app.session.shown.solution.scenario == "conservative"
+        assert (
+            app.session.shown is not None and app.session.shown.solution.scenario == "conservative"
+        )
 
 
 async def test_whatif_in_a_scenario_writes_an_override(make_app: MakeApp) -> None:
@@ -252,7 +262,10 @@ async def test_whatif_in_a_scenario_writes_an_override(make_app: MakeApp) -> Non
         assert app.session.shown is not None and app.session.shown.plan.scenario == "conservative"
         app.apply_whatif(next(k for k in app.knobs if k.path == "recs.headroom"), "50")
         await settle(pilot, app)
-        assert "scenario conservative { recs.growth = 1% per month, recs.headroom = 50% }" in app.session.text
+        assert (
+            "scenario conservative { recs.growth = 1% per month, recs.headroom = 50% }"
+            in app.session.text
+        )
         assert "headroom   = 30%" in app.session.text  # the base is untouched
 
 
@@ -265,7 +278,13 @@ async def test_compare_two_scenarios_side_by_side(make_app: MakeApp) -> None:
         assert app.query_one(TabbedContent).active == "tab-compare"
         table = app.query_one("#compare-table", DataTable)
         assert table.row_count == 12
-        assert [c.label.plain for c in table.columns.values()][:5] == ["Month", "(base)", "aggressive", "Δ", "Δ%"]
+        assert [c.label.plain for c in table.columns.values()][:5] == [
+            "Month",
+            "(base)",
+            "aggressive",
+            "Δ",
+            "Δ%",
+        ]
         summary = str(app.query_one("#compare-summary").render())
         base = app.session.solved_for(app.session.text, None)
         aggr = app.session.solved_for(app.session.text, "aggressive")
@@ -294,12 +313,18 @@ async def test_compare_the_whatifs_with_the_file_month_by_month(make_app: MakeAp
         app.action_show_tab("compare")
         await pilot.pause()
         view = app.query_one(CompareView)
-        assert view.selection() == ((None, True), (None, False))  # offered by default after a what-if
+        assert view.selection() == (
+            (None, True),
+            (None, False),
+        )  # offered by default after a what-if
         await pilot.click("#compare-run")
         await settle(pilot, app)
         assert len(backend.solves) == n_solves  # both sides were solved already
         table = app.query_one("#compare-table", DataTable)
-        assert [c.label.plain for c in table.columns.values()][1:3] == ["(base) in the file", "(base)"]
+        assert [c.label.plain for c in table.columns.values()][1:3] == [
+            "(base) in the file",
+            "(base)",
+        ]
         summary = str(app.query_one("#compare-summary").render())
         from capdsl.tui.display import money
 
@@ -376,8 +401,12 @@ async def test_solver_crash_is_a_modal_not_a_crash(make_app: MakeApp, plan_file:
         assert app.is_running
 
 
-async def test_a_broken_plan_shows_diagnostics_and_jumps_to_them(make_app: MakeApp, tmp_path: Path) -> None:
-    broken = write_plan(tmp_path, shop_text().replace("headroom   = 30%", "headroom   = !!30%"), "broken.cap")
+async def test_a_broken_plan_shows_diagnostics_and_jumps_to_them(
+    make_app: MakeApp, tmp_path: Path
+) -> None:
+    broken = write_plan(
+        tmp_path, shop_text().replace("headroom   = 30%", "headroom   = !!30%"), "broken.cap"
+    )
     app = make_app(broken)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot, app)
@@ -404,7 +433,9 @@ async def test_reload_on_disk_change_with_errors_keeps_the_last_good_solution_st
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot, app)
         good = total(app)
-        plan_file.write_text(shop_text().replace("growth   = 3%", "growth   = !!3%"), encoding="utf-8")
+        plan_file.write_text(
+            shop_text().replace("growth   = 3%", "growth   = !!3%"), encoding="utf-8"
+        )
         for _ in range(40):
             await pilot.pause(0.05)
             if app.session.build_failed:
@@ -416,7 +447,9 @@ async def test_reload_on_disk_change_with_errors_keeps_the_last_good_solution_st
         assert total(app) == good
         assert "STALE" in summary_text(app) and "plan has errors" in summary_text(app)
         # fixed on disk: reloads, re-solves, no longer stale
-        plan_file.write_text(shop_text().replace("growth   = 3%", "growth   = 4%"), encoding="utf-8")
+        plan_file.write_text(
+            shop_text().replace("growth   = 3%", "growth   = 4%"), encoding="utf-8"
+        )
         for _ in range(40):
             await pilot.pause(0.05)
             if not app.session.build_failed and not app.busy and not app.session.stale:
@@ -426,7 +459,9 @@ async def test_reload_on_disk_change_with_errors_keeps_the_last_good_solution_st
         assert "STALE" not in summary_text(app)
 
 
-async def test_disk_change_with_unsaved_whatifs_warns_and_keeps_them(make_app: MakeApp, plan_file: Path) -> None:
+async def test_disk_change_with_unsaved_whatifs_warns_and_keeps_them(
+    make_app: MakeApp, plan_file: Path
+) -> None:
     app = make_app(watch_interval=0.05)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot, app)
@@ -443,7 +478,9 @@ async def test_disk_change_with_unsaved_whatifs_warns_and_keeps_them(make_app: M
         assert "edited elsewhere" in app.session.text and not app.session.dirty
 
 
-async def test_save_writes_the_whatif_through_the_formatter(make_app: MakeApp, plan_file: Path) -> None:
+async def test_save_writes_the_whatif_through_the_formatter(
+    make_app: MakeApp, plan_file: Path
+) -> None:
     backend = FakeBackend()
     app = make_app(backend=backend)
     async with app.run_test(size=SIZE) as pilot:
@@ -465,7 +502,9 @@ async def test_save_writes_the_whatif_through_the_formatter(make_app: MakeApp, p
         assert "unsaved" not in app.sub_title
 
 
-async def test_save_refuses_to_clobber_a_file_changed_on_disk(make_app: MakeApp, plan_file: Path) -> None:
+async def test_save_refuses_to_clobber_a_file_changed_on_disk(
+    make_app: MakeApp, plan_file: Path
+) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot, app)
@@ -485,7 +524,9 @@ async def test_save_refuses_to_clobber_a_file_changed_on_disk(make_app: MakeApp,
         assert "5% per month" in plan_file.read_text(encoding="utf-8")
 
 
-async def test_export_report_writes_html_of_every_solved_scenario(make_app: MakeApp, plan_file: Path) -> None:
+async def test_export_report_writes_html_of_every_solved_scenario(
+    make_app: MakeApp, plan_file: Path
+) -> None:
     backend = FakeBackend()
     app = make_app(backend=backend)
     async with app.run_test(size=SIZE) as pilot:
@@ -502,7 +543,9 @@ async def test_export_report_writes_html_of_every_solved_scenario(make_app: Make
 
 
 async def test_explain_a_diagnostic_code(make_app: MakeApp, tmp_path: Path) -> None:
-    broken = write_plan(tmp_path, shop_text().replace("headroom   = 30%", "headroom   = !!30%"), "broken.cap")
+    broken = write_plan(
+        tmp_path, shop_text().replace("headroom   = 30%", "headroom   = !!30%"), "broken.cap"
+    )
     app = make_app(broken)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot, app)
@@ -525,9 +568,15 @@ async def test_palette_lists_the_apps_commands(make_app: MakeApp) -> None:
         await settle(pilot, app)
         provider = CapCommands(app.screen)
         names = [c[0] for c in provider.commands()]
-        for expected in ("Solve", "Cancel solve", "Export report (HTML)", "Scenario: aggressive",
-                         "Compare: base vs aggressive", "What-if: recs · growth (now 3% per month)",
-                         "Explain E0203"):
+        for expected in (
+            "Solve",
+            "Cancel solve",
+            "Export report (HTML)",
+            "Scenario: aggressive",
+            "Compare: base vs aggressive",
+            "What-if: recs · growth (now 3% per month)",
+            "Explain E0203",
+        ):
             assert expected in names, expected
         hits = [h async for h in provider.search("set budget.monthly <= 90k")]
         assert hits[0].text == "What-if: budget.monthly <= 90k" and hits[0].score == 1.0
@@ -548,7 +597,10 @@ async def test_remapped_keys_from_the_settings(make_app: MakeApp) -> None:
         await pilot.press("f12")
         await pilot.pause()
         assert isinstance(app.screen, HelpScreen)
-        assert "`ctrl+o`" in app.keys_markdown().replace("^o", "ctrl+o") or "ctrl+o" in app.keys_markdown()
+        assert (
+            "`ctrl+o`" in app.keys_markdown().replace("^o", "ctrl+o")
+            or "ctrl+o" in app.keys_markdown()
+        )
 
 
 async def test_unreadable_plan_file(make_app: MakeApp, tmp_path: Path) -> None:
@@ -616,7 +668,9 @@ async def test_a_crashed_solver_process_is_a_modal_and_the_next_solve_works(
     def solve(plan: Any, **kw: Any) -> Any:
         if crash["next"]:
             crash["next"] = False
-            raise SolverCrashed("the solver process was killed by SIGABRT:\nCheck failed: x != nullptr")
+            raise SolverCrashed(
+                "the solver process was killed by SIGABRT:\nCheck failed: x != nullptr"
+            )
         return real_solve(plan, **kw)
 
     monkeypatch.setattr(backend, "solve", solve)

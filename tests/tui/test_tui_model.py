@@ -100,7 +100,11 @@ def test_mix_rows_aggregate_blocks_into_peak_low_and_hours() -> None:
     rows = mix_rows(plan, sol, month=0)
     assert {r.month for r in rows} == {0}
     od = next(r for r in rows if r.workload == "recs" and r.option == "on_demand")
-    allocs = [a for a in sol.allocations if a.month == 0 and a.workload == "recs" and a.option == "on_demand"]
+    allocs = [
+        a
+        for a in sol.allocations
+        if a.month == 0 and a.workload == "recs" and a.option == "on_demand"
+    ]
     assert od.peak == max(a.count for a in allocs)
     by_block = {b.index: 0 for b in plan.demand[0].blocks} | {a.block: a.count for a in allocs}
     assert od.low == min(by_block.values())
@@ -121,13 +125,17 @@ def test_binding_for_keeps_plan_wide_settings_and_drops_other_workloads() -> Non
     sol = solve_plan(plan)
     from capdsl.solve.solution import Binding
 
-    sol = sol.model_copy(update={"binding": [
-        Binding(month=3, setting="recs.redundancy", text="a"),
-        Binding(month=3, setting="train.work", text="b"),
-        Binding(month=3, setting="budget.monthly", text="c"),
-        Binding(month=4, setting="recs.headroom", text="d"),
-        Binding(month=None, setting=None, text="e"),
-    ]})
+    sol = sol.model_copy(
+        update={
+            "binding": [
+                Binding(month=3, setting="recs.redundancy", text="a"),
+                Binding(month=3, setting="train.work", text="b"),
+                Binding(month=3, setting="budget.monthly", text="c"),
+                Binding(month=4, setting="recs.headroom", text="d"),
+                Binding(month=None, setting=None, text="e"),
+            ]
+        }
+    )
     assert [b.text for b in binding_for(plan, sol, month=3, workload="recs")] == ["a", "c", "e"]
     assert [b.text for b in binding_for(plan, sol, month=3, workload="train")] == ["b", "c", "e"]
     assert len(binding_for(plan, sol)) == 5
@@ -222,7 +230,9 @@ def test_changed_lines_and_token_names() -> None:
 
 def test_settings_load_from_toml(tmp_path: Path) -> None:
     cfg = tmp_path / "tui.toml"
-    cfg.write_text('theme = "nord"\ntime_limit = 3\n[keymap]\nsolve = "ctrl+enter"\n', encoding="utf-8")
+    cfg.write_text(
+        'theme = "nord"\ntime_limit = 3\n[keymap]\nsolve = "ctrl+enter"\n', encoding="utf-8"
+    )
     settings, problem = load_settings(cfg)
     assert problem is None
     assert settings == TuiSettings(theme="nord", time_limit=3, keymap={"solve": "ctrl+enter"})

@@ -31,7 +31,8 @@ NEW_VALUE = {
 
 needs_examples = pytest.mark.skipif(not PLANS, reason="no example plans yet")
 has_solver = all(
-    importlib.util.find_spec(m) is not None for m in ("capdsl.solve.solver", "capdsl.solve.verify", "capdsl.solve.explain")
+    importlib.util.find_spec(m) is not None
+    for m in ("capdsl.solve.solver", "capdsl.solve.verify", "capdsl.solve.explain")
 )
 
 
@@ -46,8 +47,12 @@ def _cases() -> list[tuple[Path, str | None]]:
 
 
 @needs_examples
-@pytest.mark.parametrize(("path", "scenario"), _cases(), ids=lambda v: getattr(v, "stem", v) or "base")
-def test_every_knob_of_every_example_round_trips_through_the_real_builder(path: Path, scenario: str | None) -> None:
+@pytest.mark.parametrize(
+    ("path", "scenario"), _cases(), ids=lambda v: getattr(v, "stem", v) or "base"
+)
+def test_every_knob_of_every_example_round_trips_through_the_real_builder(
+    path: Path, scenario: str | None
+) -> None:
     text = path.read_text(encoding="utf-8")
     built = build_text(text, str(path), scenario=scenario)
     assert built.plan is not None, [d.message for d in built.diagnostics]
@@ -66,7 +71,10 @@ def test_every_knob_of_every_example_round_trips_through_the_real_builder(path: 
         # nothing else changed: every other knob reads as before
         for other in knobs:
             if other.path != knob.path:
-                assert current_value(again.plan, other) == current_value(plan, other), (knob.path, other.path)
+                assert current_value(again.plan, other) == current_value(plan, other), (
+                    knob.path,
+                    other.path,
+                )
         # comments are kept
         assert [line for line in edited.splitlines() if line.lstrip().startswith("#")] == comments
         if scenario is not None:
@@ -97,6 +105,7 @@ def test_saving_a_whatif_through_the_real_formatter_keeps_comments() -> None:
 
 # --------------------------------------------------------------------------- the app on real plans
 
+
 @needs_examples
 @pytest.mark.anyio
 async def test_open_a_real_plan_without_solving(tmp_path: Path) -> None:
@@ -119,8 +128,13 @@ async def test_open_a_real_plan_without_solving(tmp_path: Path) -> None:
         assert any(name == "keyword" for line in source._highlights.values() for *_, name in line)
         codes = [d.code for d in app.query_one(DiagnosticsList).diagnostics]
         assert all(not c.startswith("E") for c in codes)
-        assert {k.path for k in app.knobs} >= {"recs.growth", "recs.headroom", "recs.spot.max",
-                                               "recs.event.annual sale.scale", "budget.monthly"}
+        assert {k.path for k in app.knobs} >= {
+            "recs.growth",
+            "recs.headroom",
+            "recs.spot.max",
+            "recs.event.annual sale.scale",
+            "budget.monthly",
+        }
         assert app.sub_title == "shop-recs (retail-sale.cap) · base"
 
 
@@ -136,7 +150,9 @@ async def test_a_broken_real_plan_lists_real_diagnostics(tmp_path: Path) -> None
 
     plan_path = tmp_path / "broken.cap"
     text = (EXAMPLES / "retail-sale.cap").read_text(encoding="utf-8")
-    plan_path.write_text(text.replace("headroom     = 30%", "headroom     = 30 reqs"), encoding="utf-8")
+    plan_path.write_text(
+        text.replace("headroom     = 30%", "headroom     = 30 reqs"), encoding="utf-8"
+    )
     app = CapApp(plan_path, settings=TuiSettings(watch_interval=0))
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot, app)
@@ -148,14 +164,19 @@ async def test_a_broken_real_plan_lists_real_diagnostics(tmp_path: Path) -> None
         diags.focus()
         await pilot.press("enter")
         await pilot.pause()
-        assert app.query_one(SourceView).cursor_location[0] == line - 1 or app.query_one(SourceView).selection
+        assert (
+            app.query_one(SourceView).cursor_location[0] == line - 1
+            or app.query_one(SourceView).selection
+        )
         assert app.session.shown is None and app.session.build_failed
 
 
 # --------------------------------------------------------------------------- solving real plans
 
 TINY = Path(__file__).parent / "plans" / "tiny.cap"
-needs_solver = pytest.mark.skipif(not has_solver, reason="the optimiser (solve, verify, explain) is not in place yet")
+needs_solver = pytest.mark.skipif(
+    not has_solver, reason="the optimiser (solve, verify, explain) is not in place yet"
+)
 
 
 def _real_app(tmp_path: Path, source: Path = TINY, **settings: object):  # type: ignore[no-untyped-def]
@@ -262,14 +283,19 @@ async def test_real_example_whatif_changes_the_cost(tmp_path: Path) -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot, app, timeout=60)
         shown = app.session.shown
-        assert shown is not None and shown.solution.verified, [n.message for n in app._notifications]
+        assert shown is not None and shown.solution.verified, [
+            n.message for n in app._notifications
+        ]
         before = shown.solution.totals.cost  # type: ignore[union-attr]
         app.apply_whatif(next(k for k in app.knobs if k.path == "ingest.growth"), "12")
         await settle(pilot, app, timeout=60)
         after = app.session.shown
         assert after is not None and after is not shown and after.solution.verified
         assert after.solution.totals.cost > before  # type: ignore[union-attr]
-        assert "growth   = 12% per month" in app.session.text or "growth = 12% per month" in app.session.text
+        assert (
+            "growth   = 12% per month" in app.session.text
+            or "growth = 12% per month" in app.session.text
+        )
 
 
 @needs_solver
@@ -304,8 +330,10 @@ async def test_real_infeasible_plan_on_open(tmp_path: Path) -> None:
 
     source = tmp_path / "src" / "tiny.cap"
     source.parent.mkdir()
-    source.write_text(TINY.read_text(encoding="utf-8").replace("monthly <= $20k", "monthly <= $100"),
-                      encoding="utf-8")
+    source.write_text(
+        TINY.read_text(encoding="utf-8").replace("monthly <= $20k", "monthly <= $100"),
+        encoding="utf-8",
+    )
     app = _real_app(tmp_path, source)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot, app, timeout=60)
@@ -313,8 +341,14 @@ async def test_real_infeasible_plan_on_open(tmp_path: Path) -> None:
         assert app.screen.title_text == "Infeasible plan"
         assert "budget" in app.screen.summary
         await pilot.press("escape")
-        errors = [d for d in app.query_one(DiagnosticsList).diagnostics if d.is_error and d.span is not None]
+        errors = [
+            d
+            for d in app.query_one(DiagnosticsList).diagnostics
+            if d.is_error and d.span is not None
+        ]
         assert errors, "the conflict is listed"
-        budget_line = next(i for i, line in enumerate(app.session.text.splitlines(), 1) if "monthly <=" in line)
+        budget_line = next(
+            i for i, line in enumerate(app.session.text.splitlines(), 1) if "monthly <=" in line
+        )
         assert any(d.span.line == budget_line for d in errors if d.span is not None)
         assert app.session.shown is None

@@ -54,7 +54,9 @@ def test_main_screen_mix_and_why(snap_compare: Snap, make_app: MakeApp) -> None:
 @pytest.mark.parametrize("tab", ["schedule", "cost", "capacity"])
 def test_solution_tabs(snap_compare: Snap, make_app: MakeApp, tab: str) -> None:
     app = make_app()
-    assert snap_compare(app, terminal_size=SIZE, run_before=_then(app, lambda a: a.action_show_tab(tab)))
+    assert snap_compare(
+        app, terminal_size=SIZE, run_before=_then(app, lambda a: a.action_show_tab(tab))
+    )
 
 
 def test_whatif_applied_and_unsaved(snap_compare: Snap, make_app: MakeApp) -> None:
@@ -69,11 +71,15 @@ def test_whatif_applied_and_unsaved(snap_compare: Snap, make_app: MakeApp) -> No
 
 def test_compare_scenarios(snap_compare: Snap, make_app: MakeApp) -> None:
     app = make_app()
-    assert snap_compare(app, terminal_size=SIZE, run_before=_then(app, lambda a: a.compare(None, "aggressive")))
+    assert snap_compare(
+        app, terminal_size=SIZE, run_before=_then(app, lambda a: a.compare(None, "aggressive"))
+    )
 
 
 def test_broken_plan(snap_compare: Snap, make_app: MakeApp, tmp_path: Path) -> None:
-    path = write_plan(tmp_path, shop_text().replace("headroom   = 30%", "headroom   = !!30%"), "broken.cap")
+    path = write_plan(
+        tmp_path, shop_text().replace("headroom   = 30%", "headroom   = !!30%"), "broken.cap"
+    )
     app = make_app(path)
 
     def step(a: CapApp) -> None:
@@ -82,11 +88,15 @@ def test_broken_plan(snap_compare: Snap, make_app: MakeApp, tmp_path: Path) -> N
     assert snap_compare(app, terminal_size=SIZE, run_before=_then(app, step))
 
 
-def test_stale_after_a_broken_reload(snap_compare: Snap, make_app: MakeApp, plan_file: Path) -> None:
+def test_stale_after_a_broken_reload(
+    snap_compare: Snap, make_app: MakeApp, plan_file: Path
+) -> None:
     app = make_app()
 
     def step(a: CapApp) -> None:
-        plan_file.write_text(shop_text().replace("growth   = 3%", "growth   = !!3%"), encoding="utf-8")
+        plan_file.write_text(
+            shop_text().replace("growth   = 3%", "growth   = !!3%"), encoding="utf-8"
+        )
         a._disk_stamp = ()
         a.check_disk()
 
@@ -96,7 +106,8 @@ def test_stale_after_a_broken_reload(snap_compare: Snap, make_app: MakeApp, plan
 def test_infeasible_modal(snap_compare: Snap, make_app: MakeApp) -> None:
     app = make_app()
     step: Callable[[CapApp], Any] = lambda a: a.apply_whatif(  # noqa: E731
-        next(k for k in a.knobs if k.path == "budget.monthly"), "2k")
+        next(k for k in a.knobs if k.path == "budget.monthly"), "2k"
+    )
     assert snap_compare(app, terminal_size=SIZE, run_before=_then(app, step))
 
 

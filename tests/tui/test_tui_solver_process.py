@@ -24,7 +24,9 @@ def plan() -> Any:
 
 @pytest.fixture
 def process(request: pytest.FixtureRequest) -> Iterator[SolverProcess]:
-    proc = SolverProcess(f"tui_fakes:{request.param}", grace=1.0, extra_path=[str(Path(__file__).parent)])
+    proc = SolverProcess(
+        f"tui_fakes:{request.param}", grace=1.0, extra_path=[str(Path(__file__).parent)]
+    )
     yield proc
     proc.close()
 
@@ -123,7 +125,9 @@ def test_close_while_solving_ends_the_solve(plan: Any) -> None:
 
 
 @pytest.mark.parametrize("process", ["child_raise"], indirect=True)
-def test_an_exception_in_the_child_comes_back_with_its_traceback(process: SolverProcess, plan: Any) -> None:
+def test_an_exception_in_the_child_comes_back_with_its_traceback(
+    process: SolverProcess, plan: Any
+) -> None:
     with pytest.raises(SolverFailed) as info:
         process.solve(plan, on_progress=None, stop=threading.Event())
     assert info.value.args[0] == "ValueError: the model has no variables (fake)"

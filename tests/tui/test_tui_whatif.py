@@ -95,8 +95,10 @@ def test_normalise_accepts_what_people_type(path: str, raw: str, expected: str) 
     assert normalise(k, raw) == expected
 
 
-@pytest.mark.parametrize(("path", "raw"), [("recs.growth", "  "), ("commitments.terms", "2 weeks"),
-                                           ("budget.monthly", "none")])
+@pytest.mark.parametrize(
+    ("path", "raw"),
+    [("recs.growth", "  "), ("commitments.terms", "2 weeks"), ("budget.monthly", "none")],
+)
 def test_normalise_rejects_nonsense(path: str, raw: str) -> None:
     _, k = knob(path)
     with pytest.raises(WhatIfError):
@@ -120,7 +122,9 @@ def test_edit_inside_a_one_line_block() -> None:
     after = edit("recs.spot.max", "25")
     assert ("+", "  spot { max = 25%, per_pool = 15% }") in changed(before, after)
     after = edit('recs.event."annual sale".scale', "6")
-    assert ("+", '  event "annual sale" { from = 2027-11-24, for = 72 h, scale = 6x }') in changed(before, after)
+    assert ("+", '  event "annual sale" { from = 2027-11-24, for = 72 h, scale = 6x }') in changed(
+        before, after
+    )
 
 
 def test_edit_a_comparison() -> None:
@@ -193,8 +197,14 @@ def test_in_a_scenario_an_existing_override_is_edited_in_place() -> None:
     before = shop_text()
     after = edit("recs.growth", "9", scenario="aggressive")
     assert changed(before, after) == [
-        ("-", 'scenario aggressive   { recs.growth = 6% per month, recs.event."annual sale".scale = 6x }'),
-        ("+", 'scenario aggressive   { recs.growth = 9% per month, recs.event."annual sale".scale = 6x }'),
+        (
+            "-",
+            'scenario aggressive   { recs.growth = 6% per month, recs.event."annual sale".scale = 6x }',
+        ),
+        (
+            "+",
+            'scenario aggressive   { recs.growth = 9% per month, recs.event."annual sale".scale = 6x }',
+        ),
     ]
     # the base value is untouched
     assert "growth   = 3% per month" in after
@@ -202,7 +212,7 @@ def test_in_a_scenario_an_existing_override_is_edited_in_place() -> None:
 
 def test_scenario_budget_override_uses_the_comparison_form() -> None:
     after = edit("budget.monthly", "90k", scenario="aggressive")
-    assert "recs.event.\"annual sale\".scale = 6x, budget.monthly <= $90k }" in after
+    assert 'recs.event."annual sale".scale = 6x, budget.monthly <= $90k }' in after
 
 
 # --------------------------------------------------------------------------- refusals
@@ -213,8 +223,13 @@ def test_a_setting_written_in_another_file_is_not_edited() -> None:
     plan, k = knob("recs.growth", text)
     s = plan.settings["recs.growth"]
     assert s.span is not None
-    moved = s.model_copy(update={"span": s.span.__class__("shared/recs.cap", s.span.line, s.span.column,
-                                                          s.span.end_line, s.span.end_column)})
+    moved = s.model_copy(
+        update={
+            "span": s.span.__class__(
+                "shared/recs.cap", s.span.line, s.span.column, s.span.end_line, s.span.end_column
+            )
+        }
+    )
     plan = plan.model_copy(update={"settings": {**plan.settings, "recs.growth": moved}})
     with pytest.raises(WhatIfError, match=r"shared/recs\.cap"):
         apply_whatif(text, plan, k, "5% per month", path=PATH, scenario=None)
@@ -262,7 +277,12 @@ def test_insert_item_when_the_closing_brace_shares_a_line() -> None:
 
 def test_a_scenario_override_of_an_event_quotes_the_event_name() -> None:
     after = edit("recs.event.annual sale.scale", "7", scenario="conservative")
-    assert 'scenario conservative { recs.growth = 1% per month, recs.event."annual sale".scale = 7x }' in after
+    assert (
+        'scenario conservative { recs.growth = 1% per month, recs.event."annual sale".scale = 7x }'
+        in after
+    )
     plan = built(after, "conservative").plan
     assert plan is not None
-    assert plan.settings["recs.event.annual sale.scale"].text == 'recs.event."annual sale".scale = 7x'
+    assert (
+        plan.settings["recs.event.annual sale.scale"].text == 'recs.event."annual sale".scale = 7x'
+    )

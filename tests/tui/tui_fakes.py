@@ -64,12 +64,22 @@ def _offerings() -> list[PlanOffering]:
             id=f"aws.{itype}@us-east-1",
             catalog="aws",
             offering=Offering(
-                provider="aws", region="us-east-1", instance_type=itype, zones=ZONES, vcpu=8,
-                memory_gib=16 if family == "c7g" else 32, arch="arm64", family=family,
-                on_demand_hourly=D(od), spot_hourly={z: D(spot) for z in ZONES}, spot_interruption=5,
+                provider="aws",
+                region="us-east-1",
+                instance_type=itype,
+                zones=ZONES,
+                vcpu=8,
+                memory_gib=16 if family == "c7g" else 32,
+                arch="arm64",
+                family=family,
+                on_demand_hourly=D(od),
+                spot_hourly={z: D(spot) for z in ZONES},
+                spot_interruption=5,
                 reserved=(
                     ReservedPrice(term_months=12, payment="no_upfront", hourly=D(r1)),
-                    ReservedPrice(term_months=36, payment="all_upfront", upfront=D(r3), hourly=D(0)),
+                    ReservedPrice(
+                        term_months=36, payment="all_upfront", upfront=D(r3), hourly=D(0)
+                    ),
                 ),
             ),
         )
@@ -151,7 +161,9 @@ def _settings(text: str, path: str) -> tuple[dict[str, Setting], dict[str, dict[
     scenarios: dict[str, dict[str, Setting]] = {}
 
     def put(target: dict[str, Setting], key: str, item: Item) -> None:
-        target[key] = Setting(path=key, text=text[item.start:item.end], span=_span(text, path, item.start, item.end))
+        target[key] = Setting(
+            path=key, text=text[item.start : item.end], span=_span(text, path, item.start, item.end)
+        )
 
     for b in blocks:
         if b.parent is not None:
@@ -227,9 +239,15 @@ class FakeBackend:
 
     def explain(self, code: str) -> tuple[str, str] | None:
         if code.upper() == "E0490":
-            return "the solver's plan failed verification", "# E0490: verification failed\n\nThe solver ..."
+            return (
+                "the solver's plan failed verification",
+                "# E0490: verification failed\n\nThe solver ...",
+            )
         if code.upper() in ("E0203", "E0101", "E0401", "W0101"):
-            return f"title of {code}", f"# {code.upper()}: title of {code}\n\nLong explanation.\n\n## Example\n\n```cap\nx = 1\n```\n"
+            return (
+                f"title of {code}",
+                f"# {code.upper()}: title of {code}\n\nLong explanation.\n\n## Example\n\n```cap\nx = 1\n```\n",
+            )
         return None
 
     def known_codes(self) -> list[str]:
@@ -237,7 +255,11 @@ class FakeBackend:
 
     def report(self, results: Sequence[tuple[Plan, Solution]], fmt: str) -> str:
         self.reports.append((list(results), fmt))
-        return "<html><body>" + "".join(f"<h1>{p.name} {s.scenario}</h1>" for p, s in results) + "</body></html>"
+        return (
+            "<html><body>"
+            + "".join(f"<h1>{p.name} {s.scenario}</h1>" for p, s in results)
+            + "</body></html>"
+        )
 
     def lexer(self) -> Any:
         if self._lexer is None:
@@ -251,8 +273,13 @@ class FakeBackend:
         self.builds.append((scenario, text))
         bad = text.find("!!")
         if bad >= 0:
-            d = error("E0101", "unexpected `!!`", _span(text, path, bad, bad + 2), label="not valid here",
-                      help="remove it")
+            d = error(
+                "E0101",
+                "unexpected `!!`",
+                _span(text, path, bad, bad + 2),
+                label="not valid here",
+                help="remove it",
+            )
             return Built(None, [d], {path: text})
         base, overrides = _settings(text, path)
         if scenario is not None and scenario not in overrides:
@@ -264,14 +291,25 @@ class FakeBackend:
             plan = self._plan(text, path, scenario, settings, tuple(overrides))
         except (ValueError, KeyError) as exc:
             return Built(None, [error("E0201", f"bad value: {exc}")], {path: text})
-        lint = warning("W0101", "headroom under 30% on a spiky service",
-                       settings["recs.headroom"].span) if plan.workloads[0].headroom < 0.3 else None
+        lint = (
+            warning(
+                "W0101", "headroom under 30% on a spiky service", settings["recs.headroom"].span
+            )
+            if plan.workloads[0].headroom < 0.3
+            else None
+        )
         diags = [lint] if lint else []
         plan.warnings = list(diags)
         return Built(plan, diags, {path: text})
 
-    def _plan(self, text: str, path: str, scenario: str | None, settings: dict[str, Setting],
-              scenarios: tuple[str, ...]) -> Plan:
+    def _plan(
+        self,
+        text: str,
+        path: str,
+        scenario: str | None,
+        settings: dict[str, Setting],
+        scenarios: tuple[str, ...],
+    ) -> Plan:
         from capdsl.tui.whatif import value_of
 
         def val(key: str, default: str) -> str:
@@ -291,49 +329,135 @@ class FakeBackend:
         for i, month in enumerate(months):
             avg = base_rate * (1 + growth) ** i
             blocks = [
-                DemandBlock(index=0, hours=400, billed_hours=400, level={"recs": avg * 0.7}, label="night"),
-                DemandBlock(index=1, hours=330, billed_hours=330, level={"recs": avg * 1.4}, label="day peak"),
+                DemandBlock(
+                    index=0, hours=400, billed_hours=400, level={"recs": avg * 0.7}, label="night"
+                ),
+                DemandBlock(
+                    index=1,
+                    hours=330,
+                    billed_hours=330,
+                    level={"recs": avg * 1.4},
+                    label="day peak",
+                ),
             ]
             if month.endswith("-11"):
-                blocks[1] = DemandBlock(index=1, hours=258, billed_hours=258, level={"recs": avg * 1.4},
-                                        label="day peak")
-                blocks.append(DemandBlock(index=2, hours=72, billed_hours=72, level={"recs": avg * 1.4 * scale},
-                                          label="event: annual sale", event="annual sale"))
-            demand.append(MonthDemand(index=i, month=month, hours=730, hour_weight=1.0, blocks=blocks,
-                                      work={"train": 600.0}))
+                blocks[1] = DemandBlock(
+                    index=1,
+                    hours=258,
+                    billed_hours=258,
+                    level={"recs": avg * 1.4},
+                    label="day peak",
+                )
+                blocks.append(
+                    DemandBlock(
+                        index=2,
+                        hours=72,
+                        billed_hours=72,
+                        level={"recs": avg * 1.4 * scale},
+                        label="event: annual sale",
+                        event="annual sale",
+                    )
+                )
+            demand.append(
+                MonthDemand(
+                    index=i,
+                    month=month,
+                    hours=730,
+                    hour_weight=1.0,
+                    blocks=blocks,
+                    work={"train": 600.0},
+                )
+            )
         fleet_cap = 20 * PER_INSTANCE[C7G]
         need = [max(b.level["recs"] for b in md.blocks) * (1 + headroom) for md in demand]
         cliff = next((i for i, r in enumerate(need) if i >= 5 or r > fleet_cap), None)
         budget_text = settings.get("budget.monthly")
-        budgets = [Budget(name="budget", monthly=D(str(_num(value_of(budget_text.text)))))] if budget_text else []
+        budgets = (
+            [Budget(name="budget", monthly=D(str(_num(value_of(budget_text.text)))))]
+            if budget_text
+            else []
+        )
         plan = Plan(
-            name="shop-recs", scenario=scenario, scenarios=scenarios, start="2027-01", horizon=horizon,
-            months=months, offerings=_offerings(),
+            name="shop-recs",
+            scenario=scenario,
+            scenarios=scenarios,
+            start="2027-01",
+            horizon=horizon,
+            months=months,
+            offerings=_offerings(),
             workloads=[
-                Workload(name="recs", kind="service", unit="prediction",
-                         capacities=tuple(Capacity(offering=o, per_instance=PER_INSTANCE[o], zones=ZONES,
-                                                   spot_zones=ZONES) for o in (C7G, M7G)),
-                         headroom=headroom, redundancy=1, spot=SpotPolicy(allowed=spot_max > 0, max_share=spot_max),
-                         cliff_month=cliff, cliff_reason="the 20 owned c7g.2xlarge expire in 2027-06"),
-                Workload(name="train", kind="batch", unit="gpu_hour",
-                         capacities=(Capacity(offering=C7G, per_instance=8.0, zones=ZONES, spot_zones=ZONES),)),
+                Workload(
+                    name="recs",
+                    kind="service",
+                    unit="prediction",
+                    capacities=tuple(
+                        Capacity(
+                            offering=o, per_instance=PER_INSTANCE[o], zones=ZONES, spot_zones=ZONES
+                        )
+                        for o in (C7G, M7G)
+                    ),
+                    headroom=headroom,
+                    redundancy=1,
+                    spot=SpotPolicy(allowed=spot_max > 0, max_share=spot_max),
+                    cliff_month=cliff,
+                    cliff_reason="the 20 owned c7g.2xlarge expire in 2027-06",
+                ),
+                Workload(
+                    name="train",
+                    kind="batch",
+                    unit="gpu_hour",
+                    capacities=(
+                        Capacity(offering=C7G, per_instance=8.0, zones=ZONES, spot_zones=ZONES),
+                    ),
+                ),
             ],
-            fleet=[ExistingReservation(offering=C7G, zone="us-east-1a", count=20, start=-6, end=5,
-                                       hourly=D("0.182"), label="owned c7g")],
-            commitments=CommitmentPolicy(options=tuple(
-                ReservedOption(term_months=12 * t, payment="no_upfront" if t == 1 else "all_upfront") for t in terms)),
-            budgets=budgets, demand=demand,
-            sources=[SourceStamp(source="bundled", provider="aws", as_of="2026-01-15", origin="bundled snapshot")],
-            settings=settings, source_path=path,
+            fleet=[
+                ExistingReservation(
+                    offering=C7G,
+                    zone="us-east-1a",
+                    count=20,
+                    start=-6,
+                    end=5,
+                    hourly=D("0.182"),
+                    label="owned c7g",
+                )
+            ],
+            commitments=CommitmentPolicy(
+                options=tuple(
+                    ReservedOption(
+                        term_months=12 * t, payment="no_upfront" if t == 1 else "all_upfront"
+                    )
+                    for t in terms
+                )
+            ),
+            budgets=budgets,
+            demand=demand,
+            sources=[
+                SourceStamp(
+                    source="bundled", provider="aws", as_of="2026-01-15", origin="bundled snapshot"
+                )
+            ],
+            settings=settings,
+            source_path=path,
         )
         plan._variant = lambda s: self.build(text, path, s).plan
         self._texts[id(plan)] = text
         return plan
 
     # solve
-    def solve(self, plan: Plan, *, time_limit: float, on_progress: Callable[[Any], None] | None,
-              stop: threading.Event, hint: Solution | None, seed: int) -> Solution:
-        self.solves.append({"scenario": plan.scenario, "hint": hint, "time_limit": time_limit, "seed": seed})
+    def solve(
+        self,
+        plan: Plan,
+        *,
+        time_limit: float,
+        on_progress: Callable[[Any], None] | None,
+        stop: threading.Event,
+        hint: Solution | None,
+        seed: int,
+    ) -> Solution:
+        self.solves.append(
+            {"scenario": plan.scenario, "hint": hint, "time_limit": time_limit, "seed": seed}
+        )
         source = self._texts.get(id(plan), "")
         if "# fake: crash" in source:
             raise RuntimeError("the solver crashed (fake)")
@@ -342,15 +466,31 @@ class FakeBackend:
         obj = float(solution.objective or 0)
         started = time.monotonic()
         if on_progress is not None:
-            on_progress(SimpleNamespace(objective=obj * 1.2, bound=obj * 0.8, gap=(1.2 - 0.8) / 1.2, elapsed_s=0.01))
+            on_progress(
+                SimpleNamespace(
+                    objective=obj * 1.2, bound=obj * 0.8, gap=(1.2 - 0.8) / 1.2, elapsed_s=0.01
+                )
+            )
         if slow:
             while not stop.is_set() and time.monotonic() - started < 30:
                 time.sleep(0.02)
             if on_progress is not None:
-                on_progress(SimpleNamespace(objective=obj * 1.05, bound=obj * 0.95, gap=0.095,
-                                            elapsed_s=time.monotonic() - started))
-            return solution.model_copy(update={"status": "feasible", "gap": 0.095,
-                                               "bound": solution.objective * D("0.9"), "verified": True})
+                on_progress(
+                    SimpleNamespace(
+                        objective=obj * 1.05,
+                        bound=obj * 0.95,
+                        gap=0.095,
+                        elapsed_s=time.monotonic() - started,
+                    )
+                )
+            return solution.model_copy(
+                update={
+                    "status": "feasible",
+                    "gap": 0.095,
+                    "bound": solution.objective * D("0.9"),
+                    "verified": True,
+                }
+            )
         if self.solve_delay:
             stop.wait(self.solve_delay)
         if on_progress is not None:
@@ -366,16 +506,34 @@ def solve_plan(plan: Plan) -> Solution:
     allow_1y = any(o.term_months == 12 for o in plan.commitments.options)
     sizes: list[list[int]] = []
     for md in plan.demand:
-        sizes.append([math.ceil(b.level["recs"] * (1 + recs.headroom) / PER_INSTANCE[C7G]) + recs.redundancy
-                      for b in md.blocks])
+        sizes.append(
+            [
+                math.ceil(b.level["recs"] * (1 + recs.headroom) / PER_INSTANCE[C7G])
+                + recs.redundancy
+                for b in md.blocks
+            ]
+        )
     reserved = min(min(s) for s in sizes) if allow_1y else 0
-    spot_share = recs.spot.max_share if recs.spot.allowed and recs.spot.max_share is not None else 0.0
+    spot_share = (
+        recs.spot.max_share if recs.spot.allowed and recs.spot.max_share is not None else 0.0
+    )
     allocations: list[Allocation] = []
     months: list[MonthCost] = []
     purchases: list[Purchase] = []
     if reserved:
-        purchases.append(Purchase(offering=C7G, zone=ZONES[0], term_months=12, payment="no_upfront", month=0,
-                                  count=reserved, upfront=D(0), hourly=r1, order_by="2026-12"))
+        purchases.append(
+            Purchase(
+                offering=C7G,
+                zone=ZONES[0],
+                term_months=12,
+                payment="no_upfront",
+                month=0,
+                count=reserved,
+                upfront=D(0),
+                hourly=r1,
+                order_by="2026-12",
+            )
+        )
     total = D(0)
     all_od = D(0)
     for md, size in zip(plan.demand, sizes, strict=True):
@@ -386,52 +544,142 @@ def solve_plan(plan: Plan) -> Solution:
             n_spot = math.floor(extra * min(spot_share, 0.5))
             n_od = extra - n_spot
             if reserved:
-                allocations.append(Allocation(workload="recs", offering=C7G, zone=ZONES[0], option="reserved",
-                                              month=md.index, block=b.index, count=reserved))
+                allocations.append(
+                    Allocation(
+                        workload="recs",
+                        offering=C7G,
+                        zone=ZONES[0],
+                        option="reserved",
+                        month=md.index,
+                        block=b.index,
+                        count=reserved,
+                    )
+                )
             if n_od:
-                allocations.append(Allocation(workload="recs", offering=C7G, zone=ZONES[1], option="on_demand",
-                                              month=md.index, block=b.index, count=n_od))
+                allocations.append(
+                    Allocation(
+                        workload="recs",
+                        offering=C7G,
+                        zone=ZONES[1],
+                        option="on_demand",
+                        month=md.index,
+                        block=b.index,
+                        count=n_od,
+                    )
+                )
             if n_spot:
-                allocations.append(Allocation(workload="recs", offering=C7G, zone=ZONES[1], option="spot",
-                                              month=md.index, block=b.index, count=n_spot))
+                allocations.append(
+                    Allocation(
+                        workload="recs",
+                        offering=C7G,
+                        zone=ZONES[1],
+                        option="spot",
+                        month=md.index,
+                        block=b.index,
+                        count=n_spot,
+                    )
+                )
             c_od += od * n_od * hours
             c_spot += spot_p * n_spot * hours
             all_od += od * n * hours
-        allocations.append(Allocation(workload="train", offering=C7G, zone=ZONES[0], option="on_demand",
-                                      month=md.index, block=0, count=1))
+        allocations.append(
+            Allocation(
+                workload="train",
+                offering=C7G,
+                zone=ZONES[0],
+                option="on_demand",
+                month=md.index,
+                block=0,
+                count=1,
+            )
+        )
         c_train = od * D(400)
         c_res = r1 * reserved * D(730)
         month_total = (c_res + c_od + c_spot + c_train).quantize(D("0.01"))
         all_od += c_train
         total += month_total
-        months.append(MonthCost(month=md.month, index=md.index, total=month_total, on_demand=c_od + c_train,
-                                 spot=c_spot, reserved=c_res, existing=D(0), upfront_cash=D(0)))
+        months.append(
+            MonthCost(
+                month=md.month,
+                index=md.index,
+                total=month_total,
+                on_demand=c_od + c_train,
+                spot=c_spot,
+                reserved=c_res,
+                existing=D(0),
+                upfront_cash=D(0),
+            )
+        )
     budget = plan.budgets[0].monthly if plan.budgets else None
     over = [m for m in months if budget is not None and m.total > budget]
     setting = plan.settings.get("budget.monthly")
     if over:
         worst = max(over, key=lambda m: m.total)
-        d = error("E0401", f"budget {budget:,.0f}/month is below the cheapest plan in {worst.month}: "
-                  f"${worst.total:,.0f}", setting.span if setting else None, label="this cap",
-                  help="raise the budget or lower the demand")
-        return Solution(plan=plan.name, scenario=plan.scenario, status="infeasible",
-                        message=f"infeasible: budget conflicts with demand in {worst.month}", diagnostics=[d])
+        d = error(
+            "E0401",
+            f"budget {budget:,.0f}/month is below the cheapest plan in {worst.month}: "
+            f"${worst.total:,.0f}",
+            setting.span if setting else None,
+            label="this cap",
+            help="raise the budget or lower the demand",
+        )
+        return Solution(
+            plan=plan.name,
+            scenario=plan.scenario,
+            status="infeasible",
+            message=f"infeasible: budget conflicts with demand in {worst.month}",
+            diagnostics=[d],
+        )
     saving = float((all_od - total) / all_od * 100) if all_od else 0.0
     peak = max(months, key=lambda m: m.total)
     binding = [
-        Binding(month=peak.index, setting="recs.redundancy", text=f"N+1 binds for recs in {peak.month} (peak block)"),
-        Binding(month=None, setting="recs.spot.max", text="spot share of recs at its 40% cap every month"),
-        Binding(month=peak.index, setting="budget.monthly", text=f"budget at {float(peak.total / budget * 100):.0f}% in {peak.month}") if budget else None,
+        Binding(
+            month=peak.index,
+            setting="recs.redundancy",
+            text=f"N+1 binds for recs in {peak.month} (peak block)",
+        ),
+        Binding(
+            month=None,
+            setting="recs.spot.max",
+            text="spot share of recs at its 40% cap every month",
+        ),
+        Binding(
+            month=peak.index,
+            setting="budget.monthly",
+            text=f"budget at {float(peak.total / budget * 100):.0f}% in {peak.month}",
+        )
+        if budget
+        else None,
     ]
     return Solution(
-        plan=plan.name, scenario=plan.scenario, status="optimal", objective=total, bound=total, gap=0.0,
-        allocations=allocations, purchases=purchases, months=months,
-        totals=Totals(cost=total, all_on_demand_cost=all_od, savings_pct=saving, upfront=D(0), recurring=total),
-        workload_costs={"recs": total - sum(D(400) * od for _ in months), "train": sum(D(400) * od for _ in months)},
-        reserved_utilisation=0.97 if reserved else None, spot_share=spot_share * 0.4,
+        plan=plan.name,
+        scenario=plan.scenario,
+        status="optimal",
+        objective=total,
+        bound=total,
+        gap=0.0,
+        allocations=allocations,
+        purchases=purchases,
+        months=months,
+        totals=Totals(
+            cost=total, all_on_demand_cost=all_od, savings_pct=saving, upfront=D(0), recurring=total
+        ),
+        workload_costs={
+            "recs": total - sum(D(400) * od for _ in months),
+            "train": sum(D(400) * od for _ in months),
+        },
+        reserved_utilisation=0.97 if reserved else None,
+        spot_share=spot_share * 0.4,
         binding=[b for b in binding if b is not None],
-        why_not=[WhyNot(workload="recs", chosen=C7G, alternative=M7G, delta_per_month=D("412.50"),
-                        text="m7g.2xlarge costs $412.50/month more for the same predictions (more memory, unused)")],
+        why_not=[
+            WhyNot(
+                workload="recs",
+                chosen=C7G,
+                alternative=M7G,
+                delta_per_month=D("412.50"),
+                text="m7g.2xlarge costs $412.50/month more for the same predictions (more memory, unused)",
+            )
+        ],
         stats=SolveStats(solve_s=0.42, vars_before=1200, vars_after=310, warm_start=False),
         verified=True,
     )
@@ -451,14 +699,25 @@ def built(text: str | None = None, scenario: str | None = None, path: str = "sho
     return FakeBackend().build(text if text is not None else shop_text(), path, scenario)
 
 
-__all__ = ["C7G", "M7G", "FakeBackend", "built", "find_block", "shop_text", "solve_plan", "write_plan"]
+__all__ = [
+    "C7G",
+    "M7G",
+    "FakeBackend",
+    "built",
+    "find_block",
+    "shop_text",
+    "solve_plan",
+    "write_plan",
+]
 
 
 # --------------------------------------------------------------------------- solver-process targets
 # Module-level, so a spawned child can import them (``tui_fakes:child_solve``).
 
 
-def child_solve(plan: Plan, *, on_progress: Callable[[Any], None], stop: Any, **kw: Any) -> Solution:
+def child_solve(
+    plan: Plan, *, on_progress: Callable[[Any], None], stop: Any, **kw: Any
+) -> Solution:
     on_progress(SimpleNamespace(objective=D("123.5"), bound=100, gap=0.19, elapsed_s=0.01))
     return solve_plan(plan)
 

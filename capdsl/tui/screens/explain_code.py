@@ -12,7 +12,9 @@ from textual.widgets import Markdown
 
 
 class ExplainCodeScreen(ModalScreen[None]):
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,q", "dismiss", "Close", id="explain.close")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,q", "dismiss", "Close", id="explain.close")
+    ]
 
     def __init__(self, code: str, markdown: str) -> None:
         super().__init__()

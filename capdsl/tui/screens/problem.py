@@ -15,10 +15,19 @@ from textual.widgets import Button, Static
 class ProblemScreen(ModalScreen[str | None]):
     """Title, a one-line summary and rendered diagnostics; dismisses with a button id."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,enter", "dismiss", "Close", id="problem.close")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,enter", "dismiss", "Close", id="problem.close")
+    ]
 
-    def __init__(self, title: str, summary: str, details: str = "", *, severity: str = "error",
-                 buttons: tuple[tuple[str, str], ...] = (("ok", "OK"),)) -> None:
+    def __init__(
+        self,
+        title: str,
+        summary: str,
+        details: str = "",
+        *,
+        severity: str = "error",
+        buttons: tuple[tuple[str, str], ...] = (("ok", "OK"),),
+    ) -> None:
         super().__init__()
         self.title_text = title
         self.summary = summary
@@ -36,8 +45,12 @@ class ProblemScreen(ModalScreen[str | None]):
                     yield Static(Content(self.details), id="problem-text")
             with Horizontal(id="problem-buttons"):
                 for i, (bid, label) in enumerate(self.buttons):
-                    yield Button(label, id=f"problem-{bid}", variant="primary" if i == 0 else "default",
-                                 compact=True)
+                    yield Button(
+                        label,
+                        id=f"problem-{bid}",
+                        variant="primary" if i == 0 else "default",
+                        compact=True,
+                    )
 
     def on_mount(self) -> None:
         self.query_one("#problem-buttons Button").focus()

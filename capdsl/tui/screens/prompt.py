@@ -13,9 +13,13 @@ from textual.widgets import Input, Static
 
 
 class PromptScreen(ModalScreen[str | None]):
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", id="prompt.cancel")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel", id="prompt.cancel")
+    ]
 
-    def __init__(self, title: str, *, value: str = "", help: str = "", placeholder: str = "") -> None:
+    def __init__(
+        self, title: str, *, value: str = "", help: str = "", placeholder: str = ""
+    ) -> None:
         super().__init__()
         self.title_text = title
         self.value = value
@@ -27,9 +31,16 @@ class PromptScreen(ModalScreen[str | None]):
         box.border_title = self.title_text
         box.border_subtitle = "enter applies · esc cancels"
         with box:
-            yield Input(value=self.value, placeholder=self.placeholder, id="prompt-input", select_on_focus=True)
+            yield Input(
+                value=self.value,
+                placeholder=self.placeholder,
+                id="prompt-input",
+                select_on_focus=True,
+            )
             if self.help:
-                yield Static(Content.from_markup("[$text-muted]$h[/]", h=self.help), id="prompt-help")
+                yield Static(
+                    Content.from_markup("[$text-muted]$h[/]", h=self.help), id="prompt-help"
+                )
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()

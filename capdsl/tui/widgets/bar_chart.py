@@ -121,7 +121,13 @@ class BarChart(Widget):
         def control(self) -> BarChart:
             return self.chart
 
-    def __init__(self, *, empty: str = "nothing to show yet", id: str | None = None, classes: str | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        empty: str = "nothing to show yet",
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
         super().__init__(id=id, classes=classes)
         self.empty = empty
         self._geometry: tuple[int, int, int] | None = None  # (x0, col_w, group)
@@ -183,7 +189,9 @@ class BarChart(Widget):
         flags = {i // group for i in data.flags}
         selected = None if self.selected is None else self.selected // group
 
-        lines: list[Text] = [self._legend(data, stack_colors, marker_style, line_style, flag_style, width)]
+        lines: list[Text] = [
+            self._legend(data, stack_colors, marker_style, line_style, flag_style, width)
+        ]
         y_labels = {0: data.fmt(top), plot_h // 2: data.fmt(top / 2), plot_h - 1: data.fmt(0)}
         for r in range(plot_h):
             lo = (plot_h - 1 - r) * unit
@@ -200,7 +208,14 @@ class BarChart(Widget):
                     if (v is not None and lo <= v < hi) or (v is not None and r == 0 and v >= hi):
                         f = min(max((v - lo) / unit, 0.0), 1.0)
                         glyph = "▁" if f < 0.34 else ("━" if f < 0.67 else "▔")
-                        char, style = glyph, Style(color=m_style.color, bold=True, bgcolor=style.color if char == "█" else None)
+                        char, style = (
+                            glyph,
+                            Style(
+                                color=m_style.color,
+                                bold=True,
+                                bgcolor=style.color if char == "█" else None,
+                            ),
+                        )
                 if data.line is not None and lo <= data.line[0] < hi and char == " ":
                     char, style = "╌", line_style
                 if r == 0 and c in flags and char == " ":
@@ -216,7 +231,12 @@ class BarChart(Widget):
 
     @staticmethod
     def _cell(
-        c: int, lo: float, hi: float, unit: float, stacks: list[list[float]], colors: list[RichColor | None]
+        c: int,
+        lo: float,
+        hi: float,
+        unit: float,
+        stacks: list[list[float]],
+        colors: list[RichColor | None],
     ) -> tuple[str, Style]:
         total = sum(s[c] for s in stacks)
         if total <= lo + unit / 16:
@@ -259,7 +279,12 @@ class BarChart(Widget):
                 legend.append("■ ", Style(color=color))
                 legend.append(f"{s.name}   ")
         for m in data.markers:
-            legend.append("━ ", Style(color=self.get_component_rich_style(f"bar-chart--{m.style}").color, bold=True))
+            legend.append(
+                "━ ",
+                Style(
+                    color=self.get_component_rich_style(f"bar-chart--{m.style}").color, bold=True
+                ),
+            )
             legend.append(f"{m.name}   ")
         if data.line is not None:
             bars = max((data.total(i) for i in range(len(data.labels))), default=0.0)
@@ -274,8 +299,15 @@ class BarChart(Widget):
 
     @staticmethod
     def _x_axis(
-        data: ChartData, y_w: int, col_w: int, group: int, cols: int, flags: set[int],
-        selected: int | None, axis: Style, flag_style: Style,
+        data: ChartData,
+        y_w: int,
+        col_w: int,
+        group: int,
+        cols: int,
+        flags: set[int],
+        selected: int | None,
+        axis: Style,
+        flag_style: Style,
     ) -> Text:
         text = Text(" " * y_w)
         short = [lab[2:] if len(lab) == 7 and lab[4] == "-" else lab for lab in data.labels]

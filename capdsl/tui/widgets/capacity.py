@@ -21,7 +21,10 @@ def capacity_chart_data(series: CapacitySeries) -> ChartData:
     for m in range(n):
         cap = series.capacity(m)
         need = series.required[m]
-        lines = [f"demand {si(series.demand[m])} {series.unit}", f"needed {si(need)}  planned {si(cap)}"]
+        lines = [
+            f"demand {si(series.demand[m])} {series.unit}",
+            f"needed {si(need)}  planned {si(cap)}",
+        ]
         for opt, name in (("reserved", "reserved"), ("on_demand", "on-demand"), ("spot", "spot")):
             if series.by_option[opt][m]:
                 lines.append(f"{name} {si(series.by_option[opt][m])}")
@@ -104,15 +107,24 @@ class CapacityView(Vertical):
         self.query_one("#capacity-chart", BarChart).data = capacity_chart_data(s)
         cliff = self.query_one("#capacity-cliff", Static)
         if not any(s.fleet):
-            cliff.update(Content.from_markup(
-                f"[$text-muted]no reservation owned today can run {escape(name)}: "
-                "every instance is bought by this plan[/]"))
+            cliff.update(
+                Content.from_markup(
+                    f"[$text-muted]no reservation owned today can run {escape(name)}: "
+                    "every instance is bought by this plan[/]"
+                )
+            )
         elif s.cliff_month is not None and 0 <= s.cliff_month < len(s.months):
             reason = f": {escape(s.cliff_reason)}" if s.cliff_reason else ""
-            cliff.update(Content.from_markup(
-                f"[b $error]▼ capacity cliff {s.months[s.cliff_month]}[/] "
-                f"[$text-muted]today's fleet no longer carries {escape(name)}{reason}[/]"))
+            cliff.update(
+                Content.from_markup(
+                    f"[b $error]▼ capacity cliff {s.months[s.cliff_month]}[/] "
+                    f"[$text-muted]today's fleet no longer carries {escape(name)}{reason}[/]"
+                )
+            )
         else:
-            cliff.update(Content.from_markup(
-                f"[$success]no capacity cliff[/] [$text-muted]today's fleet carries {escape(name)} "
-                "to the end of the horizon[/]"))
+            cliff.update(
+                Content.from_markup(
+                    f"[$success]no capacity cliff[/] [$text-muted]today's fleet carries {escape(name)} "
+                    "to the end of the horizon[/]"
+                )
+            )

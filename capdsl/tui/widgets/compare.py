@@ -58,15 +58,25 @@ class CompareView(Vertical):
             yield Select[str]([], prompt="scenario B", id="compare-b", compact=True)
             yield Button("Compare", id="compare-run", compact=True, variant="primary")
         yield Static("", id="compare-summary")
-        table: DataTable[object] = DataTable(id="compare-table", cursor_type="row", zebra_stripes=True)
+        table: DataTable[object] = DataTable(
+            id="compare-table", cursor_type="row", zebra_stripes=True
+        )
         yield table
 
     def on_mount(self) -> None:
         self.query_one("#compare-summary", Static).update(
-            Content.from_markup("[$text-muted]pick two scenarios and press Compare (both are solved if needed)[/]"))
+            Content.from_markup(
+                "[$text-muted]pick two scenarios and press Compare (both are solved if needed)[/]"
+            )
+        )
 
     def set_scenarios(
-        self, scenarios: tuple[str, ...], *, current: str | None, plan_for: str | None, dirty: bool = False
+        self,
+        scenarios: tuple[str, ...],
+        *,
+        current: str | None,
+        plan_for: str | None,
+        dirty: bool = False,
     ) -> None:
         names = (BASE, *scenarios) + ((target_label((current, True)),) if dirty else ())
         if names == self._names:
@@ -81,8 +91,11 @@ class CompareView(Vertical):
             b.value = scenario_label(current)
             return
         a.value = scenario_label(current)
-        other = plan_for if plan_for and plan_for != current else next(
-            (n for n in names if n != scenario_label(current)), scenario_label(current))
+        other = (
+            plan_for
+            if plan_for and plan_for != current
+            else next((n for n in names if n != scenario_label(current)), scenario_label(current))
+        )
         b.value = other if other in names else BASE
 
     def selection(self) -> tuple[Target, Target]:
@@ -90,10 +103,15 @@ class CompareView(Vertical):
             v = sel.value
             return parse_target(v) if isinstance(v, str) else (None, False)
 
-        return pick(self.query_one("#compare-a", Select)), pick(self.query_one("#compare-b", Select))
+        return pick(self.query_one("#compare-a", Select)), pick(
+            self.query_one("#compare-b", Select)
+        )
 
     def select(self, a: Target, b: Target) -> None:
-        for sel, target in ((self.query_one("#compare-a", Select), a), (self.query_one("#compare-b", Select), b)):
+        for sel, target in (
+            (self.query_one("#compare-a", Select), a),
+            (self.query_one("#compare-b", Select), b),
+        ):
             label = target_label(target)
             if label in self._names:
                 sel.value = label
@@ -108,11 +126,20 @@ class CompareView(Vertical):
         table = self.query_one("#compare-table", DataTable)
         table.clear(columns=True)
         la, lb = escape(target_label(a_target)), escape(target_label(b_target))
-        for label, key in (("Month", "month"), (la, "a"), (lb, "b"), ("Δ", "delta"), ("Δ%", "pct"), ("", "bar")):
+        for label, key in (
+            ("Month", "month"),
+            (la, "a"),
+            (lb, "b"),
+            ("Δ", "delta"),
+            ("Δ%", "pct"),
+            ("", "bar"),
+        ):
             table.add_column(label, key=key)
         cur = a.currency
         rows = compare_rows(a, b)
-        biggest = max((abs(r.delta) for r in rows if r.delta is not None), default=Decimal(0)) or Decimal(1)
+        biggest = max(
+            (abs(r.delta) for r in rows if r.delta is not None), default=Decimal(0)
+        ) or Decimal(1)
         for r in rows:
             d = r.delta
             if d is None:
@@ -132,7 +159,9 @@ class CompareView(Vertical):
             )
         ta, tb = total_of(rows, "a"), total_of(rows, "b")
         delta = tb - ta
-        worst = max((r for r in rows if r.delta is not None), key=lambda r: r.delta or 0, default=None)
+        worst = max(
+            (r for r in rows if r.delta is not None), key=lambda r: r.delta or 0, default=None
+        )
         word = "more" if delta > 0 else "less"
         colour = "$error" if delta > 0 else "$success"
         lines = [
@@ -141,11 +170,15 @@ class CompareView(Vertical):
             f"{'+' if delta > 0 else ''}{pct(float(delta / ta) if ta else None)})"
         ]
         if worst is not None and worst.delta and worst.delta > 0:
-            lines.append(f"[$text-muted]largest monthly gap: {worst.month}, +{money(worst.delta, cur)}[/]")
+            lines.append(
+                f"[$text-muted]largest monthly gap: {worst.month}, +{money(worst.delta, cur)}[/]"
+            )
         for name, s in ((la, a), (lb, b)):
             if not s.verified:
                 lines.append(f"[$warning]{name} is not verified ({s.status})[/]")
         self.query_one("#compare-summary", Static).update(Content.from_markup("\n".join(lines)))
 
     def show_message(self, message: str) -> None:
-        self.query_one("#compare-summary", Static).update(Content.from_markup("[$warning]$m[/]", m=message))
+        self.query_one("#compare-summary", Static).update(
+            Content.from_markup("[$warning]$m[/]", m=message)
+        )

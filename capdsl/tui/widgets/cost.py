@@ -19,12 +19,19 @@ from capdsl.tui.widgets.bar_chart import BarChart, ChartData, Stack
 def cost_chart_data(plan: Plan, solution: Solution) -> ChartData:
     cur = solution.currency
     months = solution.months
-    budget = next((b.monthly for b in plan.budgets if not b.workloads and b.monthly is not None), None)
+    budget = next(
+        (b.monthly for b in plan.budgets if not b.workloads and b.monthly is not None), None
+    )
     details = []
     for m in months:
         parts = [f"total {money(m.total, cur)}"]
-        for name, v in (("existing", m.existing), ("reserved", m.reserved), ("on-demand", m.on_demand),
-                        ("spot", m.spot), ("upfront cash", m.upfront_cash)):
+        for name, v in (
+            ("existing", m.existing),
+            ("reserved", m.reserved),
+            ("on-demand", m.on_demand),
+            ("spot", m.spot),
+            ("upfront cash", m.upfront_cash),
+        ):
             if v:
                 parts.append(f"{name} {money(v, cur)}")
         if budget:
@@ -52,7 +59,16 @@ class CostView(Vertical):
 
     def on_mount(self) -> None:
         table = self.query_one("#cost-table", DataTable)
-        for label in ("Month", "Total", "Existing", "Reserved", "On-demand", "Spot", "Upfront cash", "Budget"):
+        for label in (
+            "Month",
+            "Total",
+            "Existing",
+            "Reserved",
+            "On-demand",
+            "Spot",
+            "Upfront cash",
+            "Budget",
+        ):
             table.add_column(label, key=label.lower())
 
     def show(self, plan: Plan, solution: Solution) -> None:
@@ -60,7 +76,9 @@ class CostView(Vertical):
         table = self.query_one("#cost-table", DataTable)
         table.clear()
         cur = solution.currency
-        budget = next((b.monthly for b in plan.budgets if not b.workloads and b.monthly is not None), None)
+        budget = next(
+            (b.monthly for b in plan.budgets if not b.workloads and b.monthly is not None), None
+        )
 
         def r(v: Decimal) -> Text:
             return Text(money(v, cur), justify="right")
@@ -72,8 +90,17 @@ class CostView(Vertical):
                 share = float(m.total / budget)
                 use = f"{share * 100:.0f}%"
                 style = "bold red" if share > 1 else ("yellow" if share >= 0.9 else "")
-            table.add_row(m.month, r(m.total), r(m.existing), r(m.reserved), r(m.on_demand), r(m.spot),
-                          r(m.upfront_cash), Text(use, style=style, justify="right"), key=m.month)
+            table.add_row(
+                m.month,
+                r(m.total),
+                r(m.existing),
+                r(m.reserved),
+                r(m.on_demand),
+                r(m.spot),
+                r(m.upfront_cash),
+                Text(use, style=style, justify="right"),
+                key=m.month,
+            )
 
     def clear(self) -> None:
         self.query_one("#cost-chart", BarChart).data = None

@@ -53,7 +53,9 @@ class DiagnosticsList(OptionList):
         self.diagnostics: list[Diagnostic] = []
         self._origin: list[str] = []
 
-    def show(self, plan_diags: Iterable[Diagnostic], solve_diags: Iterable[Diagnostic] = ()) -> None:
+    def show(
+        self, plan_diags: Iterable[Diagnostic], solve_diags: Iterable[Diagnostic] = ()
+    ) -> None:
         """Replace the list: the plan's diagnostics first, then the solver's."""
         diags = [(d, "") for d in plan_diags] + [(d, "solve") for d in solve_diags]
         # errors first, then warnings, then notes; stable within a level (source order)
@@ -64,7 +66,9 @@ class DiagnosticsList(OptionList):
         highlighted = self.highlighted
         self.clear_options()
         if not self.diagnostics:
-            self.add_option(Option(Text("no problems found ✓", style="dim"), id="none", disabled=True))
+            self.add_option(
+                Option(Text("no problems found ✓", style="dim"), id="none", disabled=True)
+            )
         else:
             self.add_options(
                 Option(self._prompt(d, o), id=f"d{i}")

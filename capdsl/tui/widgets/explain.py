@@ -27,7 +27,9 @@ class ExplainPanel(VerticalScroll):
     def compose(self) -> ComposeResult:
         yield self._body
 
-    def clear(self, message: str = "select a row to see what binds it and why not the alternatives") -> None:
+    def clear(
+        self, message: str = "select a row to see what binds it and why not the alternatives"
+    ) -> None:
         self._body.update(Content.from_markup("[$text-muted]$m[/]", m=message))
 
     def show(

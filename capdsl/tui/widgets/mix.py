@@ -36,7 +36,9 @@ class MixView(Vertical):
     def compose(self) -> ComposeResult:
         with Horizontal(classes="toolbar"):
             yield Label("month", classes="toolbar-label")
-            yield Select[int]([], prompt="all months", allow_blank=True, id="mix-month", compact=True)
+            yield Select[int](
+                [], prompt="all months", allow_blank=True, id="mix-month", compact=True
+            )
             yield Label("", id="mix-count", classes="toolbar-note")
         table: DataTable[object] = DataTable(id="mix-table", cursor_type="row", zebra_stripes=True)
         yield table
@@ -45,8 +47,14 @@ class MixView(Vertical):
     def on_mount(self) -> None:
         table = self.query_one("#mix-table", DataTable)
         for label, key in (
-            ("Month", "month"), ("Workload", "workload"), ("Offering", "offering"), ("Zone", "zone"),
-            ("Option", "option"), ("Instances", "count"), ("Inst·h", "hours"), ("Spend", "cost"),
+            ("Month", "month"),
+            ("Workload", "workload"),
+            ("Offering", "offering"),
+            ("Zone", "zone"),
+            ("Option", "option"),
+            ("Instances", "count"),
+            ("Inst·h", "hours"),
+            ("Spend", "cost"),
         ):
             table.add_column(label, key=key)
         self.query_one(ExplainPanel).clear()
@@ -128,9 +136,17 @@ class MixView(Vertical):
             return
         row = self.rows[table.cursor_row] if 0 <= table.cursor_row < len(self.rows) else None
         if row is None:
-            panel.show(self.plan, self.solution, month=self.month_filter, workload=None, offering=None)
+            panel.show(
+                self.plan, self.solution, month=self.month_filter, workload=None, offering=None
+            )
         else:
-            panel.show(self.plan, self.solution, month=row.month, workload=row.workload, offering=row.offering)
+            panel.show(
+                self.plan,
+                self.solution,
+                month=row.month,
+                workload=row.workload,
+                offering=row.offering,
+            )
         self.post_message(self.RowChosen(row))
 
 

@@ -20,9 +20,17 @@ class ScheduleTable(DataTable[object]):
 
     def on_mount(self) -> None:
         for label, key in (
-            ("", "kind"), ("Starts", "month"), ("Order by", "order_by"), ("Offering", "offering"),
-            ("Zone", "zone"), ("Term", "term"), ("Payment", "payment"), ("Count", "count"),
-            ("Upfront", "upfront"), ("$/h each", "hourly"), ("Beyond horizon", "beyond"),
+            ("", "kind"),
+            ("Starts", "month"),
+            ("Order by", "order_by"),
+            ("Offering", "offering"),
+            ("Zone", "zone"),
+            ("Term", "term"),
+            ("Payment", "payment"),
+            ("Count", "count"),
+            ("Upfront", "upfront"),
+            ("$/h each", "hourly"),
+            ("Beyond horizon", "beyond"),
         ):
             self.add_column(label, key=key)
 
@@ -35,8 +43,14 @@ class ScheduleTable(DataTable[object]):
             if r.kind == "buy":
                 kind = Text("buy", style="bold")
                 self.add_row(
-                    kind, month, r.order_by or "–", short_offering(r.offering), r.zone, term_label(r.term),
-                    payment_label(r.payment), Text(str(r.count), justify="right"),
+                    kind,
+                    month,
+                    r.order_by or "–",
+                    short_offering(r.offering),
+                    r.zone,
+                    term_label(r.term),
+                    payment_label(r.payment),
+                    Text(str(r.count), justify="right"),
                     Text(money(r.upfront, cur), justify="right"),
                     Text(money(r.hourly, cur, cents=True), justify="right"),
                     Text(money(r.beyond_horizon, cur), justify="right"),
@@ -44,10 +58,22 @@ class ScheduleTable(DataTable[object]):
                 )
             else:
                 self.add_row(
-                    Text("expires", style="italic"), month, "", short_offering(r.offering), r.zone, "", "owned",
-                    Text(str(r.count), justify="right"), "", "", Text(r.note, style="dim"),
+                    Text("expires", style="italic"),
+                    month,
+                    "",
+                    short_offering(r.offering),
+                    r.zone,
+                    "",
+                    "owned",
+                    Text(str(r.count), justify="right"),
+                    "",
+                    "",
+                    Text(r.note, style="dim"),
                     key=f"row{i}",
                 )
         if not self.rows_shown:
-            self.add_row(Text("no reservations to buy: on-demand and spot carry this plan", style="dim"),
-                         *[""] * 10, key="none")
+            self.add_row(
+                Text("no reservations to buy: on-demand and spot carry this plan", style="dim"),
+                *[""] * 10,
+                key="none",
+            )

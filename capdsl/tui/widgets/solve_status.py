@@ -37,7 +37,9 @@ class SolveStatus(Horizontal):
     def on_mount(self) -> None:
         self._timer = self.set_interval(0.1, self._tick, pause=True)
 
-    def start(self, what: str, *, time_limit: float, currency: str = "USD", cancel_key: str = "esc") -> None:
+    def start(
+        self, what: str, *, time_limit: float, currency: str = "USD", cancel_key: str = "esc"
+    ) -> None:
         self._started = time.monotonic()
         self._what = what
         self._objective = self._bound = self._gap = None
@@ -68,7 +70,9 @@ class SolveStatus(Horizontal):
     def _tick(self) -> None:
         elapsed = time.monotonic() - self._started
         self._frame = (self._frame + 1) % len(_SPINNER)
-        parts = [f"[b $accent]{_SPINNER[self._frame]}[/] {escape(self._what)} [$text-muted]{elapsed:4.1f} s[/]"]
+        parts = [
+            f"[b $accent]{_SPINNER[self._frame]}[/] {escape(self._what)} [$text-muted]{elapsed:4.1f} s[/]"
+        ]
         if self._objective is not None:
             parts.append(f"best [b]{money(self._objective, self._currency)}[/]")
         if self._bound is not None:

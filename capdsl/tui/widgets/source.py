@@ -104,7 +104,9 @@ def theme_for(theme: Theme) -> TextAreaTheme:
         "error": Style(color=error.rich_color, underline=True),
         "diag.error": Style(underline=True, color=error.rich_color, bold=True),
         "diag.warning": Style(underline=True),
-        "whatif": Style(bgcolor=Color.parse(theme.warning or "#ffa62b").blend(background, 0.8).rich_color),
+        "whatif": Style(
+            bgcolor=Color.parse(theme.warning or "#ffa62b").blend(background, 0.8).rich_color
+        ),
     }
     return TextAreaTheme(name="capdsl", syntax_styles=syntax)
 
@@ -176,7 +178,12 @@ class SourceView(TextArea):
         """Show ``text`` (keeping the scroll position when only values changed)."""
         diagnostics = list(diagnostics)
         changed = changed or set()
-        if text == self.text and diagnostics == self._diagnostics and changed == self._changed and path == self._path:
+        if (
+            text == self.text
+            and diagnostics == self._diagnostics
+            and changed == self._changed
+            and path == self._path
+        ):
             return  # nothing to redo (re-lexing a long plan on every solve is wasted work)
         self._path = path
         self._diagnostics = diagnostics
@@ -197,7 +204,9 @@ class SourceView(TextArea):
         self._build_highlight_map()
         self.refresh()
 
-    def jump_to(self, line: int, column: int = 1, end_line: int | None = None, end_column: int | None = None) -> None:
+    def jump_to(
+        self, line: int, column: int = 1, end_line: int | None = None, end_column: int | None = None
+    ) -> None:
         """Move the cursor to a 1-based position and select the span, centred."""
         last = max(self.document.line_count - 1, 0)
         row = min(max(line - 1, 0), last)
@@ -259,7 +268,9 @@ class SourceView(TextArea):
 
         for d in self._diagnostics:
             span = d.span
-            if span is None or (self._path and span.file != self._path and not _same(span.file, self._path)):
+            if span is None or (
+                self._path and span.file != self._path and not _same(span.file, self._path)
+            ):
                 continue
             name = "diag.error" if d.is_error else "diag.warning"
             for r in range(span.line - 1, min(span.end_line, len(lines))):

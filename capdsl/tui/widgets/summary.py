@@ -49,7 +49,11 @@ class SolutionSummary(Static):
                 f"[b]{money(t.cost, cur)}[/b] over {months} months"
                 f"  ·  saves [b $success]{t.savings_pct:.1f}%[/] vs {money(t.all_on_demand_cost, cur)} all on-demand"
                 + (f"  ·  upfront {money(t.upfront, cur)}" if t.upfront else "")
-                + (f"  ·  beyond horizon {money(t.beyond_horizon, cur)}" if t.beyond_horizon else "")
+                + (
+                    f"  ·  beyond horizon {money(t.beyond_horizon, cur)}"
+                    if t.beyond_horizon
+                    else ""
+                )
             )
         else:
             lines.append(f"[b]{escape(solution.message or 'no plan found')}[/b]")
@@ -76,7 +80,9 @@ class SolutionSummary(Static):
         if stale:
             notes.append(f"[b reverse $warning] STALE [/] [$warning]{escape(stale)}[/]")
         if dirty:
-            what = "unsaved what-ifs" if dirty < 0 else f"{dirty} unsaved what-if{'s' * (dirty != 1)}"
+            what = (
+                "unsaved what-ifs" if dirty < 0 else f"{dirty} unsaved what-if{'s' * (dirty != 1)}"
+            )
             notes.append(f"[$accent]{what}[/] [$text-muted](ctrl+s saves, ctrl+z undoes)[/]")
         if notes:
             lines.append("   ".join(notes))

@@ -25,8 +25,13 @@ class KnobRow(Horizontal):
 
     def compose(self) -> ComposeResult:
         yield Label(escape(self.knob.label), classes="knob-label")
-        yield Input(placeholder=self.knob.help, id=f"knob-input-{self.index}", classes="knob-input",
-                    select_on_focus=True, compact=True)
+        yield Input(
+            placeholder=self.knob.help,
+            id=f"knob-input-{self.index}",
+            classes="knob-input",
+            select_on_focus=True,
+            compact=True,
+        )
         yield Static("", classes="knob-state")
 
 
@@ -67,7 +72,9 @@ class WhatIfForm(Vertical):
             yield Button("Save to file", id="whatif-save", compact=True, variant="primary")
             yield Label("", id="whatif-changes")
 
-    async def set_knobs(self, knobs: list[Knob], current: dict[str, str], file_values: dict[str, str]) -> None:
+    async def set_knobs(
+        self, knobs: list[Knob], current: dict[str, str], file_values: dict[str, str]
+    ) -> None:
         """Show these knobs with their values (rebuilding rows only when the set changed)."""
         container = self.query_one("#knobs", VerticalScroll)
         if [k.path for k in knobs] != [k.path for k in self.knobs]:
@@ -94,8 +101,7 @@ class WhatIfForm(Vertical):
             else:
                 state.update("")
                 row.remove_class("-changed")
-        self.query_one("#whatif-changes", Label).update(
-            f"{changed} changed" if changed else "")
+        self.query_one("#whatif-changes", Label).update(f"{changed} changed" if changed else "")
 
     def mark_invalid(self, knob: Knob) -> None:
         for i, k in enumerate(self.knobs):
