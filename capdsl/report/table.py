@@ -164,9 +164,13 @@ def _purchases(console: Console, r: Result) -> None:
         box=box.SIMPLE_HEAD,
         pad_edge=False,
         show_edge=False,
+        collapse_padding=True,
     )
+    # "order by" only when a lead time moves some order before its start (one column less
+    # keeps the table within 100 columns without wrapping or cutting a price)
+    lead = any(row[0] and row[0] != row[1] for row in rows)
     for name, justify in (
-        ("order by", "left"),
+        *((("order by", "left"),) if lead else ()),
         ("start", "left"),
         ("offering", "left"),
         ("zone", "left"),
@@ -176,11 +180,12 @@ def _purchases(console: Console, r: Result) -> None:
         ("upfront", "right"),
         ("$/h each", "right"),
     ):
-        table.add_column(name, justify=justify, no_wrap=name in ("offering", "zone"))  # type: ignore[arg-type]
+        # prices, dates and counts never wrap or get cut; a very long offering name folds
+        table.add_column(name, justify=justify, no_wrap=name not in ("offering", "zone"))  # type: ignore[arg-type]
     for row in rows:
         order_by, start, offering, zone, term, payment, count, upfront, hourly, _beyond = row
         table.add_row(
-            order_by,
+            *((order_by,) if lead else ()),
             start,
             fmt.short_offering(offering),
             zone,

@@ -40,7 +40,7 @@ def test_purchase_schedule(one: Results) -> None:
     rows = [
         line.split()
         for line in out.splitlines()
-        if re.match(r"20\d\d-\d\d {3,}20\d\d-\d\d {3,}aws", line)
+        if re.match(r"20\d\d-\d\d {2,}20\d\d-\d\d {2,}aws", line)
     ]
     assert len(rows) == 4
     assert [
@@ -154,3 +154,31 @@ def test_unknown_format_is_an_error(one: Results) -> None:
         render_solutions(one, "xml")
     with pytest.raises(ValueError, match="no results"):
         render_solutions([], "table")
+
+
+def test_purchase_schedule_fits_100_columns_without_cutting_a_price(one: Results) -> None:
+    """A price, a count or a payment is never wrapped or cut with an ellipsis, and the
+    order-by column appears only when a lead time moves an order before its start."""
+    out = render_solutions(one, "table")
+    table = out[out.index("Buy (reservation schedule)") :].split("\n\n")[0]
+    assert "…" not in table
+    assert all(len(line) <= 100 for line in table.splitlines())
+    assert "$0.1830" in table and "no upfront" in table
+    header = next(line for line in table.splitlines() if "offering" in line)
+    assert "order by" in header  # this plan orders a month ahead (lead time)
+
+
+def test_purchase_schedule_has_no_order_by_column_without_a_lead_time(one: Results) -> None:
+    plan, sol = one[0]
+    on_time = sol.model_copy(
+        update={
+            "purchases": [
+                p.model_copy(update={"order_by": plan.months[p.month]}) for p in sol.purchases
+            ]
+        }
+    )
+    out = render_solutions([(plan, on_time)], "table")
+    table = out[out.index("Buy (reservation schedule)") :].split("\n\n")[0]
+    header = next(line for line in table.splitlines() if "offering" in line)
+    assert header.split()[0] == "start" and "order by" not in header
+    assert any(line.startswith("2027-01  aws.c7g.2xlarge") for line in table.splitlines())
