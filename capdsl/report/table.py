@@ -181,7 +181,7 @@ def _purchases(console: Console, r: Result) -> None:
         ("$/h each", "right"),
     ):
         # prices, dates and counts never wrap or get cut; a very long offering name folds
-        table.add_column(name, justify=justify, no_wrap=name not in ("offering", "zone"))  # type: ignore[arg-type]
+        table.add_column(name, justify=justify, no_wrap=name not in ("offering", "zone"))
     for row in rows:
         order_by, start, offering, zone, term, payment, count, upfront, hourly, _beyond = row
         table.add_row(
@@ -343,18 +343,30 @@ def _explanations(console: Console, r: Result) -> None:
             months = sorted({b.month for b in items if b.month is not None})
             when = _month_ranges(r, months) if months else "every month"
             n = f"{len(months)} of {len(sol.months)} months" if months else ""
-            console.print(f"  • [bold]{escape(name)}[/] binds in {escape(n)}: {escape(when)}")
+            _item(console, f"[bold]{escape(name)}[/] binds in {escape(n)}: {escape(when)}")
             latest = max(items, key=lambda b: (b.month is not None, b.month or 0))
-            console.print(f"      [dim]e.g. {escape(latest.text)}[/]")
+            _item(console, f"[dim]e.g. {escape(latest.text)}[/]", bullet="", indent=6)
         if len(ranked) > _MAX_BINDING_GROUPS:
             console.print(f"  [dim]… and {len(ranked) - _MAX_BINDING_GROUPS} more settings[/]")
     if sol.why_not:
         console.print("[bold]Why not[/]")
         for y in sol.why_not:
-            console.print(f"  • [bold]{escape(y.workload)}[/]: {escape(y.text)}")
+            _item(console, f"[bold]{escape(y.workload)}[/]: {escape(y.text)}")
 
 
 _MAX_BINDING_GROUPS = 6
+
+
+def _item(console: Console, markup: str, *, bullet: str = "•", indent: int = 2) -> None:
+    """A list item whose long text wraps under itself (a hanging indent), not at column 0."""
+    from rich.table import Table
+
+    lead = " " * indent + bullet
+    grid = Table.grid(padding=(0, 1) if bullet else 0)
+    grid.add_column(width=len(lead), no_wrap=True)
+    grid.add_column()
+    grid.add_row(lead, markup)
+    console.print(grid)
 
 
 def _month_ranges(r: Result, months: list[int]) -> str:
@@ -380,7 +392,7 @@ def _stress(console: Console, r: Result) -> None:
         return
     console.print(f"[bold red]Stress test against {escape(against)}: the SLA breaks[/]")
     for line in report.summary().splitlines():
-        console.print(f"  • [red]{escape(line)}[/]")
+        _item(console, f"[red]{escape(line)}[/]")
 
 
 def _sources(console: Console, r: Result) -> None:
@@ -398,8 +410,9 @@ def _sources(console: Console, r: Result) -> None:
         return
     console.print("[dim]prices:[/]")
     for s in stamps:
-        console.print(
-            f"  • {escape(f'{s.provider} via {s.source} as of {s.as_of.isoformat()} ({s.origin})')}"
+        _item(
+            console,
+            escape(f"{s.provider} via {s.source} as of {s.as_of.isoformat()} ({s.origin})"),
         )
 
 
@@ -411,7 +424,7 @@ def _diagnostics(console: Console, r: Result) -> None:
         console.print("[bold red]Verification failed[/]")
         for v in sol.verification.violations:
             where = " ".join(x for x in (v.workload or "", r.month_label(v.month) or "") if x)
-            console.print(f"  • [red]{escape(v.check)}[/] {escape(where)}: {escape(v.message)}")
+            _item(console, f"[red]{escape(v.check)}[/] {escape(where)}: {escape(v.message)}")
     for d in sol.diagnostics:
         style = {"error": "bold red", "warning": "bold yellow"}.get(d.level.value, "cyan")
         head, _, rest = render_diagnostic(d).partition("\n")
