@@ -427,10 +427,12 @@ def _diagnostics(console: Console, r: Result) -> None:
             _item(console, f"[red]{escape(v.check)}[/] {escape(where)}: {escape(v.message)}")
     for d in sol.diagnostics:
         style = {"error": "bold red", "warning": "bold yellow"}.get(d.level.value, "cyan")
+        # as ``capdsl check`` prints them: the diagnostic's own layout (its ``= help:``
+        # lines, the source excerpt) is kept, long lines are left to the terminal
         head, _, rest = render_diagnostic(d).partition("\n")
-        console.print(f"[{style}]{escape(head)}[/]")
+        console.print(f"[{style}]{escape(head)}[/]", soft_wrap=True)
         if rest:
-            console.print(escape(rest))
+            console.print(escape(rest), soft_wrap=True)
 
 
 def _result(console: Console, r: Result, timings: bool) -> None:
