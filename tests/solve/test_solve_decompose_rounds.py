@@ -277,3 +277,36 @@ def test_no_lp_bound_when_a_month_is_too_large_and_the_others_are_not_built(
     assert d.lp_bound(5.0) is False
     assert built == [0]  # the first month is too large: no other month is built
     assert d.lower is None
+
+
+def test_the_deepening_leaves_the_best_plan_only_for_a_clearly_better_prospect() -> None:
+    from capdsl.solve.decompose import SWITCH_MARGIN, Candidate
+
+    plan, _ = plans()
+    ctx = prepare(plan)
+    d = decomposer(ctx)
+    best = Candidate({}, {}, 100.0, False, slack=1.0)
+    d.best = best
+    assert d.deepening_target() is best  # nothing else re-planned
+    # cost - slack: best 99; the margin asks for below 99 - 4 = 95
+    near = Candidate({}, {}, 103.0, False, slack=100 * SWITCH_MARGIN + 1.0)  # 98
+    d.evaluated = [best, near]
+    assert d.deepening_target() is best
+    far = Candidate({}, {}, 110.0, False, slack=20.0)  # 90
+    farther = Candidate({}, {}, 105.0, False, slack=14.0)  # 91
+    d.evaluated = [best, near, farther, far]
+    assert d.deepening_target() is far  # the lowest cost - slack
+
+
+def test_every_re_planned_plan_records_its_blocks_slack() -> None:
+    plan, _ = plans()
+    ctx = prepare(plan)
+    d = decomposer(ctx)
+    buys, use = d.spreadsheet()
+    cand = d.evaluate(buys, 1.0, use, fine=True)
+    assert cand is not None and d.evaluated == [cand]
+    runs = [r for r in d.unit_runs.values()]
+    gaps = [r.objective - r.bound for r in runs if r.objective is not None and r.bound is not None]
+    assert cand.slack == sum(max(0.0, g) for g in gaps) and cand.slack >= 0.0
+    deeper = d.evaluate(cand.buys, 1.0, cand.use, fine=True, deepen=True)
+    assert deeper is not None and d.evaluated == [cand]  # a deepening is not a new start
