@@ -815,8 +815,7 @@ class Decomposer:
             which = "" if target is self.best else f" (of the plan of {target.cost:,.2f})"
             if self.consider(cand):
                 self.log.append(
-                    f"blocks not proven optimal searched again{which}: "
-                    f"plan {self.best.cost:,.2f}"
+                    f"blocks not proven optimal searched again{which}: plan {self.best.cost:,.2f}"
                 )
             else:
                 self.log.append(f"blocks not proven optimal searched again{which}: no better plan")
