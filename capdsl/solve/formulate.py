@@ -274,7 +274,7 @@ class _Builder:
                 for s in starts:
                     ub = peak.get((t, s), 0) if mode == "rent" else top
                     if ub > 0:
-                        self.f.buy[(t, i, s)] = self.m.new_int_var(0, ub, "")
+                        self.f.buy[(t, i, s)] = self.new_var(ub)
                         self.buy_ub[(t, i, s)] = ub
 
     # ------------------------------------------------------------------ reservations
@@ -316,7 +316,7 @@ class _Builder:
                 zonal = pool.zonal.get(z, ())
                 own = zonal[m] if zonal else 0
                 if own > 0:
-                    over = self.m.new_int_var(0, zone_ub[(t, z, m, b)], "")
+                    over = self.new_var(zone_ub[(t, z, m, b)])
                     self.f.zonal_over[(t, z, m, b)] = over
                     self.add(over >= sum(vs) - own, None)
                     parts.append(over)
@@ -327,7 +327,7 @@ class _Builder:
             if price is None:
                 self.add(sum(parts) <= existing + sum(active), None)
                 continue
-            od = self.m.new_int_var(0, self.per_block_ub[(t, m, b)], "")
+            od = self.new_var(self.per_block_ub[(t, m, b)])
             self.f.od[(t, m, b)] = od
             self.add(od >= sum(parts) - existing - sum(active), None)
 
@@ -505,7 +505,7 @@ class _Builder:
                 self.add(self.zero >= plain, lit)
                 return
             bound = max(sum(c * self.var_ub[v.index] for c, v in per.get(d, [])) for d in domains)
-            largest = self.m.new_int_var(0, bound, "")
+            largest = self.new_var(bound)
             for d in domains:
                 if per.get(d):
                     expr = cp_model.LinearExpr.weighted_sum(
@@ -753,7 +753,7 @@ class _Builder:
                     if bud.hard:
                         self.add(expr <= rhs, self.lit("budget_monthly", bud.name))
                     else:
-                        over = self.m.new_int_var(0, _BIG, "")
+                        over = self.new_var(_BIG)
                         self.add(expr - over <= rhs, None)
                         penalties.append((Fraction(bud.penalty), over))
             whole_horizon = self.ctx.reservations == "buy" and all(
@@ -765,7 +765,7 @@ class _Builder:
                 if bud.hard:
                     self.add(total <= rhs, self.lit("budget_total", bud.name))
                 else:
-                    over = self.m.new_int_var(0, _BIG, "")
+                    over = self.new_var(_BIG)
                     self.add(total - over <= rhs, None)
                     penalties.append((Fraction(bud.penalty), over))
         weight = 1 if all(p.denominator == 1 for p, _ in penalties) else 100
