@@ -57,6 +57,9 @@ FirstPaint(sys.argv[1], settings=TuiSettings(watch_interval=0)).run(headless=Tru
 
 def startup_once(plan: Path) -> float:
     env = dict(os.environ, CAPDSL_TUI_CONFIG=os.devnull)
+    # as installed: pip byte-compiles a package when it installs it, so the measure runs
+    # with .pyc files (written by the warm-up run), not with the sources compiled every time
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     t0 = time.perf_counter()
     proc = subprocess.Popen(
         [sys.executable, "-c", _CHILD, str(plan)],

@@ -32,16 +32,40 @@ API for the model
   arithmetic raises ``DimensionError``; ``registry.parse_unit(text)`` raises ``UnitError``
   (``.word``, ``.help`` "did you mean").
 - ``parse(text, path) -> (Document | None, diagnostics)``: one file, no imports, no unit
-  checks. ``format(text, path) -> str``: the canonical text (raises DiagnosticError). ``capdsl.lang.ast``: node types; ``to_dict``/``strip_spans``.
+  checks. ``format_text(text, path) -> str``: the canonical text (raises DiagnosticError). ``capdsl.lang.ast``: node types; ``to_dict``/``strip_spans``.
 """
 
 from __future__ import annotations
 
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+# ``evaluate`` is also the name of its module: imported here, so that the package's attribute
+# is the function whichever is imported first (it loads no parser)
 from capdsl.lang.evaluate import EvalError, evaluate
-from capdsl.lang.format import format_text
-from capdsl.lang.imports import parse_file
-from capdsl.lang.parser import ParseResult, parse
 
-format = format_text
+if TYPE_CHECKING:
+    from capdsl.lang.format import format_text
+    from capdsl.lang.imports import parse_file
+    from capdsl.lang.parser import ParseResult, parse
 
-__all__ = ["EvalError", "ParseResult", "evaluate", "format", "format_text", "parse", "parse_file"]
+# The parser's exports load on first use (PEP 562), so that a light submodule
+# (``diagnostics``, ``lexer``: the TUI's first screen) does not load lark and its grammar.
+_EXPORTS = {
+    "format_text": "format",
+    "parse_file": "imports",
+    "ParseResult": "parser",
+    "parse": "parser",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+__all__ = ["EvalError", "ParseResult", "evaluate", "format_text", "parse", "parse_file"]

@@ -22,6 +22,7 @@ from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.widget import MountError
 from textual.widgets import Footer, Header, Label, Select, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
@@ -155,6 +156,7 @@ class CapApp(App[int]):
         self._previous_total: Any = None
         self._n_changed = 0
         self._scenario_options: list[tuple[str, str]] = [("base", "")]
+        self._open_on_ready = False  # the plan was read: build and solve it once painted
         if settings.theme in self.available_themes:
             self.theme = settings.theme
         if settings.keymap:
@@ -181,17 +183,18 @@ class CapApp(App[int]):
                 with TabbedContent(id="tabs", initial="tab-mix"):
                     with TabPane("Mix", id="tab-mix"):
                         yield MixView(id="mix")
-                    with TabPane("Schedule", id="tab-schedule"):
-                        yield ScheduleTable(id="schedule")
-                    with TabPane("Cost", id="tab-cost"):
-                        yield CostView(id="cost")
-                    with TabPane("Capacity", id="tab-capacity"):
-                        yield CapacityView(id="capacity")
-                    with TabPane("Compare", id="tab-compare"):
-                        yield CompareView(id="compare")
-                    with TabPane("What-if", id="tab-whatif"):
-                        yield WhatIfForm(id="whatif")
+                    # the hidden tabs' views are mounted after the first paint
+                    for title, pane in self._LATER_TABS:
+                        yield TabPane(title, id=pane)
         yield Footer()
+
+    _LATER_TABS: ClassVar[tuple[tuple[str, str], ...]] = (
+        ("Schedule", "tab-schedule"),
+        ("Cost", "tab-cost"),
+        ("Capacity", "tab-capacity"),
+        ("Compare", "tab-compare"),
+        ("What-if", "tab-whatif"),
+    )
 
     def on_mount(self) -> None:
         if self.settings_problem:
@@ -209,9 +212,29 @@ class CapApp(App[int]):
         self._disk_stamp = self._stamp()
         self._refresh_source()
         self._refresh_header()
-        self.run_pipeline(solve=self.settings.solve_on_open, purpose="open")
+        self._open_on_ready = True
         if self.settings.watch_interval > 0:
             self.set_interval(self.settings.watch_interval, self.check_disk, name="watch")
+
+    async def on_ready(self) -> None:
+        """The first frame is on screen: the hidden tabs' views now, then the build and the
+        solve. Both wait for the first paint: mounting the views (half the app's widgets)
+        and the build's imports (the language, the model, OR-Tools) would otherwise delay
+        it. The views are mounted before the build starts, so every result finds them."""
+        views = (
+            ScheduleTable(id="schedule"),
+            CostView(id="cost"),
+            CapacityView(id="capacity"),
+            CompareView(id="compare"),
+            WhatIfForm(id="whatif"),
+        )
+        for (_, pane), view in zip(self._LATER_TABS, views, strict=True):
+            try:
+                await self.query_one(f"#{pane}", TabPane).mount(view)
+            except MountError:
+                return  # the app is closing (quit at once): its panes are being removed
+        if self._open_on_ready:
+            self.run_pipeline(solve=self.settings.solve_on_open, purpose="open")
 
     def on_unmount(self) -> None:
         if self._stop is not None:

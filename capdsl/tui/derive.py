@@ -10,9 +10,12 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
-from capdsl.model.plan import Plan, Workload
-from capdsl.solve.solution import Binding, Solution, WhyNot
+if TYPE_CHECKING:
+    from capdsl.model.plan import Plan, Workload
+    from capdsl.solve.solution import Binding, Solution, WhyNot
+
 
 ZERO = Decimal(0)
 

@@ -247,6 +247,26 @@ def test_broken_settings_fall_back_to_defaults_with_a_reason(tmp_path: Path, bod
     assert problem is not None and str(cfg) in problem
 
 
+@pytest.mark.parametrize(
+    ("body", "says"),
+    [
+        ("time_limt = 3\n", "`time_limt`: no such setting; did you mean `time_limit`?"),
+        ("time_limit = 0\n", "time_limit must be above 0 seconds, not 0"),
+        ("watch_interval = -2\n", "watch_interval must be 0 (off) or more seconds, not -2"),
+        ("keymap = { solve = 1 }\n", "`keymap.solve`: Input should be a valid string"),
+    ],
+)
+def test_broken_settings_say_what_is_wrong(tmp_path: Path, body: str, says: str) -> None:
+    cfg = tmp_path / "tui.toml"
+    cfg.write_text(body, encoding="utf-8")
+    assert load_settings(cfg) == (TuiSettings(), f"{cfg}: {says}")
+
+
+def test_settings_built_in_code_are_checked_too() -> None:
+    with pytest.raises(ValueError, match="time_limit must be above 0"):
+        TuiSettings(time_limit=-1)
+
+
 def test_missing_settings_file_is_fine(tmp_path: Path) -> None:
     assert load_settings(tmp_path / "none.toml") == (TuiSettings(), None)
 

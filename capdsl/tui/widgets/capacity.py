@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.markup import escape
 from textual.widgets import Label, Select, Static
 
-from capdsl.model.plan import Plan
-from capdsl.solve.solution import Solution
 from capdsl.tui.derive import CapacitySeries, capacity_series
 from capdsl.tui.display import si
 from capdsl.tui.widgets.bar_chart import BarChart, ChartData, Marker, Stack
+
+if TYPE_CHECKING:
+    from capdsl.model.plan import Plan
+    from capdsl.solve.solution import Solution
 
 
 def capacity_chart_data(series: CapacitySeries) -> ChartData:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -12,9 +13,12 @@ from textual.markup import escape
 from textual.message import Message
 from textual.widgets import Button, DataTable, Label, Select, Static
 
-from capdsl.solve.solution import Solution
 from capdsl.tui.derive import compare_rows, total_of
 from capdsl.tui.display import money, pct
+
+if TYPE_CHECKING:
+    from capdsl.solve.solution import Solution
+
 
 BASE = "(base)"
 FILE = " in the file"

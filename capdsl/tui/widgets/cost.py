@@ -4,16 +4,19 @@ and the month table under it."""
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import DataTable
 
-from capdsl.model.plan import Plan
-from capdsl.solve.solution import Solution
 from capdsl.tui.display import money, money_short
 from capdsl.tui.widgets.bar_chart import BarChart, ChartData, Stack
+
+if TYPE_CHECKING:
+    from capdsl.model.plan import Plan
+    from capdsl.solve.solution import Solution
 
 
 def cost_chart_data(plan: Plan, solution: Solution) -> ChartData:

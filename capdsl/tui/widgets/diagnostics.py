@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.style import Style
 from rich.text import Text
@@ -13,9 +13,12 @@ from textual.message import Message
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
-from capdsl.lang.diagnostics import Diagnostic, Level
+if TYPE_CHECKING:
+    from capdsl.lang.diagnostics import Diagnostic
 
-_ICON = {Level.ERROR: ("✖", "error"), Level.WARNING: ("▲", "warning"), Level.NOTE: ("●", "note")}
+# keyed by the level's value (``Level`` is a StrEnum): this module, on the first screen, then
+# does not load the language package (lark, the grammar) before the first paint
+_ICON = {"error": ("✖", "error"), "warning": ("▲", "warning"), "note": ("●", "note")}
 
 
 class DiagnosticsList(OptionList):
@@ -59,7 +62,7 @@ class DiagnosticsList(OptionList):
         """Replace the list: the plan's diagnostics first, then the solver's."""
         diags = [(d, "") for d in plan_diags] + [(d, "solve") for d in solve_diags]
         # errors first, then warnings, then notes; stable within a level (source order)
-        order = {Level.ERROR: 0, Level.WARNING: 1, Level.NOTE: 2}
+        order = {"error": 0, "warning": 1, "note": 2}
         diags.sort(key=lambda p: order.get(p[0].level, 3))
         self.diagnostics = [d for d, _ in diags]
         self._origin = [o for _, o in diags]
@@ -76,7 +79,7 @@ class DiagnosticsList(OptionList):
             )
             self.highlighted = min(highlighted or 0, len(self.diagnostics) - 1)
         n_err = sum(d.is_error for d in self.diagnostics)
-        n_warn = sum(d.level is Level.WARNING for d in self.diagnostics)
+        n_warn = sum(d.level == "warning" for d in self.diagnostics)
         parts = []
         if n_err:
             parts.append(f"{n_err} error{'s' * (n_err != 1)}")

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.markup import escape
 from textual.widgets import Static
 
-from capdsl.model.plan import Plan
-from capdsl.solve.solution import Solution
 from capdsl.tui.derive import binding_for, why_not_for
 from capdsl.tui.display import money
+
+if TYPE_CHECKING:
+    from capdsl.model.plan import Plan
+    from capdsl.solve.solution import Solution
 
 
 class ExplainPanel(VerticalScroll):

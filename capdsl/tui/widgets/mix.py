@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import DataTable, Label, Select
 
-from capdsl.model.plan import Plan
-from capdsl.solve.solution import Solution
 from capdsl.tui.derive import MixRow, mix_rows
 from capdsl.tui.display import money, option_label, short_offering, si
 from capdsl.tui.widgets.explain import ExplainPanel
+
+if TYPE_CHECKING:
+    from capdsl.model.plan import Plan
+    from capdsl.solve.solution import Solution
+
 
 ALL = -1
 _OPTION_STYLE = {"reserved": "bold", "on_demand": "", "spot": "italic"}

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.text import Text
 from textual.widgets import DataTable
 
-from capdsl.model.plan import Plan
-from capdsl.solve.solution import Solution
 from capdsl.tui.derive import ScheduleRow, schedule_rows
 from capdsl.tui.display import money, payment_label, short_offering, term_label
+
+if TYPE_CHECKING:
+    from capdsl.model.plan import Plan
+    from capdsl.solve.solution import Solution
 
 
 class ScheduleTable(DataTable[object]):

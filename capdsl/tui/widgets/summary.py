@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.content import Content
 from textual.markup import escape
 from textual.widgets import Static
 
-from capdsl.model.plan import Plan
-from capdsl.solve.solution import Solution
 from capdsl.tui.display import gap_text, money, pct
+
+if TYPE_CHECKING:
+    from capdsl.model.plan import Plan
+    from capdsl.solve.solution import Solution
+
 
 _STATUS_STYLE = {
     "optimal": "$success",
