@@ -4,7 +4,7 @@ Read from a TOML file: ``$CAPDSL_TUI_CONFIG`` if set, else ``tui.toml`` in the u
 config directory (``platformdirs.user_config_dir("capdsl")``). Every key is optional::
 
     theme = "tokyo-night"
-    time_limit = 10          # seconds per solve
+    time_limit = 20          # seconds per solve (as `capdsl solve`)
     seed = 0
     solve_on_open = true
     watch_interval = 1.0     # seconds between checks of the plan file on disk (0 = off)
@@ -33,7 +33,9 @@ class TuiSettings:
     __pydantic_config__: ClassVar[dict[str, Any]] = {"extra": "forbid"}
 
     theme: str = "textual-dark"
-    time_limit: float = 10.0
+    # as ``capdsl solve``: the same file gives the same plan in the app and on the command
+    # line (the solver is deterministic for a time limit and a seed)
+    time_limit: float = 20.0
     seed: int = 0
     solve_on_open: bool = True
     watch_interval: float = 1.0

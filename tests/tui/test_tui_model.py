@@ -326,3 +326,15 @@ def test_capacity_chart_flags_the_cliff_only_when_there_is_a_fleet() -> None:
     no_fleet = plan.model_copy(update={"fleet": []})
     series = capacity_series(no_fleet, solve_plan(no_fleet), "recs")
     assert series.cliff_month == 5 and capacity_chart_data(series).flags == {}
+
+
+def test_the_app_solves_with_the_command_lines_time_limit() -> None:
+    """The same file gives the same plan in the app and from `capdsl solve` (the solver is
+    deterministic for a time limit and a seed)."""
+    import inspect
+
+    from capdsl import cli
+
+    default = inspect.signature(cli.solve).parameters["time_limit"].default
+    assert TuiSettings().time_limit == default
+    assert TuiSettings().seed == inspect.signature(cli.solve).parameters["seed"].default
