@@ -157,6 +157,7 @@ class CapApp(App[int]):
         self._n_changed = 0
         self._scenario_options: list[tuple[str, str]] = [("base", "")]
         self._open_on_ready = False  # the plan was read: build and solve it once painted
+        self.started = False  # on_ready has run: every view is mounted, the open job started
         if settings.theme in self.available_themes:
             self.theme = settings.theme
         if settings.keymap:
@@ -213,8 +214,6 @@ class CapApp(App[int]):
         self._refresh_source()
         self._refresh_header()
         self._open_on_ready = True
-        if self.settings.watch_interval > 0:
-            self.set_interval(self.settings.watch_interval, self.check_disk, name="watch")
 
     async def on_ready(self) -> None:
         """The first frame is on screen: the hidden tabs' views now, then the build and the
@@ -235,6 +234,10 @@ class CapApp(App[int]):
                 return  # the app is closing (quit at once): its panes are being removed
         if self._open_on_ready:
             self.run_pipeline(solve=self.settings.solve_on_open, purpose="open")
+            # watched from now on: a reload's results, like the first build's, find the views
+            if self.settings.watch_interval > 0:
+                self.set_interval(self.settings.watch_interval, self.check_disk, name="watch")
+        self.started = True
 
     def on_unmount(self) -> None:
         if self._stop is not None:

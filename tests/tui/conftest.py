@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from textual.pilot import Pilot
 from tui_fakes import FakeBackend, write_plan
 
 from capdsl.tui.app import CapApp
@@ -19,6 +22,24 @@ def _no_user_config(
 ) -> None:
     """No test reads the developer's own tui.toml."""
     monkeypatch.setenv("CAPDSL_TUI_CONFIG", str(tmp_path_factory.mktemp("cfg") / "tui.toml"))
+
+
+@pytest.fixture(autouse=True)
+def _run_test_waits_for_the_first_frame(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``App.run_test`` hands over the pilot once the app is mounted, before its first frame;
+    the app mounts its hidden tabs' views and starts the open job only then (``on_ready``).
+    Tests drive it as a user would, after the first frame: wait for ``started``."""
+    original = CapApp.run_test
+
+    @contextlib.asynccontextmanager
+    async def run_test(self: CapApp, *args: Any, **kwargs: Any) -> AsyncIterator[Pilot[Any]]:
+        async with original(self, *args, **kwargs) as pilot:
+            deadline = asyncio.get_running_loop().time() + 30
+            while not self.started and asyncio.get_running_loop().time() < deadline:
+                await pilot.pause(0.01)
+            yield pilot
+
+    monkeypatch.setattr(CapApp, "run_test", run_test)
 
 
 @pytest.fixture
