@@ -338,3 +338,41 @@ def test_the_app_solves_with_the_command_lines_time_limit() -> None:
     default = inspect.signature(cli.solve).parameters["time_limit"].default
     assert TuiSettings().time_limit == default
     assert TuiSettings().seed == inspect.signature(cli.solve).parameters["seed"].default
+
+
+# --------------------------------------------------------------------------- tables
+
+
+@pytest.mark.anyio
+async def test_fill_table_sizes_columns_before_the_table_idles() -> None:
+    """A frame drawn between the rows' arrival and the table's next idle (a busy machine:
+    a snapshot under a modal caught it) must not cut cells to their headers' widths."""
+    from rich.text import Text
+    from textual.app import App, ComposeResult
+    from textual.widgets import DataTable
+
+    from capdsl.tui.widgets.tables import fill_table
+
+    class TableApp(App[None]):
+        def compose(self) -> ComposeResult:
+            yield DataTable(id="t")
+
+    app = TableApp()
+    async with app.run_test(size=(80, 10)) as pilot:
+        table = app.query_one(DataTable)
+        table.add_columns("Month", "Zone", "Spend")
+        fill_table(
+            table,
+            [
+                ("a", ("2027-01", "us-east-1a", Text("$1,234.56", justify="right"))),
+                ("b", ("2027-02", "eu", "committed")),
+            ],
+        )
+        # no await: the table has not idled yet
+        widths = [c.get_render_width(table) - 2 * table.cell_padding for c in table.ordered_columns]
+        assert widths == [len("2027-01"), len("us-east-1a"), len("committed")]
+        assert table.row_count == 2
+        await pilot.pause()
+        fill_table(table, [("c", ("2027-03", "x", "$1"))])  # replaced, re-measured
+        assert table.row_count == 1
+        assert [c.width for c in table.ordered_columns] == [7, 4, 5]

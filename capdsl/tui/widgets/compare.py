@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from rich.console import RenderableType
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
@@ -13,8 +14,9 @@ from textual.markup import escape
 from textual.message import Message
 from textual.widgets import Button, DataTable, Label, Select, Static
 
-from capdsl.tui.derive import compare_rows, total_of
+from capdsl.tui.derive import CompareRow, compare_rows, total_of
 from capdsl.tui.display import money, pct
+from capdsl.tui.widgets.tables import fill_table
 
 if TYPE_CHECKING:
     from capdsl.solve.solution import Solution
@@ -144,23 +146,24 @@ class CompareView(Vertical):
         biggest = max(
             (abs(r.delta) for r in rows if r.delta is not None), default=Decimal(0)
         ) or Decimal(1)
-        for r in rows:
+
+        def row(r: CompareRow) -> tuple[str, tuple[RenderableType, ...]]:
             d = r.delta
             if d is None:
-                table.add_row(r.month, money(r.a, cur), money(r.b, cur), "–", "–", "", key=r.month)
-                continue
+                return r.month, (r.month, money(r.a, cur), money(r.b, cur), "–", "–", "")
             style = "red" if d > 0 else ("green" if d < 0 else "")
             share = pct(float(d / r.a) if r.a else None)
             bar = "█" * max(1 if d else 0, round(float(abs(d) / biggest) * 12))
-            table.add_row(
+            return r.month, (
                 r.month,
                 Text(money(r.a, cur), justify="right"),
                 Text(money(r.b, cur), justify="right"),
                 Text(("+" if d > 0 else "") + money(d, cur), style=style, justify="right"),
                 Text(("+" if d > 0 else "") + share, style=style, justify="right"),
                 Text(bar, style=style),
-                key=r.month,
             )
+
+        fill_table(table, (row(r) for r in rows))
         ta, tb = total_of(rows, "a"), total_of(rows, "b")
         delta = tb - ta
         worst = max(

@@ -6,6 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from rich.console import RenderableType
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
@@ -13,10 +14,11 @@ from textual.widgets import DataTable
 
 from capdsl.tui.display import money, money_short
 from capdsl.tui.widgets.bar_chart import BarChart, ChartData, Stack
+from capdsl.tui.widgets.tables import fill_table
 
 if TYPE_CHECKING:
     from capdsl.model.plan import Plan
-    from capdsl.solve.solution import Solution
+    from capdsl.solve.solution import MonthCost, Solution
 
 
 def cost_chart_data(plan: Plan, solution: Solution) -> ChartData:
@@ -77,7 +79,6 @@ class CostView(Vertical):
     def show(self, plan: Plan, solution: Solution) -> None:
         self.query_one("#cost-chart", BarChart).data = cost_chart_data(plan, solution)
         table = self.query_one("#cost-table", DataTable)
-        table.clear()
         cur = solution.currency
         budget = next(
             (b.monthly for b in plan.budgets if not b.workloads and b.monthly is not None), None
@@ -86,14 +87,14 @@ class CostView(Vertical):
         def r(v: Decimal) -> Text:
             return Text(money(v, cur), justify="right")
 
-        for m in solution.months:
+        def row(m: MonthCost) -> tuple[str, tuple[RenderableType, ...]]:
             use = ""
             style = ""
             if budget:
                 share = float(m.total / budget)
                 use = f"{share * 100:.0f}%"
                 style = "bold red" if share > 1 else ("yellow" if share >= 0.9 else "")
-            table.add_row(
+            return m.month, (
                 m.month,
                 r(m.total),
                 r(m.existing),
@@ -102,8 +103,9 @@ class CostView(Vertical):
                 r(m.spot),
                 r(m.upfront_cash),
                 Text(use, style=style, justify="right"),
-                key=m.month,
             )
+
+        fill_table(table, (row(m) for m in solution.months))
 
     def clear(self) -> None:
         self.query_one("#cost-chart", BarChart).data = None

@@ -13,6 +13,7 @@ from textual.widgets import DataTable, Label, Select
 from capdsl.tui.derive import MixRow, mix_rows
 from capdsl.tui.display import money, option_label, short_offering, si
 from capdsl.tui.widgets.explain import ExplainPanel
+from capdsl.tui.widgets.tables import fill_table
 
 if TYPE_CHECKING:
     from capdsl.model.plan import Plan
@@ -37,6 +38,7 @@ class MixView(Vertical):
         self.solution: Solution | None = None
         self.rows: list[MixRow] = []
         self._months: tuple[str, ...] = ()
+        self._filled: tuple[int, int | None] | None = None  # (solution, month filter) on show
 
     def compose(self) -> ComposeResult:
         with Horizontal(classes="toolbar"):
@@ -90,6 +92,7 @@ class MixView(Vertical):
 
     def clear(self) -> None:
         self.plan = self.solution = None
+        self._filled = None
         self.rows = []
         self.query_one("#mix-table", DataTable).clear()
         self.query_one("#mix-count", Label).update("")
@@ -104,20 +107,27 @@ class MixView(Vertical):
         if table.row_count and 0 <= table.cursor_row < len(self.rows):
             cursor_key = self.rows[table.cursor_row].key
         self.rows = mix_rows(plan, solution, self.month_filter)
-        table.clear()
+        self._filled = (id(solution), self.month_filter)
         cur = solution.currency
-        for r in self.rows:
-            table.add_row(
-                plan.months[r.month] if r.month < len(plan.months) else str(r.month),
-                r.workload,
-                short_offering(r.offering),
-                r.zone,
-                _option(r.option),
-                _right(str(r.peak) if r.low == r.peak else f"{r.low}–{r.peak}"),
-                _right(si(r.instance_hours)),
-                _right(money(r.cost, cur) if r.cost is not None else "committed"),
-                key=r.key,
-            )
+        fill_table(
+            table,
+            (
+                (
+                    r.key,
+                    (
+                        plan.months[r.month] if r.month < len(plan.months) else str(r.month),
+                        r.workload,
+                        short_offering(r.offering),
+                        r.zone,
+                        _option(r.option),
+                        _right(str(r.peak) if r.low == r.peak else f"{r.low}–{r.peak}"),
+                        _right(si(r.instance_hours)),
+                        _right(money(r.cost, cur) if r.cost is not None else "committed"),
+                    ),
+                )
+                for r in self.rows
+            ),
+        )
         n = len(self.rows)
         self.query_one("#mix-count", Label).update(f"{n} row{'s' * (n != 1)}")
         keys = [r.key for r in self.rows]
@@ -128,7 +138,10 @@ class MixView(Vertical):
     def on_select_changed(self, event: Select.Changed) -> None:
         if event.select.id == "mix-month":
             event.stop()
-            self._fill()
+            # new options post a change of their own, often to the value already shown:
+            # refilling then would rebuild the table for nothing (and redraw it half-measured)
+            if (id(self.solution), self.month_filter) != self._filled:
+                self._fill()
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         event.stop()

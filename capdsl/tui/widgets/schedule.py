@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from rich.console import RenderableType
 from rich.text import Text
 from textual.widgets import DataTable
 
 from capdsl.tui.derive import ScheduleRow, schedule_rows
 from capdsl.tui.display import money, payment_label, short_offering, term_label
+from capdsl.tui.widgets.tables import fill_table
 
 if TYPE_CHECKING:
     from capdsl.model.plan import Plan
@@ -39,15 +41,14 @@ class ScheduleTable(DataTable[object]):
             self.add_column(label, key=key)
 
     def show(self, plan: Plan, solution: Solution) -> None:
-        self.clear()
         self.rows_shown = schedule_rows(plan, solution)
         cur = solution.currency
+        rows: list[tuple[str, tuple[RenderableType, ...]]] = []
         for i, r in enumerate(self.rows_shown):
             month = plan.months[r.month] if 0 <= r.month < len(plan.months) else str(r.month)
             if r.kind == "buy":
-                kind = Text("buy", style="bold")
-                self.add_row(
-                    kind,
+                cells: tuple[RenderableType, ...] = (
+                    Text("buy", style="bold"),
                     month,
                     r.order_by or "–",
                     short_offering(r.offering),
@@ -58,10 +59,9 @@ class ScheduleTable(DataTable[object]):
                     Text(money(r.upfront, cur), justify="right"),
                     Text(money(r.hourly, cur, cents=True), justify="right"),
                     Text(money(r.beyond_horizon, cur), justify="right"),
-                    key=f"row{i}",
                 )
             else:
-                self.add_row(
+                cells = (
                     Text("expires", style="italic"),
                     month,
                     "",
@@ -73,11 +73,9 @@ class ScheduleTable(DataTable[object]):
                     "",
                     "",
                     Text(r.note, style="dim"),
-                    key=f"row{i}",
                 )
+            rows.append((f"row{i}", cells))
         if not self.rows_shown:
-            self.add_row(
-                Text("no reservations to buy: on-demand and spot carry this plan", style="dim"),
-                *[""] * 10,
-                key="none",
-            )
+            none = "no reservations to buy: on-demand and spot carry this plan"
+            rows.append(("none", (Text(none, style="dim"), *[""] * 10)))
+        fill_table(self, rows)
