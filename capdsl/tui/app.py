@@ -22,7 +22,7 @@ from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.widget import MountError
+from textual.widget import MountError, Widget
 from textual.widgets import Footer, Header, Label, Select, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
@@ -88,6 +88,16 @@ class CapApp(App[int]):
     CSS_PATH = str(Path(__file__).with_name("app.tcss"))  # absolute: subclasses live elsewhere
     TITLE = "capdsl"
     COMMANDS: ClassVar[set[Any]] = App.COMMANDS | {CapCommands}
+    # the tabs hidden at start: (title, pane id, view class, view id); their views are
+    # mounted once the first frame is on screen (``on_ready``)
+    _LATER_TABS: ClassVar[tuple[tuple[str, str, type[Widget], str], ...]] = (
+        ("Schedule", "tab-schedule", ScheduleTable, "schedule"),
+        ("Cost", "tab-cost", CostView, "cost"),
+        ("Capacity", "tab-capacity", CapacityView, "capacity"),
+        ("Compare", "tab-compare", CompareView, "compare"),
+        ("What-if", "tab-whatif", WhatIfForm, "whatif"),
+    )
+
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f5", "solve", "Solve", id="solve"),
         Binding("escape", "cancel", "Cancel", id="cancel"),
@@ -185,17 +195,9 @@ class CapApp(App[int]):
                     with TabPane("Mix", id="tab-mix"):
                         yield MixView(id="mix")
                     # the hidden tabs' views are mounted after the first paint
-                    for title, pane in self._LATER_TABS:
+                    for title, pane, _, _ in self._LATER_TABS:
                         yield TabPane(title, id=pane)
         yield Footer()
-
-    _LATER_TABS: ClassVar[tuple[tuple[str, str], ...]] = (
-        ("Schedule", "tab-schedule"),
-        ("Cost", "tab-cost"),
-        ("Capacity", "tab-capacity"),
-        ("Compare", "tab-compare"),
-        ("What-if", "tab-whatif"),
-    )
 
     def on_mount(self) -> None:
         if self.settings_problem:
@@ -220,16 +222,9 @@ class CapApp(App[int]):
         solve. Both wait for the first paint: mounting the views (half the app's widgets)
         and the build's imports (the language, the model, OR-Tools) would otherwise delay
         it. The views are mounted before the build starts, so every result finds them."""
-        views = (
-            ScheduleTable(id="schedule"),
-            CostView(id="cost"),
-            CapacityView(id="capacity"),
-            CompareView(id="compare"),
-            WhatIfForm(id="whatif"),
-        )
-        for (_, pane), view in zip(self._LATER_TABS, views, strict=True):
+        for _, pane, view, view_id in self._LATER_TABS:
             try:
-                await self.query_one(f"#{pane}", TabPane).mount(view)
+                await self.query_one(f"#{pane}", TabPane).mount(view(id=view_id))
             except MountError:
                 return  # the app is closing (quit at once): its panes are being removed
         if self._open_on_ready:
