@@ -696,9 +696,12 @@ class Decomposer:
         # short, for the relaxations below to finish
         self.raise_lower(capacity_bound(self.ctx))
         self.log.append(f"bound from capacity prices: {self.lower:,.2f}")
+        self.report()  # a bound at once, before any plan (the LPs take seconds on large plans)
         # the monthly LPs next: a few seconds at most, the bound known from the start, and
         # never cut short by a first pass that ran long on a slow machine
         lp = self.lp_bound(T * 0.2)
+        if lp:
+            self.report()
         if hint_buys is not None:
             self.consider(self.evaluate(hint_buys, T * 0.35, hint_use, fine=True))
             self.log.append("warm start: the previous plan's reservations first")

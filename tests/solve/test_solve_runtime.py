@@ -251,3 +251,20 @@ def test_a_stop_during_the_one_worker_probe_keeps_its_plan(monkeypatch: pytest.M
     assert len(calls) == 1, "the portfolio did not start after the stop"
     assert sol.status in ("optimal", "feasible"), sol.message
     assert sol.objective is not None and verify(p, sol).ok
+
+
+def test_month_by_month_progress_gives_a_bound_before_any_plan(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The lower bound is reported as soon as it is known (from capacity prices, then the
+    monthly LPs), before the first plan; reported bounds never go down."""
+    import capdsl.solve.solver as solver
+
+    monkeypatch.setattr(solver, "WHOLE_PLAN_MAX_VARIABLES", 0)
+    seen: list[Progress] = []
+    sol = solve(medium(2), time_limit=3, on_progress=seen.append)
+    assert sol.status in ("optimal", "feasible")
+    assert seen[0].objective is None and seen[0].bound is not None and seen[0].bound > 0
+    bounds = [p.bound for p in seen if p.bound is not None]
+    assert bounds == sorted(bounds)
+    assert seen[-1].objective is not None
