@@ -372,13 +372,25 @@ def fmt(
 def tui(
     path: Annotated[str, typer.Argument(help="Plan file.")],
     scenario: ScenarioOpt = None,
+    time_limit: Annotated[
+        float | None,
+        typer.Option(
+            "--time-limit",
+            "-t",
+            min=0.001,
+            help="Solver time limit per solve (s); default: the settings file's, else 20.",
+        ),
+    ] = None,
+    seed: Annotated[
+        int | None, typer.Option(help="Solver random seed; default: the settings file's, else 0.")
+    ] = None,
 ) -> None:
     """Explore a plan, its costs and what-ifs in the terminal."""
     if not Path(path).exists():
         raise _usage_error(f"no such file: {path}")
     from capdsl.tui.app import run
 
-    raise typer.Exit(run(path, scenario=scenario))
+    raise typer.Exit(run(path, scenario=scenario, time_limit=time_limit, seed=seed))
 
 
 # --------------------------------------------------------------------------- explain

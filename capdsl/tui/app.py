@@ -1271,9 +1271,24 @@ def _float(v: Any) -> float | None:
         return None
 
 
-def run(path: str, *, scenario: str | None = None) -> int:
-    """Run the TUI on ``path`` until the user quits; the exit code for ``capdsl tui``."""
-    app = CapApp(path, scenario=scenario)
+def run(
+    path: str,
+    *,
+    scenario: str | None = None,
+    time_limit: float | None = None,
+    seed: int | None = None,
+) -> int:
+    """Run the TUI on ``path`` until the user quits; the exit code for ``capdsl tui``.
+    ``time_limit`` and ``seed`` override the settings file's."""
+    from dataclasses import replace
+
+    settings, problem = load_settings()
+    if time_limit is not None:
+        settings = replace(settings, time_limit=time_limit)
+    if seed is not None:
+        settings = replace(settings, seed=seed)
+    app = CapApp(path, scenario=scenario, settings=settings)
+    app.settings_problem = problem
     code = app.run()
     if isinstance(code, int):
         return code

@@ -376,3 +376,36 @@ async def test_fill_table_sizes_columns_before_the_table_idles() -> None:
         fill_table(table, [("c", ("2027-03", "x", "$1"))])  # replaced, re-measured
         assert table.row_count == 1
         assert [c.width for c in table.ordered_columns] == [7, 4, 5]
+
+
+def test_capdsl_tui_time_limit_and_seed_override_the_settings_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from capdsl.cli import app as cli_app
+    from capdsl.tui.app import CapApp
+
+    cfg = tmp_path / "tui.toml"
+    cfg.write_text('theme = "nord"\ntime_limit = 7\nseed = 3\n', encoding="utf-8")
+    monkeypatch.setenv("CAPDSL_TUI_CONFIG", str(cfg))
+    plan = tmp_path / "shop.cap"
+    plan.write_text(shop_text(), encoding="utf-8")
+    seen: list[TuiSettings] = []
+
+    def fake_run(self: CapApp) -> int:
+        seen.append(self.settings)
+        return 0
+
+    monkeypatch.setattr(CapApp, "run", fake_run)
+    runner = CliRunner()
+    assert runner.invoke(cli_app, ["tui", str(plan), "--time-limit", "2.5"]).exit_code == 0
+    assert runner.invoke(cli_app, ["tui", str(plan), "--seed", "9"]).exit_code == 0
+    assert runner.invoke(cli_app, ["tui", str(plan)]).exit_code == 0
+    assert [(s.theme, s.time_limit, s.seed) for s in seen] == [
+        ("nord", 2.5, 3),
+        ("nord", 7.0, 9),
+        ("nord", 7.0, 3),
+    ]
+    bad = runner.invoke(cli_app, ["tui", str(plan), "--time-limit", "0"])
+    assert bad.exit_code != 0 and len(seen) == 3
