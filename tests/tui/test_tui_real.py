@@ -203,6 +203,14 @@ async def test_real_open_solve_scenario_whatif_undo(tmp_path: Path) -> None:
         assert shown is not None, [n.message for n in app._notifications]
         assert shown.solution.status in ("optimal", "feasible") and shown.solution.verified
         base = shown.solution.totals.cost  # type: ignore[union-attr]
+        # the plan `capdsl solve` prints for the same file, time limit and seed
+        from capdsl.api import build_file, solve_plan
+
+        built = build_file(app.plan_path)
+        assert built.plan is not None
+        cli = solve_plan(built.plan, time_limit=app.settings.time_limit, seed=app.settings.seed)
+        assert cli.totals is not None and cli.totals.cost == base
+        assert cli.purchases == shown.solution.purchases
         assert app.query_one("#mix-table", DataTable).row_count > 0
         assert app.query_one("#cost-table", DataTable).row_count == 3
         # export the report (the real HTML renderer)
