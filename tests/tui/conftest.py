@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -11,6 +10,7 @@ from typing import Any
 import pytest
 from textual.pilot import Pilot
 from tui_fakes import FakeBackend, write_plan
+from tui_helpers import until_started
 
 from capdsl.tui.app import CapApp
 from capdsl.tui.settings import TuiSettings
@@ -34,9 +34,7 @@ def _run_test_waits_for_the_first_frame(monkeypatch: pytest.MonkeyPatch) -> None
     @contextlib.asynccontextmanager
     async def run_test(self: CapApp, *args: Any, **kwargs: Any) -> AsyncIterator[Pilot[Any]]:
         async with original(self, *args, **kwargs) as pilot:
-            deadline = asyncio.get_running_loop().time() + 30
-            while not self.started and asyncio.get_running_loop().time() < deadline:
-                await pilot.pause(0.01)
+            await until_started(pilot, self)
             yield pilot
 
     monkeypatch.setattr(CapApp, "run_test", run_test)

@@ -12,16 +12,23 @@ from textual.worker import WorkerState
 from capdsl.tui.app import CapApp
 
 
-async def settle(pilot: Pilot[Any], app: CapApp, rounds: int = 3, timeout: float = 20.0) -> None:
-    """Wait until the app has started (its first frame painted, its open job begun), no
-    worker runs (failed and cancelled ones included) and the messages they posted are
-    handled."""
+async def until_started(pilot: Pilot[Any], app: CapApp, timeout: float = 30.0) -> None:
+    """Wait until the app has started: its first frame painted, its views mounted, its open
+    job begun (``CapApp.started``)."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while not app.started:
         if loop.time() > deadline:
             raise TimeoutError("the app never started")
-        await pilot.pause(0.02)
+        await pilot.pause(0.01)
+
+
+async def settle(pilot: Pilot[Any], app: CapApp, rounds: int = 3, timeout: float = 20.0) -> None:
+    """Wait until the app has started (``until_started``), no worker runs (failed and
+    cancelled ones included) and the messages they posted are handled."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    await until_started(pilot, app, timeout)
     quiet = 0
     while quiet < rounds:
         running = any(w.state in (WorkerState.PENDING, WorkerState.RUNNING) for w in app.workers)
