@@ -73,6 +73,10 @@ class RunResult:
     best_times: list[tuple[float, float, float | None]] = field(
         default_factory=list
     )  # (t, obj, bound)
+    # the solver's objective value (model units) and every variable's value, kept only when
+    # asked for (``run_model(keep_values=True)``), for ``lean``
+    raw_objective: int | None = None
+    values: list[int] = field(default_factory=list, repr=False)
 
 
 def default_workers() -> int:
@@ -164,9 +168,12 @@ def run_model(
     assumptions: list[cp_model.IntVar] | None = None,
     params: Mapping[str, bool | int | float] | None = None,
     dtime_per_second: float = DTIME_PER_SECOND,
+    keep_values: bool = False,
 ) -> RunResult:
     """Solve a formulation; never raises for solver outcomes. ``params``: further CP-SAT
-    parameters by name (``BLOCK_PARAMS`` for the decomposition's small block models)."""
+    parameters by name (``BLOCK_PARAMS`` for the decomposition's small block models);
+    ``keep_values``: the result keeps the solver's objective value and every variable's
+    value (for ``lean``)."""
     solver = cp_model.CpSolver()
     prm = solver.parameters
     n_workers = workers or default_workers()
@@ -229,6 +236,9 @@ def run_model(
         res.use = {k: int(values[v.index]) for k, v in form.use.items() if values[v.index]}
         res.buy = {k: int(values[v.index]) for k, v in form.buy.items() if values[v.index]}
         res.objective = form.to_money(solver.objective_value)
+        if keep_values:
+            res.raw_objective = round(solver.objective_value)
+            res.values = list(values)
         res.bound = form.to_money(solver.best_objective_bound)
         proven = code == cp_model.OPTIMAL and (
             gap_limit is None or solver.objective_value <= solver.best_objective_bound
@@ -258,3 +268,54 @@ def run_model(
             else f"no plan found within the {res.stopped_by} ({time_limit:g} s)"
         )
     return res
+
+
+# ``lean``: CP-SAT parameters for re-solving a block from its own plan (no presolve: the
+# plan is a complete hint, and presolving a block cost more than the search it feeds)
+LEAN_PARAMS: dict[str, bool | int | float] = {**BLOCK_PARAMS, "cp_model_presolve": False}
+
+
+def lean(
+    form: Formulation,
+    found: RunResult,
+    keys: list[tuple[str, str, str, str, int, int]],
+    *,
+    dtime: float,
+    seed: int = 0,
+) -> dict[tuple[str, str, str, str, int, int], int] | None:
+    """The plan ``found`` (of ``form``, solved with ``keep_values``) with fewer instances
+    on the lanes ``keys`` at no more cost: the model re-solved from that plan with its
+    objective capped at the plan's and the instances on ``keys`` minimised, for at most
+    ``dtime`` of CP-SAT's deterministic time. None when no leaner plan is found.
+
+    The decomposition's blocks with reservations fixed pay nothing for a reserved instance,
+    so a block's optimum may run any number of them beyond its needs (CP-SAT keeps what its
+    hint ran); the usage the reservations are then rescheduled for would pay them off, and
+    the rounds would buy them again. Modifies ``form``'s model (a block's model is used
+    once)."""
+    model = form.model
+    obj = model.proto.objective
+    if found.raw_objective is None or not found.values or not keys or obj.offset:
+        return None
+    before = sum(found.use.get(k, 0) for k in keys)
+    if before == 0:
+        return None
+    model.add(form.objective <= found.raw_objective)
+    model.minimize(cp_model.LinearExpr.sum([form.use[k] for k in keys]))
+    model.proto.clear_solution_hint()
+    hint = model.proto.solution_hint
+    hint.vars.extend(range(len(found.values)))
+    hint.values.extend(found.values)
+    solver = cp_model.CpSolver()
+    prm = solver.parameters
+    prm.num_workers = 1
+    prm.random_seed = seed
+    prm.max_deterministic_time = max(0.002, dtime)
+    prm.max_time_in_seconds = max(0.5, dtime * 50)  # a safety net: the limit is deterministic
+    for name, value in LEAN_PARAMS.items():
+        setattr(prm, name, value)
+    code = solver.solve(model)
+    if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE) or solver.objective_value >= before:
+        return None
+    values = solver.response_proto.solution
+    return {k: int(values[v.index]) for k, v in form.use.items() if values[v.index]}

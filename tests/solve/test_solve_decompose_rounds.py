@@ -10,17 +10,21 @@ starts from."""
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 import solve_factory as f
 from test_solve_seasonal import plans
 
 from capdsl.solve import verify
-from capdsl.solve.context import purchase_months
+from capdsl.solve.context import STANDARD, purchase_months
 from capdsl.solve.costing import price_solution
-from capdsl.solve.decompose import Decomposer, solve_decomposed, usage_of
+from capdsl.solve.decompose import Decomposer, solve_decomposed, unit_context, usage_of
 from capdsl.solve.extract import purchases_of, split_standard
+from capdsl.solve.formulate import formulate
 from capdsl.solve.greedy import greedy_plan
 from capdsl.solve.prune import prepare
+from capdsl.solve.schedule import owned_by_month
+from capdsl.solve.search import lean, run_model
 from capdsl.solve.solver import to_solution
 
 
@@ -310,3 +314,85 @@ def test_every_re_planned_plan_records_its_blocks_slack() -> None:
     assert cand.slack == sum(max(0.0, g) for g in gaps) and cand.slack >= 0.0
     deeper = d.evaluate(cand.buys, 1.0, cand.use, fine=True, deepen=True)
     assert deeper is not None and d.evaluated == [cand]  # a deepening is not a new start
+
+
+def _one_offering_plan():  # type: ignore[no-untyped-def]
+    # one offering in two zones, 10 per instance, demand 15 in every hour: two instances
+    # (a lane may run up to the two the demand needs: four in all)
+    a = f.offering(
+        "a.large", od="0.10", zones=("z1", "z2"), reserved={"1y-no_upfront": ("0", "0.05")}
+    )
+    api = f.workload("api", [(a, 10.0)])
+    p = f.plan([a], [api], [{"api": [15.0] * 24}] * 3, options=("1y-no_upfront",))
+    return a, prepare(p)
+
+
+def test_lean_runs_no_reserved_instance_beyond_a_blocks_needs_at_the_same_cost() -> None:
+    # Four reservations owned: with its reservations fixed, a block pays nothing for a
+    # reserved instance, so a plan running all four costs what one running two does (and
+    # the reservations rescheduled for that usage would be the four again). ``lean`` keeps
+    # the cost and cuts the usage to the two the block needs.
+    a, ctx = _one_offering_plan()
+    owned, cost = owned_by_month(ctx, {(a.id, 0, 0): 4})
+    sub = unit_context(ctx, (0, 0), "fixed", owned, cost, batch="split")
+    keys = [("api", a.id, z, STANDARD, 0, 0) for z in ("z1", "z2")]
+    pinned, _ = formulate(sub)  # the same model, both lanes pinned to two
+    for k in keys:
+        pinned.model.add(pinned.use[k] == 2)
+    fat = run_model(pinned, time_limit=1.0, workers=1, keep_values=True)
+    assert fat.status == "optimal" and fat.use == dict.fromkeys(keys, 2)
+    assert fat.raw_objective is not None and len(fat.values) == len(pinned.model.proto.variables)
+    form, _ = formulate(sub)
+    leaner = lean(form, fat, keys, dtime=1.0)
+    assert leaner is not None and sum(leaner.values()) == 2
+    check, _ = formulate(sub)  # that usage: a plan of the block, at the same cost
+    for k in keys:
+        check.model.add(check.use[k] == leaner.get(k, 0))
+    same = run_model(check, time_limit=1.0, workers=1, keep_values=True)
+    assert same.status == "optimal" and same.objective == fat.objective
+    # nothing left to cut: no plan returned
+    again, _ = formulate(sub)
+    assert lean(again, same, keys, dtime=1.0) is None
+
+
+def test_the_first_plan_is_lean_so_its_usage_reserves_only_what_it_needs(
+    monkeypatch,  # type: ignore[no-untyped-def]
+) -> None:
+    import capdsl.solve.decompose as decompose
+
+    a, ctx = _one_offering_plan()
+    fat = {
+        ("api", a.id, z, STANDARD, m, b.index): 2
+        for m, bs in enumerate(ctx.blocks)
+        for b in bs
+        for z in ("z1", "z2")
+    }
+    real = decompose.run_model
+
+    def kept_its_hint(form, **kw):  # type: ignore[no-untyped-def]
+        # a short search that ends on its hint, four reserved instances where two do (the
+        # block's own model is left as it was, for ``lean``)
+        pinned = replace(form, model=form.model.clone())
+        for key, v in form.use.items():
+            pinned.model.add(pinned.model.get_int_var_from_proto_index(v.index) == fat[key])
+        return real(pinned, **kw)
+
+    monkeypatch.setattr(decompose, "run_model", kept_its_hint)
+    for leaning, runs in ((False, 4), (True, 2)):
+        d = decomposer(ctx)
+        d.leaning = leaning
+        first = d.evaluate({(a.id, 0, 0): 4}, 1.0, fat, fine=True)
+        assert first is not None
+        assert set(usage_of(ctx, first.use).values()) == {runs}
+        assert d.schedule(first.use) == {(a.id, 0, 0): runs}
+        assert d.checked(dict(first.buys), dict(first.use)) is not None  # the verifier agrees
+
+
+def test_a_further_pass_must_fit_with_the_work_already_done() -> None:
+    plan, _ = plans()
+    d = decomposer(prepare(plan))
+    one = d.pass_work(0.1)
+    assert one > 0 and d.pass_work(0.1, 3) == 3 * one
+    assert d.fits(one)
+    d.work = 2 * d.time_limit - one / 2  # the same pass, after most of the budget is spent
+    assert not d.fits(one) and d.fits(0.0)
