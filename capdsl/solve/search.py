@@ -310,7 +310,7 @@ def lean(
     prm = solver.parameters
     prm.num_workers = 1
     prm.random_seed = seed
-    prm.max_deterministic_time = max(0.002, dtime)
+    prm.max_deterministic_time = max(0.0005, dtime)
     prm.max_time_in_seconds = max(0.5, dtime * 50)  # a safety net: the limit is deterministic
     for name, value in LEAN_PARAMS.items():
         setattr(prm, name, value)
