@@ -28,7 +28,7 @@ blocks in one model stall it -- and a *month* otherwise.
    keeps what its hint, the spreadsheet plan, ran), and the reservations rescheduled for
    that usage would be the same again; each block is re-solved from its plan, its cost
    capped, for as few reserved instances as it needs (the example plans: retail at 10 s
-   $15,535 -> $14,328, saas-growth at 20 s $52,776 -> $48,755);
+   $15,535 -> $14,331, saas-growth at 20 s $52,776 -> $48,742);
 4. **alternate**: while time remains, the reservations rescheduled for the instances the
    best plan runs (priced on that same usage first: still feasible, never dearer), then the
    blocks of the months whose reservations changed re-planned (a block whose month owns the
