@@ -64,7 +64,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 
-from capdsl.solve.context import STANDARD, SolveContext
+from capdsl.solve.context import STANDARD, SolveContext, count_variables
 from capdsl.solve.costing import price_solution
 from capdsl.solve.extract import purchases_of, split_standard
 from capdsl.solve.formulate import BuyKey, Formulation, UseKey, formulate
@@ -111,6 +111,11 @@ GROUPS_PER_MONTH = 6
 MIN_UNIT_S = 0.06
 # Monthly LP relaxations are used for the bound up to this many variables per month.
 LP_MAX_VARIABLES = 60_000
+# Months up to this many variables get the rounding cuts in their LP (``formulate(cuts=
+# True)``): on the examples they raise the bound by up to 4% (retail, a few instances a
+# zone) for milliseconds; on the M benchmark's months (8,600 to 9,300 variables) they doubled the
+# simplex (0.46 -> 1 s a month) for +0.6%.
+LP_CUTS_MAX_VARIABLES = 5_000
 # Wall time a unit costs beyond its search limit (building the model, presolve), measured.
 UNIT_OVERHEAD_S = 0.015
 # Per variable of a unit, measured on the 2-core benchmark box: building its model, and the
@@ -297,8 +302,6 @@ class Decomposer:
 
     def unit_variables(self) -> float:
         """Decision variables of one block unit, on average."""
-        from capdsl.solve.context import count_variables
-
         return count_variables(self.ctx) / max(1, len(self.units))
 
     def unit_cost(self, per: float, blocks: int = 1) -> float:
@@ -482,8 +485,10 @@ class Decomposer:
         return True
 
     def month_model(self, month: int) -> Formulation:
-        """One month's model with reservations rented, for its LP relaxation."""
-        form, _ = formulate(unit_context(self.ctx, (month, None), "rent"))
+        """One month's model with reservations rented, for its LP relaxation (with the
+        rounding cuts when the month is small enough)."""
+        sub = unit_context(self.ctx, (month, None), "rent")
+        form, _ = formulate(sub, cuts=count_variables(sub) <= LP_CUTS_MAX_VARIABLES)
         return form
 
     def bound(self, budget: float, hint_use: Mapping[UseKey, int]) -> dict[UseKey, int]:

@@ -7,6 +7,8 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from ortools.sat.python import cp_model
 from solve_factory import existing, offering, plan, workload
 
@@ -146,3 +148,69 @@ def test_an_instance_counts_for_at_most_the_demand_it_covers_in_the_lp() -> None
     assert res.objective == pytest.approx(0.40 * hours, rel=1e-6)
     bound = lp_bound(form, time_limit=5)
     assert bound == pytest.approx(res.objective, rel=1e-5)
+
+
+def _month(p: Plan, *, cuts: bool) -> Formulation:
+    form, _ = formulate(unit_context(prepare(p), (0, None), "rent"), cuts=cuts)
+    return form
+
+
+def test_rounding_cuts_make_the_lp_buy_whole_instances_per_zone() -> None:
+    # 150 units must survive the loss of any one of three zones, on 100-unit instances at
+    # $0.10/h: each pair of zones holds two instances, so three in all ($0.30/h). The LP
+    # without cuts holds 1.5 per pair (2.25 instances); rounded at the instance size, a pair
+    # holds ceil(150 / 100) = 2 and the LP is the optimum
+    a = offering("z.large", od="0.10", zones=("z1", "z2", "z3"))
+    p = plan([a], [workload("db", [(a, 100.0)], survive_zones=1)], [{"db": [150.0] * 24}])
+    hours = _billed(p)
+    plain, cut = _month(p, cuts=False), _month(p, cuts=True)
+    assert lp_bound(plain, time_limit=5) == pytest.approx(2.25 * 0.10 * hours, rel=1e-5)
+    assert lp_bound(cut, time_limit=5) == pytest.approx(3 * 0.10 * hours, rel=1e-5)
+    for form in (plain, cut):  # the same integer optimum with and without them
+        res = run_model(form, time_limit=20, seed=0, workers=1)
+        assert res.status == "optimal"
+        assert res.objective == pytest.approx(3 * 0.10 * hours, rel=1e-6)
+    # N+1 on one zone: 150 units and one instance spare, on 100-unit instances: 3
+    one = plan([a], [workload("db", [(a, 100.0)], redundancy=1)], [{"db": [150.0] * 24}])
+    assert lp_bound(_month(one, cuts=False), time_limit=5) < 2.9 * 0.10 * hours
+    assert lp_bound(_month(one, cuts=True), time_limit=5) == pytest.approx(
+        3 * 0.10 * hours, rel=1e-5
+    )
+
+
+@settings(max_examples=30, deadline=None, derandomize=True)
+@given(
+    caps=st.lists(st.sampled_from([40.0, 70.0, 100.0, 160.0, 250.0]), min_size=1, max_size=3),
+    zones=st.integers(1, 3),
+    redundancy=st.integers(0, 2),
+    survive=st.booleans(),
+    headroom=st.sampled_from([0.0, 0.3]),
+    level=st.floats(30.0, 600.0),
+)
+def test_rounding_cuts_never_cut_off_a_plan(
+    caps: list[float], zones: int, redundancy: int, survive: bool, headroom: float, level: float
+) -> None:
+    # valid inequalities: the integer optimum is the same with them (CP-SAT, proven), and
+    # the LP with them lies between the LP without them and that optimum
+    zs = ("z1", "z2", "z3")[:zones]
+    offs = [
+        offering(f"f{i}.x{int(c)}", od=f"{0.001 * c * (1 - 0.1 * i):.4f}", zones=zs)
+        for i, c in enumerate(caps)
+    ]
+    w = workload(
+        "svc",
+        [(o, c) for o, c in zip(offs, caps, strict=True)],
+        redundancy=redundancy,
+        survive_zones=1 if survive and zones > 1 else 0,
+        headroom=headroom,
+    )
+    p = plan(offs, [w], [{"svc": [level] * 12 + [level / 2] * 12}])
+    plain, cut = _month(p, cuts=False), _month(p, cuts=True)
+    a = run_model(plain, time_limit=20, seed=0, workers=1)
+    b = run_model(cut, time_limit=20, seed=0, workers=1)
+    assert a.status == b.status == "optimal"
+    assert a.objective is not None and b.objective is not None
+    assert b.objective == pytest.approx(a.objective, rel=1e-9)
+    low, high = lp_bound(plain, time_limit=5), lp_bound(cut, time_limit=5)
+    assert low is not None and high is not None
+    assert low <= high * (1 + 1e-6) and high <= a.objective * (1 + 1e-6)
