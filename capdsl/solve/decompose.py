@@ -16,8 +16,12 @@ blocks in one model stall it -- and a *month* otherwise.
    a total budget is left out (a relaxation too). Monthly LP relaxations with reservations
    rented per month are tighter and used when the months are small enough; before either,
    ``relax.capacity_bound`` gives a weak bound from prices per unit of capacity alone (no
-   model built), so a plan too large for the others, or a time limit too short, still has
-   one. The highest bound found is the plan's;
+   model built), then ``relax.aggregate_bound`` one from monthly LPs over instance
+   families (reservations held for the month, in vCPUs: milliseconds, and within 0.2-2% of
+   the full LPs on the M and L benchmarks), so a plan too large for the others, or a time
+   limit too short, still has a fair one; with it the full LPs run only when their
+   estimated work fits their share of the time limit. The highest bound found is the
+   plan's;
 2. **schedule**: from the instances the units run, ``schedule.py`` decides which
    reservations to buy when (terms, payment options, lead time, commitment cap), exactly;
 3. **allocate**: every unit is solved again with those reservations fixed
@@ -111,6 +115,12 @@ GROUPS_PER_MONTH = 6
 MIN_UNIT_S = 0.06
 # Monthly LP relaxations are used for the bound up to this many variables per month.
 LP_MAX_VARIABLES = 60_000
+# Share of the time limit for the monthly LPs. With the bound over instance families
+# (``relax.aggregate_bound``: milliseconds) they run only when their estimated work fits in
+# it: they add zones, N+k and the rounding cuts, which matter most where a few instances
+# carry a workload (the retail example: 9,574 vs 6,354; the L benchmark: 30,934 vs 30,374),
+# and they took the M benchmark 3.6 s of its 10 for 60,919 vs 60,821.
+LP_SHARE = 0.2
 # Months up to this many variables get the rounding cuts in their LP (``formulate(cuts=
 # True)``): on the examples they raise the bound by up to 4% (retail, a few instances a
 # zone) for milliseconds; on the M benchmark's months (8,600 to 9,300 variables) they doubled the
@@ -128,6 +138,9 @@ UNIT_SEARCH_S_PER_VARIABLE = 1e-4
 # A monthly LP relaxation per variable (building, reading back, GLOP), measured on the M and
 # L benchmark plans (1.4e-4 and 0.85e-4).
 LP_S_PER_VARIABLE = 1.1e-4
+# The same for the LPs over instance families, one after another (building them in Python
+# is half of it), measured on the XL benchmark (180,767 variables, 3.0 s).
+AGGREGATE_S_PER_VARIABLE = 1.7e-5
 # Past this many time limits of wall clock, and at least this many seconds past the
 # deadline, no new pass starts even if the estimated work says it may (a machine far slower
 # than calibrated). The floor keeps short limits (a quick first plan of 0.45 s on a busy
@@ -444,10 +457,29 @@ class Decomposer:
 
     # ------------------------------------------------------------------ phases
 
-    def lp_bound(self, budget: float) -> bool:
+    def aggregate_bound(self, budget: float) -> bool:
+        """The bound from each month's LP over instance families (``relax.aggregate_bound``);
+        False when an LP is not solved in time."""
+        from capdsl.solve.relax import aggregate_bound
+
+        if self.out_of_time():
+            return False
+        value, variables = aggregate_bound(self.ctx, time_limit=budget)
+        self.work += variables * AGGREGATE_S_PER_VARIABLE
+        if value is None:
+            return False
+        self.raise_lower(value)
+        self.log.append(
+            f"bound from {self.ctx.plan.horizon} monthly LPs over instance families: {value:,.2f}"
+        )
+        return True
+
+    def lp_bound(self, budget: float, optional: bool = False) -> bool:
         """The bound from each month's LP relaxation with reservations rented per month (a
         much tighter relaxation than per use); False when a month's model is too large or
-        an LP is not solved in time (then the block relaxation below is used). The first
+        an LP is not solved in time (then the block relaxation below is used, unless the
+        family bound holds), or when they are ``optional`` (the family bound holds) and
+        their estimated work is more than ``budget``. The first
         month is built alone (a plan whose months are too large is known after one); the
         others run on the decomposition's threads (GLOP releases the GIL, and building a
         month's model, in Python, runs beside the others' simplex). Every month is built
@@ -462,6 +494,13 @@ class Decomposer:
         first = self.month_model(0)
         self.work += first.n_variables * LP_S_PER_VARIABLE / self.threads
         if first.n_variables > LP_MAX_VARIABLES:
+            return False
+        estimate = ctx.plan.horizon * first.n_variables * LP_S_PER_VARIABLE / self.threads
+        if optional and estimate > budget:
+            self.log.append(
+                f"monthly LP relaxations skipped (estimated {estimate:.1f} s of work, more "
+                f"than their {budget:.1f} s)"
+            )
             return False
 
         def month(m: int) -> tuple[int, float | None]:
@@ -733,8 +772,9 @@ class Decomposer:
         """The phases, each with a fixed share of the time limit (never the time measured so
         far, which would make the result depend on the machine's speed):
 
-        0. the lower bound from capacity prices, then monthly LP relaxations when the
-           months are small enough;
+        0. the lower bound from capacity prices, then from monthly LPs over instance
+           families (``relax.aggregate_bound``), then the monthly LP relaxations when the
+           months are small enough and their estimated work fits their share;
         1. a first plan: the previous plan's reservations (warm start), or the spreadsheet
            plan with the reservations that pay off for its usage (``repriced``), every
            block re-planned from it and made lean (``search.lean``);
@@ -758,12 +798,17 @@ class Decomposer:
         # short, for the relaxations below to finish
         self.raise_lower(capacity_bound(self.ctx))
         self.log.append(f"bound from capacity prices: {self.lower:,.2f}")
+        # the monthly LPs over instance families next (milliseconds; a bound close to the
+        # full LPs' on plans of many instances)
+        families = self.aggregate_bound(T * 0.1)
         self.report()  # a bound at once, before any plan (the LPs take seconds on large plans)
-        # the monthly LPs next: a few seconds at most, the bound known from the start, and
-        # never cut short by a first pass that ran long on a slow machine
-        lp = self.lp_bound(T * 0.2)
+        # then the monthly LPs, when they are cheap enough (with the family bound) or the
+        # only bound besides capacity prices: a few seconds at most, the bound known from
+        # the start, and never cut short by a first pass that ran long on a slow machine
+        lp = self.lp_bound(T * LP_SHARE, optional=families)
         if lp:
             self.report()
+        lp = lp or families
         self.leaning = True
         if hint_buys is not None:
             self.consider(self.evaluate(hint_buys, T * 0.35, hint_use, fine=True))

@@ -19,13 +19,14 @@ import math
 import os
 import tempfile
 from pathlib import Path
+from typing import NamedTuple
 
 import ortools.linear_solver.linear_solver_pb2 as mp
 from google.protobuf.message import DecodeError
 from ortools.linear_solver.python.model_builder_helper import ModelSolverHelper
 from ortools.sat import cp_model_pb2
 
-from capdsl.solve.context import SPOT, SolveContext
+from capdsl.solve.context import SPOT, Block, SolveContext
 from capdsl.solve.formulate import Formulation
 from capdsl.solve.money import existing_fleet_cost
 
@@ -235,3 +236,172 @@ def capacity_bound(ctx: SolveContext) -> float:
                 hourly = (std * best_std if std > 0 else 0.0) + rest * best_any
                 total += hourly * float(blk.billed)
     return total * (1 - 1e-6)
+
+
+class AggregateBound(NamedTuple):
+    value: float | None  # None: an LP was not solved in time
+    variables: int  # of all the months' LPs (the work they took, for the time budget)
+
+
+def aggregate_bound(ctx: SolveContext, *, time_limit: float) -> AggregateBound:
+    """A lower bound in milliseconds on most plans (seconds on the XL benchmark): each
+    month's LP over instance *families* instead of offerings and zones, in vCPUs (each
+    month gets its share of ``time_limit``, and at least 2 s: a timed-out LP gives no
+    bound).
+
+    What it keeps that ``capacity_bound`` drops is the month a reservation is held: rented
+    for the whole month at its amortised rate (the "rent" relaxation), shared by every
+    workload and block, against on-demand and spot paid per hour used -- so a reservation
+    sized for the evening peak pays for the night. Each real plan maps to a solution of
+    this LP that costs no more, so its optimum is a valid bound:
+
+    - a family's instances count in vCPUs; a vCPU gives workload w at most the best
+      capacity per vCPU of any of its offerings in that family (standard and spot
+      separately), and costs at least the family's cheapest price per vCPU (on-demand,
+      spot, a reservation's amortised rate, over all its offerings and zones);
+    - reservations of a family (new ones rented, owned ones free) are one pool in vCPUs for
+      every workload and zone; in each block the reserved vCPUs in use are at most the pool;
+    - in every block, each service's capacity covers its demand with headroom (and with N+k
+      its demand plus k of its smallest instances), its non-spot capacity covers ``demand x
+      Z / (Z - k)`` when it survives k of Z zones (as in ``capacity_bound``), and the
+      capacity spot supplies -- at most its vCPUs at the best rate -- counts only up to the
+      spot share of the block's quietest hour;
+    - integrality, zones, per-pool spot limits, quotas, budgets, batch work and replica
+      floors are left out."""
+    plan = ctx.plan
+    hpm = ctx.hours_per_month
+    offerings = {o.id: o.offering for o in plan.offerings}
+
+    def family(t: str) -> str:
+        o = offerings[t]
+        return o.family or t
+
+    def vcpus(t: str) -> float:
+        return float(offerings[t].vcpu) if offerings[t].vcpu > 0 else 1.0
+
+    rent: dict[str, float] = {}  # family -> least amortised $ per vCPU-hour of a reservation
+    owned: dict[tuple[str, int], float] = {}  # (family, month) -> vCPUs owned
+    for t, pool in ctx.pools.items():
+        f = family(t)
+        for c in pool.choices:
+            price = float(c.effective_hourly(hpm)) / vcpus(t)
+            rent[f] = min(rent.get(f, math.inf), price)
+        for m in range(plan.horizon):
+            n = pool.existing[m] + sum(v[m] for v in pool.zonal.values())
+            if n:
+                owned[(f, m)] = owned.get((f, m), 0.0) + n * vcpus(t)
+    # per service and family: best capacity per vCPU (standard, spot), least $ per vCPU-hour
+    # (on-demand, spot), and the smallest instance's capacity (N+k)
+    classes: dict[str, dict[str, list[float]]] = {}
+    smallest: dict[str, float] = {}
+    zones: dict[str, int] = {}
+    for w in plan.workloads:
+        if w.kind == "batch":
+            continue
+        per: dict[str, list[float]] = {}
+        caps = []
+        for ln in ctx.lanes_of(w.name):
+            cap = ctx.cap.get((w.name, ln.offering), 0.0)
+            if cap <= 0:
+                continue
+            caps.append(cap)
+            row = per.setdefault(family(ln.offering), [0.0, 0.0, math.inf, math.inf])
+            u = vcpus(ln.offering)
+            if ln.kind == SPOT:
+                row[1] = max(row[1], cap / u)
+                row[3] = min(row[3], float(offerings[ln.offering].spot_hourly[ln.zone]) / u)
+            else:
+                row[0] = max(row[0], cap / u)
+                if ln.price is not None:
+                    row[2] = min(row[2], float(ln.price) / u)
+        if per:
+            classes[w.name] = per
+            smallest[w.name] = min(caps)
+            zones[w.name] = len({ln.zone for ln in ctx.lanes_of(w.name)})
+    total = sum((float(v) for v in existing_fleet_cost(plan)), 0.0)
+    per_month = max(2.0, time_limit / max(1, plan.horizon))
+    variables = 0
+    for m, blocks in enumerate(ctx.blocks):
+        value, n = _aggregate_month(
+            ctx, m, blocks, classes, smallest, zones, rent, owned, per_month
+        )
+        variables += n
+        if value is None:
+            return AggregateBound(None, variables)
+        total += value
+    return AggregateBound(total * (1 - 1e-6), variables)
+
+
+def _aggregate_month(
+    ctx: SolveContext,
+    m: int,
+    blocks: tuple[Block, ...],
+    classes: dict[str, dict[str, list[float]]],
+    smallest: dict[str, float],
+    zones: dict[str, int],
+    rent: dict[str, float],
+    owned: dict[tuple[str, int], float],
+    time_limit: float,
+) -> tuple[float | None, int]:
+    """One month of ``aggregate_bound``: its LP optimum in money, without the fleet's cost
+    (None if not solved in time), and its number of variables."""
+    request = mp.MPModelRequest(solver_type=mp.MPModelRequest.GLOP_LINEAR_PROGRAMMING)
+    request.solver_specific_parameters = "use_dual_simplex: true"
+    request.solver_time_limit_seconds = time_limit
+    lp = request.model
+    inf = float("inf")
+    hpm = float(ctx.hours_per_month)
+    # money is scaled by the largest hourly rate for the simplex's numerics
+    rates = [r for per in classes.values() for row in per.values() for r in row[2:] if r < inf]
+    rates += [r for r in rent.values() if r < inf]
+    scale = max(rates, default=1.0) * hpm or 1.0
+
+    def var(cost: float, ub: float = inf) -> int:
+        lp.variable.add(lower_bound=0.0, upper_bound=ub, objective_coefficient=cost / scale)
+        return len(lp.variable) - 1
+
+    def row(terms: list[tuple[int, float]], lb: float, ub: float) -> None:
+        c = lp.constraint.add(lower_bound=lb, upper_bound=ub)
+        c.var_index.extend(i for i, _ in terms)
+        c.coefficient.extend(k for _, k in terms)
+
+    pool = {f: var(r * hpm) for f, r in rent.items() if r < inf}  # rented vCPUs this month
+    for blk in blocks:
+        hours = float(blk.billed)
+        drawn: dict[str, list[tuple[int, float]]] = {}  # family -> reserved vCPUs in use
+        for name, per in classes.items():
+            w = ctx.workload(name)
+            plain = blk.level.get(name, 0.0)
+            if plain <= 0:
+                continue
+            need = max(plain * w.required_factor, plain + w.redundancy * smallest[name])
+            z, k = zones[name], w.survive_zones
+            standing = plain * z / (z - k) if 0 < k < z else 0.0
+            firm: list[tuple[int, float]] = []  # non-spot capacity
+            spot: list[tuple[int, float]] = []  # spot vCPUs at their best capacity
+            for f, (std_cap, spot_cap, od, spot_price) in per.items():
+                if std_cap > 0:
+                    if f in pool or owned.get((f, m), 0.0) > 0:
+                        r = var(0.0)
+                        drawn.setdefault(f, []).append((r, 1.0))
+                        firm.append((r, std_cap))
+                    if od < inf:
+                        firm.append((var(od * hours), std_cap))
+                if spot_cap > 0 and spot_price < inf:
+                    spot.append((var(spot_price * hours), spot_cap))
+            # the capacity spot supplies: at most its vCPUs' and the spot share's
+            limit = w.spot.max_share * blk.low(name) if w.spot.max_share is not None else inf
+            supplied = var(0.0, limit) if spot else None
+            if supplied is not None:
+                row([(supplied, 1.0)] + [(i, -c) for i, c in spot], -inf, 0.0)
+            row(firm + ([(supplied, 1.0)] if supplied is not None else []), need, inf)
+            if standing > 0:
+                row(firm, standing, inf)
+        for f, terms in drawn.items():
+            cap = [(pool[f], -1.0)] if f in pool else []
+            row(terms + cap, -inf, owned.get((f, m), 0.0))
+    raw = ModelSolverHelper("glop").solve_serialized_request(request.SerializeToString())
+    response = mp.MPSolutionResponse.FromString(raw)
+    if response.status != mp.MPSOLVER_OPTIMAL:
+        return None, len(lp.variable)
+    return response.objective_value * scale, len(lp.variable)
