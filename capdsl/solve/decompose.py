@@ -17,8 +17,8 @@ blocks in one model stall it -- and a *month* otherwise.
    rented per month are tighter and used when the months are small enough; before either,
    ``relax.capacity_bound`` gives a weak bound from prices per unit of capacity alone (no
    model built), then ``relax.aggregate_bound`` one from monthly LPs over instance
-   families (reservations held for the month, in vCPUs: milliseconds, and within 0.2-2% of
-   the full LPs on the M and L benchmarks), so a plan too large for the others, or a time
+   families (reservations held for the month, in vCPUs: milliseconds, and within 0.05-0.9%
+   of the full LPs on the M and L benchmarks), so a plan too large for the others, or a time
    limit too short, still has a fair one; with it the full LPs run only when their
    estimated work fits their share of the time limit. The highest bound found is the
    plan's;
@@ -118,8 +118,8 @@ LP_MAX_VARIABLES = 60_000
 # Share of the time limit for the monthly LPs. With the bound over instance families
 # (``relax.aggregate_bound``: milliseconds) they run only when their estimated work fits in
 # it: they add zones, N+k and the rounding cuts, which matter most where a few instances
-# carry a workload (the retail example: 9,574 vs 6,354; the L benchmark: 30,934 vs 30,374),
-# and they took the M benchmark 3.6 s of its 10 for 60,919 vs 60,821.
+# carry a workload (the retail example: 9,574 vs 6,858; the L benchmark: 30,934 vs 30,659),
+# and they took the M benchmark 3.6 s of its 10 for 60,919 vs 60,889.
 LP_SHARE = 0.2
 # Months up to this many variables get the rounding cuts in their LP (``formulate(cuts=
 # True)``): on the examples they raise the bound by up to 4% (retail, a few instances a

@@ -18,6 +18,7 @@ import contextlib
 import math
 import os
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
@@ -238,6 +239,24 @@ def capacity_bound(ctx: SolveContext) -> float:
     return total * (1 - 1e-6)
 
 
+@dataclass
+class _Family:
+    """What one workload can run of one instance family, for ``aggregate_bound``: the
+    (capacity, vCPUs) of its standard and spot instances, and the least price per vCPU-hour
+    of each."""
+
+    standard: set[tuple[float, float]]
+    spot: set[tuple[float, float]]
+    on_demand: float = math.inf
+    spot_price: float = math.inf
+
+    @staticmethod
+    def rate(sizes: set[tuple[float, float]], row: float) -> float:
+        """The most capacity a vCPU gives towards a covering rule of ``row``: an instance
+        counts for at most the row's demand (one that covers it alone satisfies it)."""
+        return max(min(cap, row) / u for cap, u in sizes)
+
+
 class AggregateBound(NamedTuple):
     value: float | None  # None: an LP was not solved in time
     variables: int  # of all the months' LPs (the work they took, for the time budget)
@@ -257,8 +276,10 @@ def aggregate_bound(ctx: SolveContext, *, time_limit: float) -> AggregateBound:
 
     - a family's instances count in vCPUs; a vCPU gives workload w at most the best
       capacity per vCPU of any of its offerings in that family (standard and spot
-      separately), and costs at least the family's cheapest price per vCPU (on-demand,
-      spot, a reservation's amortised rate, over all its offerings and zones);
+      separately; each instance counted for at most the demand of the rule it covers, as
+      in the full model: one that covers it alone satisfies it), and costs at least the
+      family's cheapest price per vCPU (on-demand, spot, a reservation's amortised rate,
+      over all its offerings and zones);
     - reservations of a family (new ones rented, owned ones free) are one pool in vCPUs for
       every workload and zone; in each block the reserved vCPUs in use are at most the pool;
     - in every block, each service's capacity covers its demand with headroom (and with N+k
@@ -292,28 +313,29 @@ def aggregate_bound(ctx: SolveContext, *, time_limit: float) -> AggregateBound:
                 owned[(f, m)] = owned.get((f, m), 0.0) + n * vcpus(t)
     # per service and family: best capacity per vCPU (standard, spot), least $ per vCPU-hour
     # (on-demand, spot), and the smallest instance's capacity (N+k)
-    classes: dict[str, dict[str, list[float]]] = {}
+    classes: dict[str, dict[str, _Family]] = {}
     smallest: dict[str, float] = {}
     zones: dict[str, int] = {}
     for w in plan.workloads:
         if w.kind == "batch":
             continue
-        per: dict[str, list[float]] = {}
+        per: dict[str, _Family] = {}
         caps = []
         for ln in ctx.lanes_of(w.name):
             cap = ctx.cap.get((w.name, ln.offering), 0.0)
             if cap <= 0:
                 continue
             caps.append(cap)
-            row = per.setdefault(family(ln.offering), [0.0, 0.0, math.inf, math.inf])
+            fam = per.setdefault(family(ln.offering), _Family(set(), set()))
             u = vcpus(ln.offering)
             if ln.kind == SPOT:
-                row[1] = max(row[1], cap / u)
-                row[3] = min(row[3], float(offerings[ln.offering].spot_hourly[ln.zone]) / u)
+                fam.spot.add((cap, u))
+                price = float(offerings[ln.offering].spot_hourly[ln.zone]) / u
+                fam.spot_price = min(fam.spot_price, price)
             else:
-                row[0] = max(row[0], cap / u)
+                fam.standard.add((cap, u))
                 if ln.price is not None:
-                    row[2] = min(row[2], float(ln.price) / u)
+                    fam.on_demand = min(fam.on_demand, float(ln.price) / u)
         if per:
             classes[w.name] = per
             smallest[w.name] = min(caps)
@@ -336,7 +358,7 @@ def _aggregate_month(
     ctx: SolveContext,
     m: int,
     blocks: tuple[Block, ...],
-    classes: dict[str, dict[str, list[float]]],
+    classes: dict[str, dict[str, _Family]],
     smallest: dict[str, float],
     zones: dict[str, int],
     rent: dict[str, float],
@@ -352,7 +374,13 @@ def _aggregate_month(
     inf = float("inf")
     hpm = float(ctx.hours_per_month)
     # money is scaled by the largest hourly rate for the simplex's numerics
-    rates = [r for per in classes.values() for row in per.values() for r in row[2:] if r < inf]
+    rates = [
+        r
+        for per in classes.values()
+        for fam in per.values()
+        for r in (fam.on_demand, fam.spot_price)
+        if r < inf
+    ]
     rates += [r for r in rent.values() if r < inf]
     scale = max(rates, default=1.0) * hpm or 1.0
 
@@ -377,18 +405,23 @@ def _aggregate_month(
             need = max(plain * w.required_factor, plain + w.redundancy * smallest[name])
             z, k = zones[name], w.survive_zones
             standing = plain * z / (z - k) if 0 < k < z else 0.0
-            firm: list[tuple[int, float]] = []  # non-spot capacity
+            firm: list[tuple[int, float]] = []  # non-spot capacity towards the need
+            stand: list[tuple[int, float]] = []  # the same towards the standing capacity
             spot: list[tuple[int, float]] = []  # spot vCPUs at their best capacity
-            for f, (std_cap, spot_cap, od, spot_price) in per.items():
-                if std_cap > 0:
+            for f, fam in per.items():
+                if fam.standard:
+                    to_need, to_stand = fam.rate(fam.standard, need), fam.rate(fam.standard, plain)
+                    lanes = []
                     if f in pool or owned.get((f, m), 0.0) > 0:
                         r = var(0.0)
                         drawn.setdefault(f, []).append((r, 1.0))
-                        firm.append((r, std_cap))
-                    if od < inf:
-                        firm.append((var(od * hours), std_cap))
-                if spot_cap > 0 and spot_price < inf:
-                    spot.append((var(spot_price * hours), spot_cap))
+                        lanes.append(r)
+                    if fam.on_demand < inf:
+                        lanes.append(var(fam.on_demand * hours))
+                    firm += [(i, to_need) for i in lanes]
+                    stand += [(i, to_stand) for i in lanes]
+                if fam.spot and fam.spot_price < inf:
+                    spot.append((var(fam.spot_price * hours), fam.rate(fam.spot, need)))
             # the capacity spot supplies: at most its vCPUs' and the spot share's
             limit = w.spot.max_share * blk.low(name) if w.spot.max_share is not None else inf
             supplied = var(0.0, limit) if spot else None
@@ -396,7 +429,7 @@ def _aggregate_month(
                 row([(supplied, 1.0)] + [(i, -c) for i, c in spot], -inf, 0.0)
             row(firm + ([(supplied, 1.0)] if supplied is not None else []), need, inf)
             if standing > 0:
-                row(firm, standing, inf)
+                row(stand, standing, inf)
         for f, terms in drawn.items():
             cap = [(pool[f], -1.0)] if f in pool else []
             row(terms + cap, -inf, owned.get((f, m), 0.0))

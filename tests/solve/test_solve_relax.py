@@ -290,3 +290,19 @@ def test_the_family_bound_is_below_the_optimum(
     value, _ = aggregate_bound(prepare(p), time_limit=5)
     assert value is not None
     assert value <= float(sol.objective) * (1 + 1e-6)
+
+
+def test_in_the_family_bound_an_instance_counts_for_at_most_the_demand() -> None:
+    # the same price per vCPU, but the 32-vCPU size gives more per vCPU (2,000 units): for
+    # 100 units a plan still needs a whole instance, the 2-vCPU one ($0.10/h); counted in
+    # full, 1.6 vCPUs of the large size would do ($0.08/h)
+    small = offering("m.large", od="0.10", vcpu=2, zones=("z1",))
+    big = offering("m.8xlarge", od="1.60", vcpu=32, zones=("z1",))
+    p = plan(
+        [small, big], [workload("api", [(small, 100.0), (big, 2000.0)])], [{"api": [100.0] * 24}]
+    )
+    value, _ = aggregate_bound(prepare(p), time_limit=5)
+    assert value == pytest.approx(0.10 * _billed(p), rel=1e-5)
+    sol = solve(p, time_limit=5)
+    assert sol.status == "optimal" and sol.objective is not None
+    assert float(sol.objective) == pytest.approx(0.10 * _billed(p), rel=1e-6)
