@@ -12,7 +12,7 @@ from solve_factory import existing, offering, plan, workload
 from capdsl.model.plan import Plan, SpotPolicy
 from capdsl.solve import solve, verify
 from capdsl.solve.prune import prepare
-from capdsl.solve.relax import capacity_bound
+from capdsl.solve.relax import aggregate_bound, capacity_bound
 
 
 def cents(x: Fraction) -> Decimal:
@@ -26,8 +26,11 @@ def check(p: Plan, **kw: int) -> None:
     optimum = brute_force(p, **kw)
     assert sol.totals is not None
     assert sol.totals.cost == cents(optimum)
-    # the decomposition's model-free bound is below every optimum enumerated here
+    # the decomposition's model-free bound, and its bound over instance families, are below
+    # every optimum enumerated here
     assert capacity_bound(prepare(p)) <= float(optimum) + 1e-9
+    families = aggregate_bound(prepare(p), time_limit=5).value
+    assert families is not None and families <= float(optimum) * (1 + 1e-9) + 1e-9
 
 
 def test_reserved_versus_on_demand_break_even() -> None:
