@@ -464,7 +464,7 @@ class Decomposer:
 
         if self.out_of_time():
             return False
-        value, variables = aggregate_bound(self.ctx, time_limit=budget)
+        value, variables = aggregate_bound(self.ctx, time_limit=budget, stop=self.stop)
         self.work += variables * AGGREGATE_S_PER_VARIABLE
         if value is None:
             return False

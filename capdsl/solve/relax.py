@@ -18,6 +18,7 @@ import contextlib
 import math
 import os
 import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
@@ -262,11 +263,13 @@ class AggregateBound(NamedTuple):
     variables: int  # of all the months' LPs (the work they took, for the time budget)
 
 
-def aggregate_bound(ctx: SolveContext, *, time_limit: float) -> AggregateBound:
+def aggregate_bound(
+    ctx: SolveContext, *, time_limit: float, stop: threading.Event | None = None
+) -> AggregateBound:
     """A lower bound in milliseconds on most plans (seconds on the XL benchmark): each
     month's LP over instance *families* instead of offerings and zones, in vCPUs (each
     month gets its share of ``time_limit``, and at least 2 s: a timed-out LP gives no
-    bound).
+    bound; nor does a ``stop`` set between two months).
 
     What it keeps that ``capacity_bound`` drops is the month a reservation is held: rented
     for the whole month at its amortised rate (the "rent" relaxation), shared by every
@@ -344,6 +347,8 @@ def aggregate_bound(ctx: SolveContext, *, time_limit: float) -> AggregateBound:
     per_month = max(2.0, time_limit / max(1, plan.horizon))
     variables = 0
     for m, blocks in enumerate(ctx.blocks):
+        if stop is not None and stop.is_set():
+            return AggregateBound(None, variables)
         value, n = _aggregate_month(
             ctx, m, blocks, classes, smallest, zones, rent, owned, per_month
         )

@@ -260,6 +260,23 @@ def test_the_monthly_lps_give_the_same_bound_on_one_thread_and_on_two() -> None:
     assert any("monthly LP" in line for line in two.log)
 
 
+def test_with_the_family_bound_the_monthly_lps_run_only_when_their_work_fits() -> None:
+    plan, _ = plans()
+    ctx = prepare(plan)
+    d = decomposer(ctx)
+    assert d.aggregate_bound(1.0)
+    assert d.lower is not None
+    families = d.lower
+    assert any("over instance families" in line for line in d.log)
+    # their estimated work is more than a budget of nothing: left out, the family bound stands
+    assert d.lp_bound(1e-9, optional=True) is False
+    assert d.lower == families
+    assert any("monthly LP relaxations skipped" in line for line in d.log)
+    # with the budget for them they run, and their bound is the tighter one here
+    assert d.lp_bound(5.0, optional=True)
+    assert d.lower >= families
+
+
 def test_no_lp_bound_when_a_month_is_too_large_and_the_others_are_not_built(
     monkeypatch,  # type: ignore[no-untyped-def]
 ) -> None:

@@ -4,6 +4,7 @@ model-free capacity-price bound worked by hand (the brute-force tests check it t
 
 from __future__ import annotations
 
+import threading
 from types import SimpleNamespace
 
 import pytest
@@ -239,6 +240,10 @@ def test_the_family_bound_holds_reservations_for_the_month() -> None:
     sol = solve(p, time_limit=5)
     assert sol.status == "optimal" and sol.objective is not None
     assert float(sol.objective) == pytest.approx(115.20, rel=1e-6)
+    # a stop requested before it: no bound (and no LP solved)
+    stop = threading.Event()
+    stop.set()
+    assert aggregate_bound(ctx, time_limit=5, stop=stop) == (None, 0)
 
 
 @settings(max_examples=25, deadline=None, derandomize=True)
