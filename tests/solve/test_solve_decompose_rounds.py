@@ -272,8 +272,9 @@ def test_with_the_family_bound_the_monthly_lps_run_only_when_their_work_fits() -
     assert d.lp_bound(1e-9, optional=True) is False
     assert d.lower == families
     assert any("monthly LP relaxations skipped" in line for line in d.log)
-    # with the budget for them they run, and their bound is the tighter one here
+    # with the budget for them they run; the higher of the two bounds is the plan's
     assert d.lp_bound(5.0, optional=True)
+    assert any("monthly LP relaxations (reservations rented" in line for line in d.log)
     assert d.lower >= families
 
 
