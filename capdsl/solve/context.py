@@ -74,6 +74,10 @@ class Pool:
     existing: tuple[int, ...]
     zonal: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
 
+    def owned(self, month: int) -> int:
+        """Reservations already owned in ``month``: regional and zonal (in any zone)."""
+        return self.existing[month] + sum(v[month] for v in self.zonal.values())
+
     @property
     def owns_any(self) -> bool:
         return any(self.existing) or any(any(v) for v in self.zonal.values())

@@ -565,10 +565,14 @@ class _Builder:
         if not self.cuts:
             return
         sizes = sorted({c for c, _ in flat if 0 < c < plain}, reverse=True)[:ROUNDING_SIZES]
+        if not sizes:
+            return
+        rows = [([(c, v) for c, v in terms if c > 0], k) for terms, k in rows]
+        fleet = [(c, v) for c, v in flat if c > 0]
+        zones = len(rows) > 1 and all(k == 0 for _, k in rows)
         for theta in sizes:
             r = -(-plain // theta)
             for terms, k in rows:
-                terms = [(c, v) for c, v in terms if c > 0]
                 if terms:
                     self.add(
                         cp_model.LinearExpr.weighted_sum(
@@ -577,12 +581,11 @@ class _Builder:
                         >= r + k,
                         lit,
                     )
-            if len(rows) > 1 and all(k == 0 for _, k in rows):
+            if zones:
                 z = len(rows)
-                terms = [(c, v) for c, v in flat if c > 0]
                 self.add(
                     cp_model.LinearExpr.weighted_sum(
-                        [v for _, v in terms], [-(-c // theta) for c, _ in terms]
+                        [v for _, v in fleet], [-(-c // theta) for c, _ in fleet]
                     )
                     >= -(-z * r // (z - 1)),
                     lit,

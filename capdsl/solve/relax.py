@@ -28,6 +28,7 @@ from google.protobuf.message import DecodeError
 from ortools.linear_solver.python.model_builder_helper import ModelSolverHelper
 from ortools.sat import cp_model_pb2
 
+from capdsl.model.plan import Workload
 from capdsl.solve.context import SPOT, Block, SolveContext
 from capdsl.solve.formulate import Formulation
 from capdsl.solve.money import existing_fleet_cost
@@ -215,7 +216,6 @@ def capacity_bound(ctx: SolveContext) -> float:
             continue
         smallest = min(ctx.cap.get((w.name, ln.offering), 0.0) for ln in lanes)
         zones = len({ln.zone for ln in lanes})
-        k = w.survive_zones
         for m, blocks in enumerate(ctx.blocks):
             # reservations already owned in month m, as free non-spot capacity
             free = 0.0
@@ -223,14 +223,12 @@ def capacity_bound(ctx: SolveContext) -> float:
                 pool = ctx.pools.get(t)
                 if pool is None:
                     continue
-                owned = pool.existing[m] + sum(v[m] for v in pool.zonal.values())
-                free += owned * ctx.cap.get((w.name, t), 0.0)
+                free += pool.owned(m) * ctx.cap.get((w.name, t), 0.0)
             for blk in blocks:
                 plain = blk.level.get(w.name, 0.0)
                 if plain <= 0:
                     continue
-                need = max(plain * w.required_factor, plain + w.redundancy * smallest)
-                standing = plain * zones / (zones - k) if 0 < k < zones else 0.0
+                need, standing = _covering(w, plain, smallest, zones)
                 std = max(0.0, standing - free)  # non-spot capacity to pay for
                 rest = max(0.0, need - free - std)  # the rest, at the cheapest price
                 if std > 0 and math.isinf(best_std):
@@ -238,6 +236,17 @@ def capacity_bound(ctx: SolveContext) -> float:
                 hourly = (std * best_std if std > 0 else 0.0) + rest * best_any
                 total += hourly * float(blk.billed)
     return total * (1 - 1e-6)
+
+
+def _covering(w: Workload, plain: float, smallest: float, zones: int) -> tuple[float, float]:
+    """What a service's capacity must reach in a block of demand ``plain``, relaxed to one
+    number each (``capacity_bound``, ``aggregate_bound``): in all, its demand with headroom
+    and, with N+k, its demand plus k of its ``smallest`` instances; without spot, when it
+    survives k of its ``zones`` zones, ``demand x Z / (Z - k)`` (the k largest zones hold at
+    least k/Z of it)."""
+    need = max(plain * w.required_factor, plain + w.redundancy * smallest)
+    k = w.survive_zones
+    return need, plain * zones / (zones - k) if 0 < k < zones else 0.0
 
 
 @dataclass
@@ -311,7 +320,7 @@ def aggregate_bound(
             price = float(c.effective_hourly(hpm)) / vcpus(t)
             rent[f] = min(rent.get(f, math.inf), price)
         for m in range(plan.horizon):
-            n = pool.existing[m] + sum(v[m] for v in pool.zonal.values())
+            n = pool.owned(m)
             if n:
                 owned[(f, m)] = owned.get((f, m), 0.0) + n * vcpus(t)
     # per service and family: best capacity per vCPU (standard, spot), least $ per vCPU-hour
@@ -324,7 +333,8 @@ def aggregate_bound(
             continue
         per: dict[str, _Family] = {}
         caps = []
-        for ln in ctx.lanes_of(w.name):
+        lanes = ctx.lanes_of(w.name)
+        for ln in lanes:
             cap = ctx.cap.get((w.name, ln.offering), 0.0)
             if cap <= 0:
                 continue
@@ -342,15 +352,25 @@ def aggregate_bound(
         if per:
             classes[w.name] = per
             smallest[w.name] = min(caps)
-            zones[w.name] = len({ln.zone for ln in ctx.lanes_of(w.name)})
+            zones[w.name] = len({ln.zone for ln in lanes})
     total = sum((float(v) for v in existing_fleet_cost(plan)), 0.0)
     per_month = max(2.0, time_limit / max(1, plan.horizon))
+    # money is scaled by the largest monthly rate for the simplex's numerics
+    rates = [
+        r
+        for per in classes.values()
+        for fam in per.values()
+        for r in (fam.on_demand, fam.spot_price)
+        if r < math.inf
+    ]
+    rates += [r for r in rent.values() if r < math.inf]
+    scale = max(rates, default=1.0) * float(hpm) or 1.0
     variables = 0
     for m, blocks in enumerate(ctx.blocks):
         if stop is not None and stop.is_set():
             return AggregateBound(None, variables)
         value, n = _aggregate_month(
-            ctx, m, blocks, classes, smallest, zones, rent, owned, per_month
+            ctx, m, blocks, classes, smallest, zones, rent, owned, scale, per_month
         )
         variables += n
         if value is None:
@@ -368,6 +388,7 @@ def _aggregate_month(
     zones: dict[str, int],
     rent: dict[str, float],
     owned: dict[tuple[str, int], float],
+    scale: float,
     time_limit: float,
 ) -> tuple[float | None, int]:
     """One month of ``aggregate_bound``: its LP optimum in money, without the fleet's cost
@@ -378,16 +399,6 @@ def _aggregate_month(
     lp = request.model
     inf = float("inf")
     hpm = float(ctx.hours_per_month)
-    # money is scaled by the largest hourly rate for the simplex's numerics
-    rates = [
-        r
-        for per in classes.values()
-        for fam in per.values()
-        for r in (fam.on_demand, fam.spot_price)
-        if r < inf
-    ]
-    rates += [r for r in rent.values() if r < inf]
-    scale = max(rates, default=1.0) * hpm or 1.0
 
     def var(cost: float, ub: float = inf) -> int:
         lp.variable.add(lower_bound=0.0, upper_bound=ub, objective_coefficient=cost / scale)
@@ -407,9 +418,7 @@ def _aggregate_month(
             plain = blk.level.get(name, 0.0)
             if plain <= 0:
                 continue
-            need = max(plain * w.required_factor, plain + w.redundancy * smallest[name])
-            z, k = zones[name], w.survive_zones
-            standing = plain * z / (z - k) if 0 < k < z else 0.0
+            need, standing = _covering(w, plain, smallest[name], zones[name])
             firm: list[tuple[int, float]] = []  # non-spot capacity towards the need
             stand: list[tuple[int, float]] = []  # the same towards the standing capacity
             spot: list[tuple[int, float]] = []  # spot vCPUs at their best capacity
