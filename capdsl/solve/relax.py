@@ -30,19 +30,23 @@ from ortools.sat import cp_model_pb2
 
 from capdsl.model.plan import Workload
 from capdsl.solve.context import SPOT, Block, SolveContext
+from capdsl.solve.floors import Floors, family_of, vcpus_of
 from capdsl.solve.formulate import Formulation
 from capdsl.solve.money import existing_fleet_cost
 
 _INF = 2**62
 
 
-def lp_bound(form: Formulation, *, time_limit: float) -> float | None:
+def lp_bound(form: Formulation, *, time_limit: float, floors: Floors | None = None) -> float | None:
     """The LP relaxation's optimum in money (fleet constant included), or None if GLOP did
-    not prove it within ``time_limit``."""
+    not prove it within ``time_limit``; with ``floors``, each service's instances in each
+    block weigh at least its integer floor (``floors.py``)."""
     relaxed = relaxation(form)
     if relaxed is None:
         return None
     request, scale = relaxed
+    if floors is not None:
+        _floor_rows(request.model, form, floors)
     request.solver_time_limit_seconds = max(0.001, time_limit)
     # through model_builder's helper, which releases the GIL while GLOP runs (pywraplp's
     # SolveWithProto holds it): the monthly LPs of a plan then solve on several threads at
@@ -147,6 +151,23 @@ def relaxation(form: Formulation) -> tuple[mp.MPModelRequest, float] | None:
     for v, k in zip(list(obj.vars), coeffs, strict=True):
         lp.variable[v].objective_coefficient += k / scale
     return request, scale
+
+
+def _floor_rows(lp: mp.MPModelProto, form: Formulation, floors: Floors) -> None:
+    """One row per service and block with a floor: its instances' weighted vCPUs reach it."""
+    offerings = {o.id: o.offering for o in form.ctx.plan.offerings}
+    terms: dict[tuple[str, int, int], list[tuple[int, float]]] = {}
+    for (w, t, _zone, kind, m, b), v in form.use.items():
+        standard, spot = floors.weights.get(family_of(offerings, t), (0.0, 0.0))
+        weight = (spot if kind == SPOT else standard) * vcpus_of(offerings, t)
+        if weight > 0:
+            terms.setdefault((w, m, b), []).append((v.index, weight))
+    for key, row in terms.items():
+        floor = floors.value.get(key, 0.0)
+        if floor > 0:
+            c = lp.constraint.add(lower_bound=floor, upper_bound=float("inf"))
+            c.var_index.extend(i for i, _ in row)
+            c.coefficient.extend(k for _, k in row)
 
 
 def _plain_proto(form: Formulation) -> cp_model_pb2.CpModelProto | None:
@@ -273,7 +294,11 @@ class AggregateBound(NamedTuple):
 
 
 def aggregate_bound(
-    ctx: SolveContext, *, time_limit: float, stop: threading.Event | None = None
+    ctx: SolveContext,
+    *,
+    time_limit: float,
+    stop: threading.Event | None = None,
+    floors: Floors | None = None,
 ) -> AggregateBound:
     """A lower bound in milliseconds on most plans (seconds on the XL benchmark): each
     month's LP over instance *families* instead of offerings and zones, in vCPUs (each
@@ -299,8 +324,10 @@ def aggregate_bound(
       Z / (Z - k)`` when it survives k of Z zones (as in ``capacity_bound``), and the
       capacity spot supplies -- at most its vCPUs at the best rate -- counts only up to the
       spot share of the block's quietest hour;
-    - integrality, zones, per-pool spot limits, quotas, budgets, batch work and replica
-      floors are left out."""
+    - with ``floors`` (``floors.integer_floors``), each service's instances in each block
+      weigh at least its integer floor, which carries what whole instances in zones cost;
+    - otherwise integrality, zones, per-pool spot limits, quotas, budgets, batch work and
+      replica floors are left out."""
     plan = ctx.plan
     hpm = ctx.hours_per_month
     offerings = {o.id: o.offering for o in plan.offerings}
@@ -370,7 +397,7 @@ def aggregate_bound(
         if stop is not None and stop.is_set():
             return AggregateBound(None, variables)
         value, n = _aggregate_month(
-            ctx, m, blocks, classes, smallest, zones, rent, owned, scale, per_month
+            ctx, m, blocks, classes, smallest, zones, rent, owned, scale, per_month, floors
         )
         variables += n
         if value is None:
@@ -390,6 +417,7 @@ def _aggregate_month(
     owned: dict[tuple[str, int], float],
     scale: float,
     time_limit: float,
+    floors: Floors | None = None,
 ) -> tuple[float | None, int]:
     """One month of ``aggregate_bound``: its LP optimum in money, without the fleet's cost
     (None if not solved in time), and its number of variables."""
@@ -419,6 +447,7 @@ def _aggregate_month(
             if plain <= 0:
                 continue
             need, standing = _covering(w, plain, smallest[name], zones[name])
+            weighed: list[tuple[int, float]] = []  # the service's vCPUs, by floor weight
             firm: list[tuple[int, float]] = []  # non-spot capacity towards the need
             stand: list[tuple[int, float]] = []  # the same towards the standing capacity
             spot: list[tuple[int, float]] = []  # spot vCPUs at their best capacity
@@ -433,9 +462,13 @@ def _aggregate_month(
                     if fam.on_demand < inf:
                         lanes.append(var(fam.on_demand * hours))
                     firm += [(i, to_need) for i in lanes]
+                    if floors is not None:
+                        weighed += [(i, floors.weights.get(f, (0.0, 0.0))[0]) for i in lanes]
                     stand += [(i, to_stand) for i in lanes]
                 if fam.spot and fam.spot_price < inf:
                     spot.append((var(fam.spot_price * hours), fam.rate(fam.spot, need)))
+                    if floors is not None:
+                        weighed.append((spot[-1][0], floors.weights.get(f, (0.0, 0.0))[1]))
             # the capacity spot supplies: at most its vCPUs' and the spot share's
             limit = w.spot.max_share * blk.low(name) if w.spot.max_share is not None else inf
             supplied = var(0.0, limit) if spot else None
@@ -444,6 +477,9 @@ def _aggregate_month(
             row(firm + ([(supplied, 1.0)] if supplied is not None else []), need, inf)
             if standing > 0:
                 row(stand, standing, inf)
+            floor = floors.value.get((name, m, blk.index), 0.0) if floors is not None else 0.0
+            if floor > 0:
+                row(weighed, floor, inf)
         for f, terms in drawn.items():
             cap = [(pool[f], -1.0)] if f in pool else []
             row(terms + cap, -inf, owned.get((f, m), 0.0))

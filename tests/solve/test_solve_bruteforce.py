@@ -11,6 +11,7 @@ from solve_factory import existing, offering, plan, workload
 
 from capdsl.model.plan import Plan, SpotPolicy
 from capdsl.solve import solve, verify
+from capdsl.solve.floors import FloorSearch
 from capdsl.solve.prune import prepare
 from capdsl.solve.relax import aggregate_bound, capacity_bound
 
@@ -31,6 +32,11 @@ def check(p: Plan, **kw: int) -> None:
     assert capacity_bound(prepare(p)) <= float(optimum) + 1e-9
     families = aggregate_bound(prepare(p), time_limit=5).value
     assert families is not None and families <= float(optimum) * (1 + 1e-9) + 1e-9
+    # and with every service's integer floors
+    search = FloorSearch(prepare(p))
+    search.run(1e9)
+    floored = aggregate_bound(prepare(p), time_limit=5, floors=search.floors()).value
+    assert floored is not None and floored <= float(optimum) * (1 + 1e-9) + 1e-9
 
 
 def test_reserved_versus_on_demand_break_even() -> None:

@@ -1,0 +1,309 @@
+"""Integer floors (``floors.py``): the least a service's whole fleet weighs at a demand
+level, against a brute force over every small fleet written here from the rules; the bounds
+that take them (the family LPs and the monthly LPs) against worked examples and proven
+optima; the search over levels (order, determinism, resumption) and the decomposer's use."""
+
+from __future__ import annotations
+
+import itertools
+import math
+import threading
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from solve_factory import offering, plan, workload
+
+import capdsl.solve.decompose as decompose
+from capdsl.model.plan import Plan, SpotPolicy, Workload
+from capdsl.solve import solve
+from capdsl.solve.decompose import solve_decomposed, unit_context
+from capdsl.solve.floors import FloorSearch, _floor, _Kind, _kinds, family_weights
+from capdsl.solve.formulate import formulate
+from capdsl.solve.prune import prepare
+from capdsl.solve.relax import aggregate_bound, lp_bound
+
+
+def _billed(p: Plan) -> float:
+    return sum(float(b.billed) for blocks in prepare(p).blocks for b in blocks)
+
+
+def _complete(p: Plan) -> FloorSearch:
+    search = FloorSearch(prepare(p), threads=2)
+    search.run(1e9)
+    assert search.done
+    return search
+
+
+def _brute(w: Workload, kinds: list[_Kind], level: float, most: int = 3) -> float:
+    """The least weight over every fleet of at most ``most`` instances of each kind in each
+    zone (spot in one: no rule here tells its zones apart) that meets the service's rules at
+    ``level`` -- at or above the least of all fleets -- checked one by one as written: demand
+    with headroom (all instances, each counted for at most that demand), capacity less its
+    k largest instances (each counted for at most the demand) covers the demand, and the
+    standard instances outside any one zone cover it when the service survives a zone."""
+    slots = [(k, z) for k in kinds for z in sorted(k.zones)[: 1 if k.spot else None]]
+    zones = sorted({z for k in kinds for z in k.zones})
+    required = level * w.required_factor
+    best = math.inf
+    for counts in itertools.product(range(most + 1), repeat=len(slots)):
+        fleet = [(k, z) for (k, z), n in zip(slots, counts, strict=True) for _ in range(n)]
+        if sum(min(k.capacity, required) for k, _ in fleet) < required:
+            continue
+        caps = sorted(min(k.capacity, level) for k, _ in fleet)
+        if w.redundancy and sum(caps[: len(caps) - w.redundancy]) < level:
+            continue
+        if (
+            w.survive_zones
+            and len(zones) > 1
+            and any(
+                sum(min(k.capacity, level) for k, z in fleet if not k.spot and z != lost) < level
+                for lost in zones
+            )
+        ):
+            continue
+        best = min(best, sum(k.weight for k, _ in fleet))
+    return best
+
+
+def test_a_floor_buys_whole_instances_in_two_zones() -> None:
+    # 40 units surviving the loss of any one of three zones, on 100-unit instances of 2 vCPUs
+    # at $0.10/h: whole instances in two zones, $0.20/h. The family LP alone holds
+    # 40 x 3/2 = 60 units' worth of vCPUs at the rate an instance gives up to the demand
+    # (40 units per 2 vCPUs): 3 vCPUs, $0.15/h; with the floor, the optimum
+    a = offering("m.large", od="0.10", vcpu=2, zones=("z1", "z2", "z3"))
+    p = plan([a], [workload("db", [(a, 100.0)], survive_zones=1)], [{"db": [40.0] * 24}])
+    hours = _billed(p)
+    ctx = prepare(p)
+    search = _complete(p)
+    floors = search.floors()
+    assert floors.weights["m"] == (pytest.approx(0.05), 0.0)
+    assert floors.value and all(v == pytest.approx(0.20) for v in floors.value.values())
+    plain = aggregate_bound(ctx, time_limit=5).value
+    with_floors = aggregate_bound(ctx, time_limit=5, floors=floors).value
+    assert plain == pytest.approx(0.15 * hours, rel=1e-5)
+    assert with_floors == pytest.approx(0.20 * hours, rel=1e-5)
+    # the monthly LP takes them too (its own rounding cuts already reach the optimum here)
+    month, _ = formulate(unit_context(ctx, (0, None), "rent"))
+    assert lp_bound(month, time_limit=5, floors=floors) == pytest.approx(0.20 * hours, rel=1e-5)
+    sol = solve(p, time_limit=5)
+    assert sol.status == "optimal" and sol.objective is not None
+    assert float(sol.objective) == pytest.approx(0.20 * hours, rel=1e-6)
+
+
+def test_a_floor_weighs_spot_at_its_own_price() -> None:
+    # N+1 without zones: 150 units on 100-unit instances, on-demand $0.10/h or spot $0.03/h
+    # (spot limits are left out of a floor): the least fleet is three spot instances
+    a = offering("m.large", od="0.10", vcpu=2, zones=("z1",), spot="0.03")
+    w = workload("api", [(a, 100.0)], redundancy=1, spot=SpotPolicy(allowed=True, max_share=0.4))
+    p = plan([a], [w], [{"api": [150.0] * 24}])
+    ctx = prepare(p)
+    weights = family_weights(ctx)
+    assert weights["m"] == (pytest.approx(0.05), pytest.approx(0.015))
+    kinds = _kinds(ctx, w, weights)
+    assert {k.spot for k in kinds} == {False, True}
+    value, dtime = _floor(w, kinds, 150.0)
+    assert value == pytest.approx(0.09) and dtime >= 0
+
+
+def test_an_instance_another_beats_outright_is_left_out() -> None:
+    # the same family (the same price per vCPU): the 4-vCPU size gives 250 units, more than
+    # twice the 2-vCPU size's 100, but weighs twice as much -- neither beats the other; a
+    # dearer family with the same capacity per instance is beaten by the cheaper one
+    small = offering("m.large", od="0.10", vcpu=2, zones=("z1", "z2"))
+    big = offering("m.xlarge", od="0.20", vcpu=4, zones=("z1", "z2"))
+    dear = offering("r.large", od="0.13", vcpu=2, zones=("z1", "z2"))
+    w = workload("api", [(small, 100.0), (big, 250.0), (dear, 100.0)], survive_zones=1)
+    p = plan([small, big, dear], [w], [{"api": [100.0] * 24}])
+    ctx = prepare(p)
+    kept = {k.offering for k in _kinds(ctx, w, family_weights(ctx))}
+    assert kept == {small.id, big.id}
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(
+    caps=st.lists(st.sampled_from([40.0, 70.0, 100.0, 160.0, 250.0]), min_size=1, max_size=2),
+    zones=st.integers(1, 3),
+    redundancy=st.integers(0, 2),
+    survive=st.booleans(),
+    headroom=st.sampled_from([0.0, 0.3]),
+    spot=st.booleans(),
+    partial=st.booleans(),
+    level=st.floats(20.0, 300.0),
+)
+def test_a_floor_is_never_above_the_least_whole_fleet(
+    caps: list[float],
+    zones: int,
+    redundancy: int,
+    survive: bool,
+    headroom: float,
+    spot: bool,
+    partial: bool,
+    level: float,
+) -> None:
+    # against every fleet of up to 3 instances a kind and zone: the floor is at most the
+    # least of them (a valid bound)
+    zs = ("z1", "z2", "z3")[:zones]
+    offs = [
+        offering(
+            f"f{i}.x{int(c)}",
+            od=f"{0.001 * c * (1 - 0.1 * i):.4f}",
+            vcpu=max(1, int(c // 40)),
+            # one size missing from the last zone: zones that are not interchangeable
+            zones=zs[:-1] if partial and i == 1 and len(zs) > 1 else zs,
+            spot=f"{0.0004 * c:.4f}" if spot else None,
+        )
+        for i, c in enumerate(caps)
+    ]
+    w = workload(
+        "svc",
+        [(o, c) for o, c in zip(offs, caps, strict=True)],
+        redundancy=redundancy,
+        survive_zones=1 if survive and zones > 1 else 0,
+        headroom=headroom,
+        spot=SpotPolicy(allowed=True) if spot else None,
+    )
+    p = plan(offs, [w], [{"svc": [level] * 24}])
+    ctx = prepare(p)
+    kinds = _kinds(ctx, w, family_weights(ctx))
+    value, _ = _floor(w, kinds, level)
+    least = _brute(w, kinds, level)
+    if least < math.inf:
+        assert value <= least * (1 + 1e-9) + 1e-12
+
+
+@settings(max_examples=20, deadline=None, derandomize=True)
+@given(
+    shapes=st.lists(
+        st.lists(st.sampled_from([0.0, 30.0, 80.0, 150.0, 260.0]), min_size=4, max_size=4),
+        min_size=1,
+        max_size=2,
+    ),
+    zones=st.integers(1, 3),
+    redundancy=st.integers(0, 1),
+    survive=st.booleans(),
+    spot=st.booleans(),
+)
+def test_the_bounds_with_floors_are_below_the_optimum(
+    shapes: list[list[float]], zones: int, redundancy: int, survive: bool, spot: bool
+) -> None:
+    # two sizes of one family and one of another, one or two services peaking in different
+    # hours, zones, N+1, spot, reservations: the family LPs and the monthly LPs with the
+    # floors stay below the proven optimum
+    zs = ("z1", "z2", "z3")[:zones]
+    res = {"1y-no_upfront": ("0", "0.055"), "1y-all_upfront": ("400", "0")}
+    small = offering("m.large", od="0.10", vcpu=2, zones=zs, spot="0.035", reserved=res)
+    big = offering("m.xlarge", od="0.20", vcpu=4, zones=zs, spot="0.07", reserved=res)
+    other = offering("c.large", od="0.085", vcpu=2, zones=zs, spot="0.03", reserved=res)
+    services = [
+        workload(
+            f"svc{i}",
+            [(small, 90.0), (big, 200.0), (other, 80.0)][i:],
+            redundancy=redundancy,
+            survive_zones=1 if survive and zones > 1 else 0,
+            spot=SpotPolicy(allowed=True, max_share=0.4) if spot else None,
+        )
+        for i in range(len(shapes))
+    ]
+    demand = [{f"svc{i}": [v for v in shape for _ in range(6)] for i, shape in enumerate(shapes)}]
+    p = plan([small, big, other], services, demand * 2, options=tuple(res))
+    sol = solve(p, time_limit=10)
+    if sol.status != "optimal":
+        return  # nothing proven to compare with (the brute-force tests cover the solver)
+    assert sol.objective is not None
+    optimum = float(sol.objective)
+    ctx = prepare(p)
+    floors = _complete(p).floors()
+    families = aggregate_bound(ctx, time_limit=5, floors=floors).value
+    assert families is not None and families <= optimum * (1 + 1e-6)
+    months = [
+        lp_bound(formulate(unit_context(ctx, (m, None), "rent"))[0], time_limit=5, floors=floors)
+        for m in range(p.horizon)
+    ]
+    assert all(v is not None for v in months)
+    assert sum(v for v in months if v is not None) <= optimum * (1 + 1e-6)
+
+
+def _growing() -> Plan:
+    a = offering("m.large", od="0.10", vcpu=2, zones=("z1", "z2", "z3"))
+    b = offering("m.xlarge", od="0.20", vcpu=4, zones=("z1", "z2", "z3"))
+    c = offering("c.xlarge", od="0.17", vcpu=4, zones=("z1", "z2", "z3"))
+    services = [
+        workload("web", [(a, 100.0), (b, 230.0), (c, 260.0)], survive_zones=1, redundancy=1),
+        workload("api", [(a, 90.0), (c, 250.0)], survive_zones=1),
+    ]
+    shape = [1.0, 1.4, 2.1, 3.0, 2.2, 1.2]
+    demand = [
+        {"web": [40.0 * g * s for s in shape], "api": [25.0 * g * s for s in shape[::-1]]}
+        for g in (1.0, 1.3, 1.7, 2.2, 2.9, 3.6)
+    ]
+    return plan([a, b, c], services, demand)
+
+
+def test_the_search_solves_the_ends_first_then_the_most_promising_ranges() -> None:
+    ctx = prepare(_growing())
+    first = FloorSearch(ctx, threads=2)
+    first.run(1e-9)  # one batch: every service's lowest and highest level
+    assert first.solves == 4
+    assert {name: sorted(v) for name, v in first.found.items()} == {
+        name: [0, len(levels) - 1] for name, (_, _, levels, _) in first.services.items()
+    }
+    # each block takes the floor of the highest level solved at or below its own
+    floors = first.floors()
+    for m, blocks in enumerate(ctx.blocks):
+        for blk in blocks:
+            for name, (_, _, levels, _) in first.services.items():
+                level = blk.level[name]
+                expect = (
+                    first.found[name][len(levels) - 1]
+                    if level == levels[-1]
+                    else (first.found[name][0])
+                )
+                assert floors.value.get((name, m, blk.index), 0.0) == pytest.approx(expect)
+    # run on, in steps or at once: the same floors (the order and each solve deterministic)
+    first.run(1e9)
+    again = FloorSearch(ctx, threads=1)
+    again.run(1e9)
+    assert first.done and again.done
+    assert first.found == again.found and first.solves == again.solves
+    # floors rise with the level
+    for values in first.found.values():
+        ordered = [values[i] for i in sorted(values)]
+        assert ordered == sorted(ordered)
+
+
+def test_a_stop_ends_the_search_between_batches() -> None:
+    stop = threading.Event()
+    stop.set()
+    search = FloorSearch(prepare(_growing()), stop=stop)
+    search.run(1e9)
+    assert search.solves == 0 and search.floors().value == {}
+
+
+def test_the_decomposer_bounds_with_floors_and_keeps_the_same_plan(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    p = _growing()
+
+    def run() -> tuple[float, float, list[str]]:
+        _, dec = solve_decomposed(
+            prepare(p),
+            time_limit=4,
+            seed=0,
+            threads=2,
+            stop=None,
+            on_progress=None,
+            hint_use={},
+            hint_buys=None,
+        )
+        assert dec.best is not None and dec.lower is not None
+        return dec.best.cost, dec.lower, dec.log
+
+    cost, lower, log = run()
+    assert any(line.startswith("integer floors of") for line in log)
+    monkeypatch.setattr(decompose, "FLOOR_SHARE", 0.0)
+    cost_without, lower_without, log_without = run()
+    assert not any(line.startswith("integer floors of") for line in log_without)
+    # the floors' time is their own: the search, and so the plan, is the same
+    assert cost == pytest.approx(cost_without, rel=1e-12)
+    assert lower_without <= lower <= cost * (1 + 1e-9)
