@@ -76,7 +76,8 @@ WEIGHT_UNITS = 1_000_000
 
 @dataclass
 class Floors:
-    """The floors found, per (service, month, block index), in weight units per hour."""
+    """The floors found, per (service, month, block index): money per hour at the weights'
+    prices."""
 
     weights: dict[str, tuple[float, float]]  # family -> weight per vCPU (standard, spot)
     value: dict[tuple[str, int, int], float] = field(default_factory=dict)
@@ -335,13 +336,12 @@ def _spare(
     k: int,
     terms: list[tuple[int, cp_model.IntVar]],
     need: int,
-    exact: bool = True,
 ) -> None:
     """N+k: capacity less its largest instance covers ``need`` (exact for k = 1; for k >= 2,
     relaxed to k of the smallest)."""
     sizes = sorted({c for c, _ in terms})
     total = sum(c * x for c, x in terms)
-    if k > 1 or len(sizes) == 1 or not exact:
+    if k > 1 or len(sizes) == 1:
         m.add(total >= need + k * sizes[0])
         return
     theta = m.new_int_var(sizes[0], sizes[-1], "")
