@@ -324,7 +324,7 @@ def aggregate_bound(
       Z / (Z - k)`` when it survives k of Z zones (as in ``capacity_bound``), and the
       capacity spot supplies -- at most its vCPUs at the best rate -- counts only up to the
       spot share of the block's quietest hour;
-    - with ``floors`` (``floors.integer_floors``), each service's instances in each block
+    - with ``floors`` (``floors.FloorSearch``), each service's instances in each block
       weigh at least its integer floor, which carries what whole instances in zones cost;
     - otherwise integrality, zones, per-pool spot limits, quotas, budgets, batch work and
       replica floors are left out."""
