@@ -1,7 +1,8 @@
 """Integer floors (``floors.py``): the least a service's whole fleet weighs at a demand
 level, against a brute force over every small fleet written here from the rules; the bounds
-that take them (the family LPs and the monthly LPs) against worked examples and proven
-optima; the search over levels (order, determinism, resumption) and the decomposer's use."""
+that take them (the family LPs and the monthly LPs) against worked examples (against proven
+optima: ``test_solve_relax.py`` and the brute-force tests); the search over levels (order,
+determinism, resumption) and the decomposer's use."""
 
 from __future__ import annotations
 
@@ -170,58 +171,6 @@ def test_a_floor_is_never_above_the_least_whole_fleet(
     least = _brute(w, kinds, level)
     if least < math.inf:
         assert value <= least * (1 + 1e-9) + 1e-12
-
-
-@settings(max_examples=20, deadline=None, derandomize=True)
-@given(
-    shapes=st.lists(
-        st.lists(st.sampled_from([0.0, 30.0, 80.0, 150.0, 260.0]), min_size=4, max_size=4),
-        min_size=1,
-        max_size=2,
-    ),
-    zones=st.integers(1, 3),
-    redundancy=st.integers(0, 1),
-    survive=st.booleans(),
-    spot=st.booleans(),
-)
-def test_the_bounds_with_floors_are_below_the_optimum(
-    shapes: list[list[float]], zones: int, redundancy: int, survive: bool, spot: bool
-) -> None:
-    # two sizes of one family and one of another, one or two services peaking in different
-    # hours, zones, N+1, spot, reservations: the family LPs and the monthly LPs with the
-    # floors stay below the proven optimum
-    zs = ("z1", "z2", "z3")[:zones]
-    res = {"1y-no_upfront": ("0", "0.055"), "1y-all_upfront": ("400", "0")}
-    small = offering("m.large", od="0.10", vcpu=2, zones=zs, spot="0.035", reserved=res)
-    big = offering("m.xlarge", od="0.20", vcpu=4, zones=zs, spot="0.07", reserved=res)
-    other = offering("c.large", od="0.085", vcpu=2, zones=zs, spot="0.03", reserved=res)
-    services = [
-        workload(
-            f"svc{i}",
-            [(small, 90.0), (big, 200.0), (other, 80.0)][i:],
-            redundancy=redundancy,
-            survive_zones=1 if survive and zones > 1 else 0,
-            spot=SpotPolicy(allowed=True, max_share=0.4) if spot else None,
-        )
-        for i in range(len(shapes))
-    ]
-    demand = [{f"svc{i}": [v for v in shape for _ in range(6)] for i, shape in enumerate(shapes)}]
-    p = plan([small, big, other], services, demand * 2, options=tuple(res))
-    sol = solve(p, time_limit=10)
-    if sol.status != "optimal":
-        return  # nothing proven to compare with (the brute-force tests cover the solver)
-    assert sol.objective is not None
-    optimum = float(sol.objective)
-    ctx = prepare(p)
-    floors = _complete(p).floors()
-    families = aggregate_bound(ctx, time_limit=5, floors=floors).value
-    assert families is not None and families <= optimum * (1 + 1e-6)
-    months = [
-        lp_bound(formulate(unit_context(ctx, (m, None), "rent"))[0], time_limit=5, floors=floors)
-        for m in range(p.horizon)
-    ]
-    assert all(v is not None for v in months)
-    assert sum(v for v in months if v is not None) <= optimum * (1 + 1e-6)
 
 
 def _growing() -> Plan:
