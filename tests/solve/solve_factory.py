@@ -112,6 +112,42 @@ def workload(
     )
 
 
+def sized_service(
+    caps: Sequence[float],
+    zones: int,
+    *,
+    redundancy: int = 0,
+    survive: bool = False,
+    headroom: float = 0.0,
+    spot: bool = False,
+    partial: bool = False,
+) -> tuple[list[PlanOffering], Workload]:
+    """One service ``svc`` on one size per family (``caps``: its capacity per instance), in
+    the first ``zones`` of three zones; family i costs $0.001 x capacity an hour less 10% per
+    i (spot: $0.0004 x capacity), with a vCPU per 40 units. ``partial``: the second size
+    misses the last zone (zones that are not interchangeable)."""
+    zs = ("z1", "z2", "z3")[:zones]
+    offs = [
+        offering(
+            f"f{i}.x{int(c)}",
+            od=f"{0.001 * c * (1 - 0.1 * i):.4f}",
+            vcpu=max(1, int(c // 40)),
+            zones=zs[:-1] if partial and i == 1 and len(zs) > 1 else zs,
+            spot=f"{0.0004 * c:.4f}" if spot else None,
+        )
+        for i, c in enumerate(caps)
+    ]
+    w = workload(
+        "svc",
+        [(o, c) for o, c in zip(offs, caps, strict=True)],
+        redundancy=redundancy,
+        survive_zones=1 if survive and zones > 1 else 0,
+        headroom=headroom,
+        spot=SpotPolicy(allowed=True) if spot else None,
+    )
+    return offs, w
+
+
 def month_demand(
     index: int,
     month: str,

@@ -13,7 +13,7 @@ import threading
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from solve_factory import offering, plan, workload
+from solve_factory import offering, plan, sized_service, workload
 
 import capdsl.solve.decompose as decompose
 from capdsl.model.plan import Plan, SpotPolicy, Workload
@@ -144,25 +144,14 @@ def test_a_floor_is_never_above_the_least_whole_fleet(
 ) -> None:
     # against every fleet of up to 3 instances a kind and zone: the floor is at most the
     # least of them (a valid bound)
-    zs = ("z1", "z2", "z3")[:zones]
-    offs = [
-        offering(
-            f"f{i}.x{int(c)}",
-            od=f"{0.001 * c * (1 - 0.1 * i):.4f}",
-            vcpu=max(1, int(c // 40)),
-            # one size missing from the last zone: zones that are not interchangeable
-            zones=zs[:-1] if partial and i == 1 and len(zs) > 1 else zs,
-            spot=f"{0.0004 * c:.4f}" if spot else None,
-        )
-        for i, c in enumerate(caps)
-    ]
-    w = workload(
-        "svc",
-        [(o, c) for o, c in zip(offs, caps, strict=True)],
+    offs, w = sized_service(
+        caps,
+        zones,
         redundancy=redundancy,
-        survive_zones=1 if survive and zones > 1 else 0,
+        survive=survive,
         headroom=headroom,
-        spot=SpotPolicy(allowed=True) if spot else None,
+        spot=spot,
+        partial=partial,
     )
     p = plan(offs, [w], [{"svc": [level] * 24}])
     ctx = prepare(p)

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from ortools.sat.python import cp_model
-from solve_factory import existing, offering, plan, workload
+from solve_factory import existing, offering, plan, sized_service, workload
 
 from capdsl.model.plan import Plan, SpotPolicy
 from capdsl.solve import solve
@@ -194,18 +194,7 @@ def test_rounding_cuts_never_cut_off_a_plan(
 ) -> None:
     # valid inequalities: the integer optimum is the same with them (CP-SAT, proven), and
     # the LP with them lies between the LP without them and that optimum
-    zs = ("z1", "z2", "z3")[:zones]
-    offs = [
-        offering(f"f{i}.x{int(c)}", od=f"{0.001 * c * (1 - 0.1 * i):.4f}", zones=zs)
-        for i, c in enumerate(caps)
-    ]
-    w = workload(
-        "svc",
-        [(o, c) for o, c in zip(offs, caps, strict=True)],
-        redundancy=redundancy,
-        survive_zones=1 if survive and zones > 1 else 0,
-        headroom=headroom,
-    )
+    offs, w = sized_service(caps, zones, redundancy=redundancy, survive=survive, headroom=headroom)
     p = plan(offs, [w], [{"svc": [level] * 12 + [level / 2] * 12}])
     plain, cut = _month(p, cuts=False), _month(p, cuts=True)
     a = run_model(plain, time_limit=20, seed=0, workers=1)
