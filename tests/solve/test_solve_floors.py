@@ -245,3 +245,28 @@ def test_the_decomposer_bounds_with_floors_and_keeps_the_same_plan(
     # the floors' time is their own: the search, and so the plan, is the same
     assert cost == pytest.approx(cost_without, rel=1e-12)
     assert lower_without <= lower <= cost * (1 + 1e-9)
+
+
+def test_blocks_too_large_to_re_plan_leave_their_time_to_the_floors(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # the family LPs dear next to the floors' share (XL's take 3 s of its 3): no floors
+    # before the search; the blocks too large to re-plan: the search ends with the
+    # spreadsheet's usage, and the floors get the time it leaves
+    monkeypatch.setattr(decompose, "FLOOR_SHARE", 1e-9)
+    monkeypatch.setattr(decompose.Decomposer, "affordable", lambda self, n, per: False)
+    _, dec = solve_decomposed(
+        prepare(_growing()),
+        time_limit=4,
+        seed=0,
+        threads=2,
+        stop=None,
+        on_progress=None,
+        hint_use={},
+        hint_buys=None,
+    )
+    log = dec.log
+    too_large = next(i for i, line in enumerate(log) if "too large to re-plan" in line)
+    floors = [i for i, line in enumerate(log) if line.startswith("integer floors of")]
+    assert len(floors) == 1 and floors[0] > too_large
+    assert dec.best is not None and dec.lower is not None and dec.lower <= dec.best.cost
