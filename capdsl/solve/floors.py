@@ -238,11 +238,12 @@ class FloorSearch:
 
 
 def _kinds(
-    ctx: SolveContext, w: Workload, weights: Mapping[str, tuple[float, float]]
+    ctx: SolveContext, w: Workload, weights: Mapping[str, tuple[float, float]], prune: bool = True
 ) -> list[_Kind]:
     """The service's instances by offering and kind, without those another beats outright
     (at least the capacity, at most the weight, in every zone it runs in): a fleet using a
-    beaten one is matched, rule for rule, by one using the other instead."""
+    beaten one is matched, rule for rule, by one using the other instead (``prune=False``:
+    all of them)."""
     offerings = _offerings(ctx)
     zones: dict[tuple[str, bool], set[str]] = {}
     for ln in ctx.lanes_of(w.name):
@@ -272,6 +273,8 @@ def _kinds(
             > (b.capacity, -b.weight, len(b.zones), not b.spot, b.offering)
         )
 
+    if not prune:
+        return kinds
     return [k for k in kinds if not any(beats(o, k) for o in kinds if o is not k)]
 
 
