@@ -219,33 +219,36 @@ def test_a_stop_ends_the_search_between_batches() -> None:
     assert search.solves == 0 and search.floors().value == {}
 
 
+def _decomposed(p: Plan) -> decompose.Decomposer:
+    """``p`` solved month by month for 4 s; the decomposer, with its plan, bound and log."""
+    _, dec = solve_decomposed(
+        prepare(p),
+        time_limit=4,
+        seed=0,
+        threads=2,
+        stop=None,
+        on_progress=None,
+        hint_use={},
+        hint_buys=None,
+    )
+    assert dec.best is not None and dec.lower is not None
+    assert dec.lower <= dec.best.cost * (1 + 1e-9)
+    return dec
+
+
 def test_the_decomposer_bounds_with_floors_and_keeps_the_same_plan(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    p = _growing()
-
-    def run() -> tuple[float, float, list[str]]:
-        _, dec = solve_decomposed(
-            prepare(p),
-            time_limit=4,
-            seed=0,
-            threads=2,
-            stop=None,
-            on_progress=None,
-            hint_use={},
-            hint_buys=None,
-        )
-        assert dec.best is not None and dec.lower is not None
-        return dec.best.cost, dec.lower, dec.log
-
-    cost, lower, log = run()
-    assert any(line.startswith("integer floors of") for line in log)
+    with_floors = _decomposed(_growing())
+    assert any(line.startswith("integer floors of") for line in with_floors.log)
     monkeypatch.setattr(decompose, "FLOOR_SHARE", 0.0)
-    cost_without, lower_without, log_without = run()
-    assert not any(line.startswith("integer floors of") for line in log_without)
+    without = _decomposed(_growing())
+    assert not any(line.startswith("integer floors of") for line in without.log)
     # the floors' time is their own: the search, and so the plan, is the same
-    assert cost == pytest.approx(cost_without, rel=1e-12)
-    assert lower_without <= lower <= cost * (1 + 1e-9)
+    assert with_floors.best is not None and without.best is not None
+    assert with_floors.best.cost == pytest.approx(without.best.cost, rel=1e-12)
+    assert without.lower is not None and with_floors.lower is not None
+    assert without.lower <= with_floors.lower
 
 
 def test_blocks_too_large_to_re_plan_leave_their_time_to_the_floors(
@@ -256,18 +259,7 @@ def test_blocks_too_large_to_re_plan_leave_their_time_to_the_floors(
     # spreadsheet's usage, and the floors get the time it leaves
     monkeypatch.setattr(decompose, "FLOOR_SHARE", 1e-9)
     monkeypatch.setattr(decompose.Decomposer, "affordable", lambda self, n, per: False)
-    _, dec = solve_decomposed(
-        prepare(_growing()),
-        time_limit=4,
-        seed=0,
-        threads=2,
-        stop=None,
-        on_progress=None,
-        hint_use={},
-        hint_buys=None,
-    )
-    log = dec.log
+    log = _decomposed(_growing()).log
     too_large = next(i for i, line in enumerate(log) if "too large to re-plan" in line)
     floors = [i for i, line in enumerate(log) if line.startswith("integer floors of")]
     assert len(floors) == 1 and floors[0] > too_large
-    assert dec.best is not None and dec.lower is not None and dec.lower <= dec.best.cost
