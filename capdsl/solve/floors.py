@@ -97,14 +97,9 @@ class _Kind:
 def family_weights(ctx: SolveContext) -> dict[str, tuple[float, float]]:
     """Each instance family's cheapest price per vCPU-hour, over all its offerings and zones:
     standard (on-demand, or a reservation's amortised rate) and spot."""
-    hpm = ctx.hours_per_month
-    offerings = _offerings(ctx)
-    standard: dict[str, float] = {}
+    offerings = offerings_of(ctx)
+    standard = reserved_rates(ctx, offerings)
     spot: dict[str, float] = {}
-    for t, pool in ctx.pools.items():
-        f, u = family_of(offerings, t), vcpus_of(offerings, t)
-        for c in pool.choices:
-            standard[f] = min(standard.get(f, math.inf), float(c.effective_hourly(hpm)) / u)
     for ln in ctx.lanes:
         f, u = family_of(offerings, ln.offering), vcpus_of(offerings, ln.offering)
         if ln.kind == SPOT:
@@ -119,8 +114,21 @@ def family_weights(ctx: SolveContext) -> dict[str, tuple[float, float]]:
     return out
 
 
-def _offerings(ctx: SolveContext) -> dict[str, Offering]:
+def offerings_of(ctx: SolveContext) -> dict[str, Offering]:
+    """The plan's catalog offerings by id."""
     return {o.id: o.offering for o in ctx.plan.offerings}
+
+
+def reserved_rates(ctx: SolveContext, offerings: Mapping[str, Offering]) -> dict[str, float]:
+    """Each instance family's least amortised price per vCPU-hour of a reservation, over
+    every reserved option of its offerings."""
+    hpm = ctx.hours_per_month
+    rates: dict[str, float] = {}
+    for t, pool in ctx.pools.items():
+        f, u = family_of(offerings, t), vcpus_of(offerings, t)
+        for c in pool.choices:
+            rates[f] = min(rates.get(f, math.inf), float(c.effective_hourly(hpm)) / u)
+    return rates
 
 
 def family_of(offerings: Mapping[str, Offering], offering: str) -> str:
@@ -244,7 +252,7 @@ def _kinds(
     (at least the capacity, at most the weight, in every zone it runs in): a fleet using a
     beaten one is matched, rule for rule, by one using the other instead (``prune=False``:
     all of them)."""
-    offerings = _offerings(ctx)
+    offerings = offerings_of(ctx)
     zones: dict[tuple[str, bool], set[str]] = {}
     for ln in ctx.lanes_of(w.name):
         if ctx.cap.get((w.name, ln.offering), 0.0) > 0:

@@ -15,6 +15,7 @@ expression API cost four times the simplex itself on the example plans.
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 import os
 import tempfile
@@ -30,7 +31,7 @@ from ortools.sat import cp_model_pb2
 
 from capdsl.model.plan import Workload
 from capdsl.solve.context import SPOT, Block, SolveContext
-from capdsl.solve.floors import Floors, family_of, vcpus_of
+from capdsl.solve.floors import Floors, family_of, offerings_of, reserved_rates, vcpus_of
 from capdsl.solve.formulate import Formulation
 from capdsl.solve.money import existing_fleet_cost
 
@@ -155,7 +156,7 @@ def relaxation(form: Formulation) -> tuple[mp.MPModelRequest, float] | None:
 
 def _floor_rows(lp: mp.MPModelProto, form: Formulation, floors: Floors) -> None:
     """One row per service and block with a floor: its instances' weighted vCPUs reach it."""
-    offerings = {o.id: o.offering for o in form.ctx.plan.offerings}
+    offerings = offerings_of(form.ctx)
     terms: dict[tuple[str, int, int], list[tuple[int, float]]] = {}
     for (w, t, _zone, kind, m, b), v in form.use.items():
         standard, spot = floors.weights.get(family_of(offerings, t), (0.0, 0.0))
@@ -330,26 +331,16 @@ def aggregate_bound(
       replica floors are left out."""
     plan = ctx.plan
     hpm = ctx.hours_per_month
-    offerings = {o.id: o.offering for o in plan.offerings}
-
-    def family(t: str) -> str:
-        o = offerings[t]
-        return o.family or t
-
-    def vcpus(t: str) -> float:
-        return float(offerings[t].vcpu) if offerings[t].vcpu > 0 else 1.0
-
-    rent: dict[str, float] = {}  # family -> least amortised $ per vCPU-hour of a reservation
+    offerings = offerings_of(ctx)
+    family = functools.partial(family_of, offerings)
+    vcpus = functools.partial(vcpus_of, offerings)
+    rent = reserved_rates(ctx, offerings)  # family -> least amortised $ per vCPU-hour
     owned: dict[tuple[str, int], float] = {}  # (family, month) -> vCPUs owned
     for t, pool in ctx.pools.items():
-        f = family(t)
-        for c in pool.choices:
-            price = float(c.effective_hourly(hpm)) / vcpus(t)
-            rent[f] = min(rent.get(f, math.inf), price)
         for m in range(plan.horizon):
             n = pool.owned(m)
             if n:
-                owned[(f, m)] = owned.get((f, m), 0.0) + n * vcpus(t)
+                owned[(family(t), m)] = owned.get((family(t), m), 0.0) + n * vcpus(t)
     # per service and family: best capacity per vCPU (standard, spot), least $ per vCPU-hour
     # (on-demand, spot), and the smallest instance's capacity (N+k)
     classes: dict[str, dict[str, _Family]] = {}
