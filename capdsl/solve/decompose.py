@@ -502,11 +502,11 @@ class Decomposer:
         if self.floor_search is None:
             self.floor_search = FloorSearch(self.ctx, threads=self.threads, stop=self.stop)
         search = self.floor_search
-        solves = search.solves
+        known = (search.levels, search.solves)
         # their work is not counted in ``work``: they have their own budget, and the passes
         # the search runs (which ``work`` decides) are the same as without them
         search.run(budget)
-        if search.solves == solves or self.stopped():
+        if (search.levels, search.solves) == known or self.stopped():
             return False
         self.floors = search.floors()
         value, variables = aggregate_bound(
@@ -517,7 +517,8 @@ class Decomposer:
             return False
         self.raise_lower(value)
         self.log.append(
-            f"integer floors of {search.solves} service demand levels; with them, bound from "
+            f"integer floors at {search.levels} service demand levels ({len(search.dp)} "
+            f"services by the fleet DP, {search.solves} CP-SAT models); with them, bound from "
             f"the monthly LPs over instance families: {value:,.2f}"
         )
         return True

@@ -19,7 +19,15 @@ import capdsl.solve.decompose as decompose
 from capdsl.model.plan import Plan, SpotPolicy, Workload
 from capdsl.solve import solve
 from capdsl.solve.decompose import solve_decomposed, unit_context
-from capdsl.solve.floors import FloorSearch, _floor, _Kind, _kinds, family_weights
+from capdsl.solve.floors import (
+    DP_SMALL,
+    FloorSearch,
+    _dp_floors,
+    _floor,
+    _Kind,
+    _kinds,
+    family_weights,
+)
 from capdsl.solve.formulate import formulate
 from capdsl.solve.prune import prepare
 from capdsl.solve.relax import aggregate_bound, lp_bound
@@ -131,6 +139,7 @@ def test_an_instance_another_beats_outright_is_left_out() -> None:
     spot=st.booleans(),
     partial=st.booleans(),
     level=st.floats(20.0, 300.0),
+    small=st.sampled_from([DP_SMALL, 10**6]),
 )
 def test_a_floor_is_never_above_the_least_whole_fleet(
     caps: list[float],
@@ -141,10 +150,13 @@ def test_a_floor_is_never_above_the_least_whole_fleet(
     spot: bool,
     partial: bool,
     level: float,
+    small: int,
 ) -> None:
     # against every fleet of up to 3 instances a kind and zone: the floor is at most the
     # least of them (a valid bound), over every instance, those the floor's model leaves out
-    # as beaten included (two sizes of the same capacity: the dearer one)
+    # as beaten included (two sizes of the same capacity: the dearer one); CP-SAT's floor
+    # and the DP's, the level alone or below the top of its group's grid, every instance
+    # as it is or (``small`` huge) as units of capacity at its rate
     offs, w = sized_service(
         caps,
         zones,
@@ -157,10 +169,47 @@ def test_a_floor_is_never_above_the_least_whole_fleet(
     p = plan(offs, [w], [{"svc": [level] * 24}])
     ctx = prepare(p)
     weights = family_weights(ctx)
-    value, _ = _floor(w, _kinds(ctx, w, weights), level)
+    kinds = _kinds(ctx, w, weights)
+    value, _ = _floor(w, kinds, level)
+    (alone,), _ = _dp_floors(w, kinds, [level], small)
+    (below, _), _ = _dp_floors(w, kinds, [level, level * 1.6], small)
     least = _brute(w, _kinds(ctx, w, weights, prune=False), level)
     if least < math.inf:
-        assert value <= least * (1 + 1e-9) + 1e-12
+        for floor in (value, alone, below):
+            assert floor <= least * (1 + 1e-9) + 1e-12
+
+
+def test_the_dp_counts_many_small_instances_at_their_rate() -> None:
+    # 10,000 units surviving the loss of any one of three zones, on 10-unit instances at
+    # $0.01/h: 500 in each zone, $15/h. On the DP's grid (10,000 / 512 units) each instance
+    # would count about twice its size; as units of capacity at its rate, one free in each
+    # zone, the floor comes within those units of the fleet's weight
+    a = offering("m.small", od="0.01", vcpu=1, zones=("z1", "z2", "z3"))
+    w = workload("api", [(a, 10.0)], survive_zones=1)
+    p = plan([a], [w], [{"api": [10_000.0] * 24}])
+    ctx = prepare(p)
+    kinds = _kinds(ctx, w, family_weights(ctx))
+    least = 1_500 * 0.01
+    (value,), _ = _dp_floors(w, kinds, [10_000.0])
+    assert least * 0.99 <= value <= least
+    (rounded,), _ = _dp_floors(w, kinds, [10_000.0], small=1)  # every instance as it is
+    assert rounded < least * 0.6
+
+
+def test_the_dp_meets_the_models_where_the_grid_is_fine_enough() -> None:
+    # the growing plan's services (N+1, zones, several sizes): at every level, the DP's
+    # floor is within 6% of the model's proven one, and matches it at most levels
+    ctx = prepare(_growing())
+    search = FloorSearch(ctx, threads=2)
+    matched = 0
+    for w, kinds, levels, _ in search.services.values():
+        values, steps = _dp_floors(w, kinds, levels)
+        assert steps > 0
+        for level, value in zip(levels, values, strict=True):
+            model, _ = _floor(w, kinds, level)
+            assert model * 0.94 <= value
+            matched += value >= model * (1 - 1e-6)
+    assert matched >= 0.8 * sum(len(levels) for _, _, levels, _ in search.services.values())
 
 
 def _growing() -> Plan:
@@ -179,25 +228,42 @@ def _growing() -> Plan:
     return plan([a, b, c], services, demand)
 
 
-def test_the_search_solves_the_ends_first_then_the_most_promising_ranges() -> None:
+def test_the_search_runs_the_dp_then_the_ends_then_the_most_promising_ranges() -> None:
     ctx = prepare(_growing())
     first = FloorSearch(ctx, threads=2)
-    first.run(1e-9)  # one batch: every service's lowest and highest level
+    first.run(1e-9)  # the fleet DP of one service, every level at once
+    assert list(first.dp) == ["web"] and first.solves == 0 and not first.done
+    first.run(1e-9)
+    assert list(first.dp) == ["web", "api"] and first.solves == 0
+    assert first.levels == sum(len(levels) for _, _, levels, _ in first.services.values())
+
+    def dp(name: str, level: float) -> float:
+        return first.dp[name][first.services[name][2].index(level)]
+
+    floors = first.floors()
+    for m, blocks in enumerate(ctx.blocks):
+        for blk in blocks:
+            for name in first.services:
+                value = floors.value.get((name, m, blk.index), 0.0)
+                assert value == pytest.approx(dp(name, blk.level[name])) and value > 0
+    first.run(1e-9)  # one batch of models: every service's lowest and highest level
     assert first.solves == 4
     assert {name: sorted(v) for name, v in first.found.items()} == {
         name: [0, len(levels) - 1] for name, (_, _, levels, _) in first.services.items()
     }
-    # each block takes the floor of the highest level solved at or below its own
+    # each block takes the higher of the DP's floor at its level and the models' floor of
+    # the highest level solved at or below its own
     floors = first.floors()
     for m, blocks in enumerate(ctx.blocks):
         for blk in blocks:
             for name, (_, _, levels, _) in first.services.items():
                 level = blk.level[name]
-                expect = (
+                solved = (
                     first.found[name][len(levels) - 1]
                     if level == levels[-1]
                     else (first.found[name][0])
                 )
+                expect = max(solved, dp(name, level))
                 assert floors.value.get((name, m, blk.index), 0.0) == pytest.approx(expect)
     # run on, in steps or at once: the same floors (the order and each solve deterministic)
     first.run(1e9)
@@ -205,6 +271,7 @@ def test_the_search_solves_the_ends_first_then_the_most_promising_ranges() -> No
     again.run(1e9)
     assert first.done and again.done
     assert first.found == again.found and first.solves == again.solves
+    assert first.dp == again.dp
     # floors rise with the level
     for values in first.found.values():
         ordered = [values[i] for i in sorted(values)]
@@ -216,7 +283,7 @@ def test_a_stop_ends_the_search_between_batches() -> None:
     stop.set()
     search = FloorSearch(prepare(_growing()), stop=stop)
     search.run(1e9)
-    assert search.solves == 0 and search.floors().value == {}
+    assert search.solves == 0 and search.dp == {} and search.floors().value == {}
 
 
 def _decomposed(p: Plan) -> decompose.Decomposer:
@@ -240,10 +307,10 @@ def test_the_decomposer_bounds_with_floors_and_keeps_the_same_plan(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     with_floors = _decomposed(_growing())
-    assert any(line.startswith("integer floors of") for line in with_floors.log)
+    assert any(line.startswith("integer floors at") for line in with_floors.log)
     monkeypatch.setattr(decompose, "FLOOR_SHARE", 0.0)
     without = _decomposed(_growing())
-    assert not any(line.startswith("integer floors of") for line in without.log)
+    assert not any(line.startswith("integer floors at") for line in without.log)
     # the floors' time is their own: the search, and so the plan, is the same
     assert with_floors.best is not None and without.best is not None
     assert with_floors.best.cost == pytest.approx(without.best.cost, rel=1e-12)
@@ -261,5 +328,5 @@ def test_blocks_too_large_to_re_plan_leave_their_time_to_the_floors(
     monkeypatch.setattr(decompose.Decomposer, "affordable", lambda self, n, per: False)
     log = _decomposed(_growing()).log
     too_large = next(i for i, line in enumerate(log) if "too large to re-plan" in line)
-    floors = [i for i, line in enumerate(log) if line.startswith("integer floors of")]
+    floors = [i for i, line in enumerate(log) if line.startswith("integer floors at")]
     assert len(floors) == 1 and floors[0] > too_large
