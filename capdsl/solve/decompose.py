@@ -149,11 +149,12 @@ AGGREGATE_S_PER_VARIABLE = 1.7e-5
 # Share of the time limit for the integer floors (``floors.py``: what whole instances in
 # zones cost each service, per demand level), after the family bound and before the monthly
 # LPs, which take them too; and the share they get once more when the plan's blocks are too
-# large to re-plan (the search then ends after the spreadsheet's usage, well within the
-# limit: the XL benchmark). One second of floors raised the family bound by 2.5% on the M
-# benchmark, 15% on the retail example.
+# large to re-plan (the search then ends after the spreadsheet's usage: the XL benchmark,
+# whose fleet DP takes 10 s, and whose models after it added 0.01%; its plan's pricing,
+# verification and explanation take 15-18 s after the search). Half a second of floors
+# raised the family bound by 3.5% on the M benchmark, 17% on the retail example.
 FLOOR_SHARE = 0.05
-FLOOR_IDLE_SHARE = 0.25
+FLOOR_IDLE_SHARE = 0.17
 # Past this many time limits of wall clock, and at least this many seconds past the
 # deadline, no new pass starts even if the estimated work says it may (a machine far slower
 # than calibrated). The floor keeps short limits (a quick first plan of 0.45 s on a busy
@@ -771,15 +772,16 @@ class Decomposer:
             return None
         return Candidate(buys, use, float(priced.exact_cost + priced.penalty), False)
 
-    def spreadsheet(self) -> tuple[dict[BuyKey, int], dict[UseKey, int]]:
+    def spreadsheet(self, reserved: bool = False) -> tuple[dict[BuyKey, int], dict[UseKey, int]]:
         """The spreadsheet plan (``greedy.py``) on the lanes left after pruning, as
-        reservations to evaluate and a hint for every block."""
+        reservations to evaluate and a hint for every block (``reserved``: each service's
+        offering chosen for its cost with reservations)."""
         ctx = self.ctx
         allowed: dict[str, set[str]] = defaultdict(set)
         for ln in ctx.lanes:
             if ln.kind == STANDARD:
                 allowed[ln.workload].add(ln.offering)
-        allocations, purchases = greedy_counts(ctx.plan, dict(allowed))
+        allocations, purchases = greedy_counts(ctx.plan, dict(allowed), reserved)
         use: dict[UseKey, int] = defaultdict(int)
         for a in allocations:
             use[(a.workload, a.offering, a.zone, STANDARD, a.month, a.block)] += a.count
@@ -872,25 +874,29 @@ class Decomposer:
             self.consider(self.evaluate(hint_buys, T * 0.35, hint_use, fine=True))
             self.log.append("warm start: the previous plan's reservations first")
         else:
-            buys, use = self.spreadsheet()
-            cand = self.checked(buys, use)
-            self.consider(cand)
-            self.log.append(
-                "start from the spreadsheet plan: "
-                + (f"plan {cand.cost:,.2f}" if cand else "infeasible")
-            )
+            # the spreadsheet's usage, each service on the offering that costs least with
+            # the reservations that pay off for it (not on demand: ``greedy._cheapest``), and
+            # those reservations, priced as is. Rescheduling them for the same usage never
+            # costs more, so the spreadsheet's own reservations are checked (by the
+            # verifier: seconds on the XL plan) only when that fails
+            buys, use = self.spreadsheet(reserved=True)
             hint_use = use
-            if cand is not None:
-                # the reservations that pay off for the spreadsheet's own usage, priced as is
-                # (the usage is unchanged, so the plan stays feasible)
-                rc = self.repriced(use)
-                if self.consider(rc):
-                    assert rc is not None
-                    buys = rc.buys
-                    self.log.append(
-                        f"its usage, {sum(buys.values())} reservations rescheduled: "
-                        f"plan {rc.cost:,.2f}"
-                    )
+            rc = self.repriced(use)
+            if self.consider(rc):
+                assert rc is not None
+                buys = rc.buys
+                self.log.append(
+                    "start from the spreadsheet plan, each service on the offering cheapest "
+                    f"with reservations: its usage, {sum(buys.values())} reservations "
+                    f"rescheduled: plan {rc.cost:,.2f}"
+                )
+            else:
+                cand = self.checked(buys, use)
+                self.consider(cand)
+                self.log.append(
+                    "start from the spreadsheet plan: "
+                    + (f"plan {cand.cost:,.2f}" if cand else "infeasible")
+                )
             better = self.evaluate(buys, T * FIRST_SHARE, use, fine=True)
             self.consider(better)
             self.log.append(

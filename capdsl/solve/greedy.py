@@ -15,19 +15,37 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
 
 from capdsl.model.plan import MonthDemand, Plan, PurchaseOption, Workload
 from capdsl.solve.costing import price_solution
 from capdsl.solve.solution import Allocation, Purchase, Solution
 
 
-def _cheapest(plan: Plan, w: Workload, allowed: set[str] | None) -> tuple[str, float] | None:
+def _cheapest(
+    plan: Plan, w: Workload, allowed: set[str] | None, reserved: bool = False
+) -> tuple[str, float] | None:
     """The offering whose instances cost least on demand over the horizon for what the
     workload needs (whole instances per block, N+k and zone spread included). Ranking by
     price per unit of capacity alone ties every size of a family (prices are proportional)
     and float noise then picks one; the largest size wastes most of its capacity on small
-    workloads (one huge instance per zone), so the baseline stops following demand."""
+    workloads (one huge instance per zone), so the baseline stops following demand.
+
+    ``reserved``: the least cost with reservations instead -- in each month, the k-th
+    instance costs the lesser of on-demand for the hours it runs (the blocks that need at
+    least k) and its cheapest reservation's effective rate for the month (from the lead time
+    on). That is how the reservations are scheduled for a usage (``schedule.py``: a
+    reservation pays off when its instance runs more than its break-even share of the
+    hours), so the offering is chosen for what the plan will pay: on-demand prices alone
+    pick a family whose reservations save less (the M benchmark's plan: $73,394 -> $67,746
+    from this start)."""
     offerings = {o.id: o.offering for o in plan.offerings}
+    options = {(r.term_months, r.payment, r.offering_class) for r in plan.commitments.options}
+    demand = _Demand.of(plan, w)
+    months = demand.month
     best: tuple[float, float, str, float] | None = None
     for c in w.capacities:
         o = offerings.get(c.offering)
@@ -36,15 +54,88 @@ def _cheapest(plan: Plan, w: Workload, allowed: set[str] | None) -> tuple[str, f
         if allowed is not None and c.offering not in allowed:
             continue
         price = float(o.on_demand_hourly)
-        hours = 0.0  # instance-hours needed over the horizon
-        for md in plan.demand[: plan.horizon]:
-            for b in md.blocks:
-                level = b.level.get(w.name, 0.0)
-                hours += _block_count(w, md, level, c.per_instance, len(c.zones)) * b.hours
-        key = (round(price * hours, 6), price / c.per_instance, c.offering, c.per_instance)
+        rate = min(
+            (
+                float(r.effective_hourly(plan.hours_per_month))
+                for r in o.reserved
+                if (r.term_months, r.payment, r.offering_class) in options
+            ),
+            default=math.inf,
+        )
+        counts = _counts(plan, w, demand, c.per_instance, len(c.zones))
+        eligible = np.zeros(len(months), dtype=bool)
+        if reserved and rate < price:
+            eligible = months >= plan.commitments.lead_time_months
+        # instance-hours needed on demand over the horizon (integers: exact in any order)
+        hours = float(np.dot(counts[~eligible], demand.hours[~eligible]))
+        reserving = 0.0  # with ``reserved``: the cost of the months that can hold reservations
+        if eligible.any():
+            # the k-th instance of a month runs in its blocks that need at least k (their
+            # hours: ``runs``); a reservation is paid for every hour of the month
+            n, h, m = counts[eligible], demand.hours[eligible], months[eligible]
+            order = np.lexsort((-n, m))
+            n, h, m = n[order], h[order], m[order]
+            runs = np.cumsum(h)
+            first = np.r_[True, m[1:] != m[:-1]]  # each month's first row
+            runs -= np.maximum.accumulate(np.where(first, runs - h, 0))
+            below = np.r_[np.where(m[1:] == m[:-1], n[1:], 0), 0]
+            month_hours = demand.month_hours[m]
+            reserving = float(np.sum((n - below) * np.minimum(price * runs, rate * month_hours)))
+        cost = price * hours + reserving
+        key = (round(cost, 6), price / c.per_instance, c.offering, c.per_instance)
         if best is None or key < best:
             best = key
     return (best[2], best[3]) if best else None
+
+
+@dataclass(frozen=True)
+class _Demand:
+    """A workload's blocks over the horizon, flattened: level, hours, month, and (batch
+    work) what is due in the block's month; and each month's hours."""
+
+    level: npt.NDArray[np.float64]
+    hours: npt.NDArray[np.int64]
+    month: npt.NDArray[np.int64]
+    due: npt.NDArray[np.float64]
+    block_month_hours: npt.NDArray[np.int64]
+    month_hours: npt.NDArray[np.int64]
+
+    @staticmethod
+    def of(plan: Plan, w: Workload) -> _Demand:
+        months = plan.demand[: plan.horizon]
+        rows = [
+            (b.level.get(w.name, 0.0), b.hours, m, md.work.get(w.name, 0.0), md.hours)
+            for m, md in enumerate(months)
+            for b in md.blocks
+        ]
+        level, hours, month, due, block_month_hours = (
+            (np.array(col) for col in zip(*rows, strict=True)) if rows else (np.zeros(0),) * 5
+        )
+        return _Demand(
+            level.astype(np.float64),
+            hours.astype(np.int64),
+            month.astype(np.int64),
+            due.astype(np.float64),
+            block_month_hours.astype(np.int64),
+            np.array([md.hours for md in months], dtype=np.int64),
+        )
+
+
+def _counts(
+    plan: Plan, w: Workload, demand: _Demand, cap: float, zones: int
+) -> npt.NDArray[np.int64]:
+    """``_block_count`` of every block at once (the same arithmetic, element by element)."""
+    if w.kind == "batch":
+        n = np.ceil(demand.due / (cap * demand.block_month_hours) - 1e-9)
+        return np.where(demand.due > 0, n, 0).astype(np.int64)
+    level = demand.level
+    least = max(w.min_replicas, w.min_replicas_per_zone * zones)
+    n = np.ceil(level * w.required_factor / cap - 1e-9)
+    n = np.maximum(n, np.ceil(level / cap - 1e-9) + w.redundancy)
+    if w.survive_zones and zones > w.survive_zones:
+        per_zone = np.ceil(level / ((zones - w.survive_zones) * cap) - 1e-9)
+        n = np.maximum(n, per_zone * zones)
+    return np.where(level <= 0, least, np.maximum(n, least)).astype(np.int64)
 
 
 def _block_count(w: Workload, md: MonthDemand, level: float, cap: float, zones: int) -> int:
@@ -67,17 +158,20 @@ def _count(w: Workload, level: float, cap: float, zones: int) -> int:
 
 
 def greedy_counts(
-    plan: Plan, eligible: dict[str, set[str]] | None = None
+    plan: Plan, eligible: dict[str, set[str]] | None = None, reserved: bool = False
 ) -> tuple[list[Allocation], list[Purchase]]:
     """The spreadsheet plan as allocations and purchases; ``eligible[w]`` limits the
-    offerings a workload may be given (all when None)."""
+    offerings a workload may be given (all when None); ``reserved``: each workload's offering
+    chosen for its cost with reservations (``_cheapest``), not on demand."""
     offerings = {o.id: o.offering for o in plan.offerings}
     allowed = {(r.term_months, r.payment, r.offering_class) for r in plan.commitments.options}
     hpm = plan.hours_per_month
     counts: dict[tuple[str, str, int, int], int] = {}  # (workload, offering, month, block)
     choice: dict[str, tuple[str, float, tuple[str, ...]]] = {}
     for w in plan.workloads:
-        pick = _cheapest(plan, w, eligible.get(w.name, set()) if eligible is not None else None)
+        pick = _cheapest(
+            plan, w, eligible.get(w.name, set()) if eligible is not None else None, reserved
+        )
         if pick is None:
             continue
         t, cap = pick
