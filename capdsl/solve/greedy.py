@@ -7,8 +7,10 @@ reserve "the monthly minimum" -- the month's smallest block count -- with the re
 of the lowest effective rate, bought when the minimum grows and kept for its term. No spot.
 The result is priced by the same cost rules and checked by the verifier like any plan.
 
-The benchmarks compare against it; the optimiser also uses it as a first plan to improve
-(``decompose.py``), restricted to the lanes left after pruning.
+The benchmarks compare against it. The optimiser starts from it too (``decompose.py``),
+restricted to the lanes left after pruning and with one change: each workload's offering is
+the one that costs least with the reservations that pay off for it (``reserved=True``),
+since its reservations are rescheduled for the usage at once.
 """
 
 from __future__ import annotations
