@@ -7,11 +7,11 @@ from __future__ import annotations
 import math
 
 from solve_factory import offering, plan, workload
+from test_solve_decompose_rounds import decompose_alone
 from test_solve_seasonal import plans
 
 from capdsl.bench.generate import generate
 from capdsl.model.plan import Plan, Workload
-from capdsl.solve.decompose import solve_decomposed
 from capdsl.solve.greedy import _block_count, _cheapest, greedy_counts, greedy_plan
 from capdsl.solve.prune import prepare
 
@@ -38,16 +38,7 @@ def test_the_start_takes_the_offering_cheapest_with_reservations() -> None:
     assert {a.offering for a in allocations} == {"aws.b.large@us-east-1"}
     assert {x.offering for x in purchases} == {"aws.b.large@us-east-1"}
     # the optimiser starts there, and its plan is no dearer than the baseline
-    res, dec = solve_decomposed(
-        prepare(p),
-        time_limit=2,
-        seed=0,
-        threads=1,
-        stop=None,
-        on_progress=None,
-        hint_use={},
-        hint_buys=None,
-    )
+    res, dec = decompose_alone(prepare(p), time_limit=2)
     assert any("each service on the offering cheapest with reservations" in x for x in dec.log)
     assert baseline.totals is not None and res.objective is not None
     assert res.objective <= float(baseline.totals.cost)
