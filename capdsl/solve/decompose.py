@@ -156,8 +156,9 @@ AGGREGATE_S_PER_VARIABLE = 1.7e-5
 # LPs, which take them too; and the share they get once more when the plan's blocks are too
 # large to re-plan (the search then ends after the spreadsheet's usage: the XL benchmark,
 # whose fleet DP takes 10 s, and whose models after it added 0.01%; its plan's pricing,
-# verification and explanation take 15-18 s after the search). Half a second of floors
-# raised the family bound by 3.5% on the M benchmark, 17% on the retail example.
+# verification and explanation take 15-18 s after the search). Within this share the
+# floors raised the family bound by 3.5% on the M benchmark (half a second), 17% on the
+# retail example (a second).
 FLOOR_SHARE = 0.05
 FLOOR_IDLE_SHARE = 0.17
 # Past this many time limits of wall clock, and at least this many seconds past the

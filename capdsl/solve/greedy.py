@@ -64,7 +64,7 @@ def _cheapest(
             ),
             default=math.inf,
         )
-        counts = _counts(plan, w, demand, c.per_instance, len(c.zones))
+        counts = _counts(w, demand, c.per_instance, len(c.zones))
         eligible = np.zeros(len(months), dtype=bool)
         if reserved and rate < price:
             eligible = months >= plan.commitments.lead_time_months
@@ -123,9 +123,7 @@ class _Demand:
         )
 
 
-def _counts(
-    plan: Plan, w: Workload, demand: _Demand, cap: float, zones: int
-) -> npt.NDArray[np.int64]:
+def _counts(w: Workload, demand: _Demand, cap: float, zones: int) -> npt.NDArray[np.int64]:
     """``_block_count`` of every block at once (the same arithmetic, element by element)."""
     if w.kind == "batch":
         n = np.ceil(demand.due / (cap * demand.block_month_hours) - 1e-9)
