@@ -22,13 +22,17 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from capdsl.model.plan import MonthDemand, Plan, PurchaseOption, Workload
+from capdsl.model.plan import Plan, PurchaseOption, Workload
 from capdsl.solve.costing import price_solution
 from capdsl.solve.solution import Allocation, Purchase, Solution
 
 
 def _cheapest(
-    plan: Plan, w: Workload, allowed: set[str] | None, reserved: bool = False
+    plan: Plan,
+    w: Workload,
+    allowed: set[str] | None,
+    reserved: bool = False,
+    demand: _Demand | None = None,
 ) -> tuple[str, float] | None:
     """The offering whose instances cost least on demand over the horizon for what the
     workload needs (whole instances per block, N+k and zone spread included). Ranking by
@@ -46,7 +50,7 @@ def _cheapest(
     from this start)."""
     offerings = {o.id: o.offering for o in plan.offerings}
     options = {(r.term_months, r.payment, r.offering_class) for r in plan.commitments.options}
-    demand = _Demand.of(plan, w)
+    demand = demand or _Demand.of(plan, w)
     months = demand.month
     best: tuple[float, float, str, float] | None = None
     for c in w.capacities:
@@ -92,12 +96,13 @@ def _cheapest(
 
 @dataclass(frozen=True)
 class _Demand:
-    """A workload's blocks over the horizon, flattened: level, hours, month, and (batch
-    work) what is due in the block's month; and each month's hours."""
+    """A workload's blocks over the horizon, flattened: level, hours, month, block index,
+    and (batch work) what is due in the block's month; and each month's hours."""
 
     level: npt.NDArray[np.float64]
     hours: npt.NDArray[np.int64]
     month: npt.NDArray[np.int64]
+    block: npt.NDArray[np.int64]
     due: npt.NDArray[np.float64]
     block_month_hours: npt.NDArray[np.int64]
     month_hours: npt.NDArray[np.int64]
@@ -106,17 +111,18 @@ class _Demand:
     def of(plan: Plan, w: Workload) -> _Demand:
         months = plan.demand[: plan.horizon]
         rows = [
-            (b.level.get(w.name, 0.0), b.hours, m, md.work.get(w.name, 0.0), md.hours)
+            (b.level.get(w.name, 0.0), b.hours, m, b.index, md.work.get(w.name, 0.0), md.hours)
             for m, md in enumerate(months)
             for b in md.blocks
         ]
-        level, hours, month, due, block_month_hours = (
-            (np.array(col) for col in zip(*rows, strict=True)) if rows else (np.zeros(0),) * 5
+        level, hours, month, block, due, block_month_hours = (
+            (np.array(col) for col in zip(*rows, strict=True)) if rows else (np.zeros(0),) * 6
         )
         return _Demand(
             level.astype(np.float64),
             hours.astype(np.int64),
             month.astype(np.int64),
+            block.astype(np.int64),
             due.astype(np.float64),
             block_month_hours.astype(np.int64),
             np.array([md.hours for md in months], dtype=np.int64),
@@ -124,7 +130,10 @@ class _Demand:
 
 
 def _counts(w: Workload, demand: _Demand, cap: float, zones: int) -> npt.NDArray[np.int64]:
-    """``_block_count`` of every block at once (the same arithmetic, element by element)."""
+    """Instances of one offering the spreadsheet runs in each block: batch work, what is due
+    in the month at full use; a service, enough for its demand with headroom, for N+k (k
+    more instances) and for losing ``survive`` zones (spread evenly), and its replica
+    floors."""
     if w.kind == "batch":
         n = np.ceil(demand.due / (cap * demand.block_month_hours) - 1e-9)
         return np.where(demand.due > 0, n, 0).astype(np.int64)
@@ -136,25 +145,6 @@ def _counts(w: Workload, demand: _Demand, cap: float, zones: int) -> npt.NDArray
         per_zone = np.ceil(level / ((zones - w.survive_zones) * cap) - 1e-9)
         n = np.maximum(n, per_zone * zones)
     return np.where(level <= 0, least, np.maximum(n, least)).astype(np.int64)
-
-
-def _block_count(w: Workload, md: MonthDemand, level: float, cap: float, zones: int) -> int:
-    """Instances of one offering the spreadsheet runs in a block."""
-    if w.kind == "batch":
-        due = md.work.get(w.name, 0.0)
-        return math.ceil(due / (cap * md.hours) - 1e-9) if due > 0 else 0
-    return _count(w, level, cap, zones)
-
-
-def _count(w: Workload, level: float, cap: float, zones: int) -> int:
-    if level <= 0:
-        return max(w.min_replicas, w.min_replicas_per_zone * zones)
-    n = math.ceil(level * w.required_factor / cap - 1e-9)
-    n = max(n, math.ceil(level / cap - 1e-9) + w.redundancy)
-    if w.survive_zones and zones > w.survive_zones:
-        per_zone = math.ceil(level / ((zones - w.survive_zones) * cap) - 1e-9)
-        n = max(n, per_zone * zones)
-    return max(n, w.min_replicas, w.min_replicas_per_zone * zones)
 
 
 def greedy_counts(
@@ -169,18 +159,18 @@ def greedy_counts(
     counts: dict[tuple[str, str, int, int], int] = {}  # (workload, offering, month, block)
     choice: dict[str, tuple[str, float, tuple[str, ...]]] = {}
     for w in plan.workloads:
+        demand = _Demand.of(plan, w)
         pick = _cheapest(
-            plan, w, eligible.get(w.name, set()) if eligible is not None else None, reserved
+            plan, w, eligible.get(w.name, set()) if eligible is not None else None, reserved, demand
         )
         if pick is None:
             continue
         t, cap = pick
         zones = next(c.zones for c in w.capacities if c.offering == t)
         choice[w.name] = (t, cap, zones)
-        for m, md in enumerate(plan.demand[: plan.horizon]):
-            for b in md.blocks:
-                n = _block_count(w, md, b.level.get(w.name, 0.0), cap, len(zones))
-                counts[(w.name, t, m, b.index)] = n
+        per_block = _counts(w, demand, cap, len(zones)).tolist()
+        for m, b, n in zip(demand.month.tolist(), demand.block.tolist(), per_block, strict=True):
+            counts[(w.name, t, m, b)] = n
     # reserve the monthly minimum of every offering used, with its cheapest reserved option
     minimum: dict[tuple[str, int], int] = defaultdict(int)
     for m, md in enumerate(plan.demand[: plan.horizon]):

@@ -12,7 +12,7 @@ from test_solve_seasonal import plans
 
 from capdsl.bench.generate import generate
 from capdsl.model.plan import Plan, Workload
-from capdsl.solve.greedy import _block_count, _cheapest, greedy_counts, greedy_plan
+from capdsl.solve.greedy import _cheapest, _counts, _Demand, greedy_counts, greedy_plan
 from capdsl.solve.prune import prepare
 
 
@@ -63,11 +63,9 @@ def _by_instance(p: Plan, w: Workload) -> tuple[str, float] | None:
         ]
         rate = min(rates, default=math.inf)
         hours, reserving = 0.0, 0.0
+        per_block = iter(_counts(w, _Demand.of(p, w), c.per_instance, len(c.zones)).tolist())
         for m, md in enumerate(p.demand[: p.horizon]):
-            counts = [
-                (_block_count(w, md, b.level.get(w.name, 0.0), c.per_instance, len(c.zones)), b)
-                for b in md.blocks
-            ]
+            counts = [(next(per_block), b) for b in md.blocks]
             if m < p.commitments.lead_time_months or rate >= price:
                 hours += sum(n * b.hours for n, b in counts)
                 continue
