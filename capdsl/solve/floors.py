@@ -385,9 +385,9 @@ def _floor(w: Workload, kinds: list[_Kind], level: float) -> tuple[float, float]
 
 # The fleet DP (``_dp_floors``): each group of a service's levels (required capacities within
 # a factor DP_GROUP of the group's largest) is solved on a grid of DP_UNITS capacity units;
-# 512 units came within 0-5% of CP-SAT's floors on the benchmarks (8192 matched them where
-# 512 fell 5% short: several instances' round-ups crossing a threshold), in 0.1-0.2 s for
-# a service's 300 levels
+# with 512 units most floors on the benchmarks and examples equal CP-SAT's and the others
+# are up to 15% lower (8192 matched one where 512 fell 5% short: several instances'
+# round-ups crossing a threshold), in 0.1-0.4 s for a service's 300 levels
 DP_UNITS = 512
 DP_GROUP = 2.0
 # Instances of fewer grid units than this count as units of capacity at their least rate

@@ -35,13 +35,13 @@ def decomposer(ctx):  # type: ignore[no-untyped-def]
     )
 
 
-def decompose_alone(ctx, *, time_limit: float):  # type: ignore[no-untyped-def]
-    """The decomposition on one thread, cold (no previous plan)."""
+def decompose_alone(ctx, *, time_limit: float, threads: int = 1):  # type: ignore[no-untyped-def]
+    """The decomposition on one thread (or ``threads``), cold (no previous plan)."""
     return solve_decomposed(
         ctx,
         time_limit=time_limit,
         seed=0,
-        threads=1,
+        threads=threads,
         stop=None,
         on_progress=None,
         hint_use={},

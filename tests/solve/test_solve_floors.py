@@ -14,11 +14,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from solve_factory import offering, plan, sized_service, workload
+from test_solve_decompose_rounds import decompose_alone
 
 import capdsl.solve.decompose as decompose
 from capdsl.model.plan import Plan, SpotPolicy, Workload
 from capdsl.solve import solve
-from capdsl.solve.decompose import solve_decomposed, unit_context
+from capdsl.solve.decompose import unit_context
 from capdsl.solve.floors import (
     DP_SMALL,
     FloorSearch,
@@ -288,16 +289,7 @@ def test_a_stop_ends_the_search_between_batches() -> None:
 
 def _decomposed(p: Plan) -> decompose.Decomposer:
     """``p`` solved month by month for 4 s; the decomposer, with its plan, bound and log."""
-    _, dec = solve_decomposed(
-        prepare(p),
-        time_limit=4,
-        seed=0,
-        threads=2,
-        stop=None,
-        on_progress=None,
-        hint_use={},
-        hint_buys=None,
-    )
+    _, dec = decompose_alone(prepare(p), time_limit=4, threads=2)
     assert dec.best is not None and dec.lower is not None
     assert dec.lower <= dec.best.cost * (1 + 1e-9)
     return dec
