@@ -12,13 +12,22 @@ from __future__ import annotations
 import time
 from dataclasses import replace
 
+import pytest
 import solve_factory as f
 from test_solve_seasonal import plans
 
 from capdsl.solve import verify
 from capdsl.solve.context import STANDARD, purchase_months
 from capdsl.solve.costing import price_solution
-from capdsl.solve.decompose import Decomposer, solve_decomposed, unit_context, usage_of
+from capdsl.solve.decompose import (
+    SLACK_CAP,
+    UNIT_MIN_S,
+    Decomposer,
+    by_weight,
+    solve_decomposed,
+    unit_context,
+    usage_of,
+)
 from capdsl.solve.extract import purchases_of, split_standard
 from capdsl.solve.formulate import formulate
 from capdsl.solve.greedy import greedy_plan
@@ -47,6 +56,20 @@ def decompose_alone(ctx, *, time_limit: float, threads: int = 1):  # type: ignor
         hint_use={},
         hint_buys=None,
     )
+
+
+def record_limits(monkeypatch) -> dict[tuple[int, int], float]:  # type: ignore[no-untyped-def]
+    """Each block unit's search limit, recorded as the decomposition runs it."""
+    limits: dict[tuple[int, int], float] = {}
+    real = Decomposer.run_unit
+
+    def record(self, sub, time_limit, hint_use):  # type: ignore[no-untyped-def]
+        r = real(self, sub, time_limit, hint_use)
+        limits[(r.month, sub.blocks[r.month][0].index)] = time_limit
+        return r
+
+    monkeypatch.setattr(Decomposer, "run_unit", record)
+    return limits
 
 
 def cost_of(ctx, buys, use) -> float:  # type: ignore[no-untyped-def]
@@ -246,6 +269,80 @@ def test_the_deepening_searches_again_only_the_blocks_not_proven_and_keeps_the_c
     assert d.checked(dict(deeper.buys), dict(deeper.use)) is not None  # the verifier agrees
     again = d.evaluate(first.buys, 1.0, first.use, fine=True, deepen=True)
     assert again is not None and again.cost <= deeper.cost + 1e-6  # never dearer
+
+
+def test_the_deepening_shares_its_time_by_what_each_block_may_still_gain(
+    monkeypatch,  # type: ignore[no-untyped-def]
+) -> None:
+    plan, _ = plans()
+    ctx = prepare(plan)
+    d = decomposer(ctx)
+    buys, use = d.spreadsheet()
+    real = Decomposer.run_unit
+    slack = {u: 10.0 * (i + 1) for i, u in enumerate(d.units[:4])}
+
+    def unproven(self, sub, time_limit, hint_use):  # type: ignore[no-untyped-def]
+        # four blocks end unproven, each with its own distance to CP-SAT's bound; the
+        # others are taken as proven
+        r = real(self, sub, time_limit, hint_use)
+        unit = (r.month, sub.blocks[r.month][0].index)
+        if unit in slack:
+            r.status = "feasible"
+            r.bound = r.objective - slack[unit]
+        else:
+            r.status, r.bound = "optimal", r.objective
+        return r
+
+    monkeypatch.setattr(Decomposer, "run_unit", unproven)
+    first = d.evaluate(buys, 1.0, use, fine=True)
+    assert first is not None
+    limits = record_limits(monkeypatch)
+    work = d.work
+    d.evaluate(first.buys, 2.0, first.use, fine=True, deepen=True)
+    assert set(limits) == set(slack)
+    order = sorted(slack, key=slack.__getitem__)
+    assert [limits[u] for u in order] == sorted(limits.values())  # more slack, more time
+    assert limits[order[-1]] > limits[order[0]]
+    per = d.unit_limit(len(slack), 2.0)
+    assert sum(limits.values()) == pytest.approx(per * len(slack))  # the same time in all
+    assert d.work - work == pytest.approx(sum(d.unit_cost(x) for x in limits.values()) / d.threads)
+
+
+def test_a_pass_shares_its_time_by_what_each_block_of_its_hint_costs(
+    monkeypatch,  # type: ignore[no-untyped-def]
+) -> None:
+    plan, _ = plans()
+    ctx = prepare(plan)
+    d = decomposer(ctx)
+    buys, use = d.spreadsheet()
+    stakes = d.stakes(use)
+    # by hand: instances x on-demand price x the block's billed hours
+    offerings = {o.id: o.offering for o in plan.offerings}
+    (m, b), cost = max(stakes.items(), key=lambda kv: kv[1])
+    blk = next(x for x in ctx.blocks[m] if x.index == b)
+    by_hand = sum(
+        n * float(offerings[t].on_demand_hourly) * float(blk.billed)
+        for (_w, t, _z, kind, mm, bb), n in use.items()
+        if (mm, bb) == (m, b) and kind == STANDARD
+    )
+    assert cost == pytest.approx(by_hand) and cost > 0
+    limits = record_limits(monkeypatch)
+    d.evaluate(buys, 1.0, use, fine=True)
+    order = sorted(limits, key=lambda u: stakes.get(u, 0.0))
+    assert [limits[u] for u in order] == sorted(limits.values())  # costlier, longer
+    assert limits[order[-1]] > limits[order[0]]
+
+
+def test_by_weight_shares_in_proportion_within_its_limits() -> None:
+    assert by_weight(0.1, [1.0, 1.0, 2.0]) == pytest.approx([0.075, 0.075, 0.15])
+    # unknown slack counts the average; no slack at all: equal shares
+    assert by_weight(0.1, [None, 1.0, 3.0]) == pytest.approx([0.1, 0.05, 0.15])
+    assert by_weight(0.1, [0.0, 0.0]) == [0.1, 0.1]
+    # one block with all the slack gets at most SLACK_CAP shares; none gets less than the least
+    got = by_weight(0.1, [100.0] + [0.0] * 9)
+    assert got[0] == pytest.approx(SLACK_CAP * 0.1)
+    assert all(x >= UNIT_MIN_S for x in got)
+    assert sum(got) <= 0.1 * 10 + 1e-9
 
 
 def test_the_monthly_lps_give_the_same_bound_on_one_thread_and_on_two() -> None:
