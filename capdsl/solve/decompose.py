@@ -59,11 +59,15 @@ blocks in one model stall it -- and a *month* otherwise.
 6. **deepen**: the blocks of the best plan not proven optimal are searched again from
    their plans, each keeping the cheaper of its two results -- or those of another
    re-planned plan whose cost less what its blocks could still save (CP-SAT's bounds) is
-   clearly below the best's (``Decomposer.deepening_target``).
+   clearly below the best's (``Decomposer.deepening_target``); then the best plan's usage
+   gets the reservations that serve it best (``repriced``: never dearer).
 
 Units run in parallel threads (CP-SAT releases the GIL), each single-threaded with a
 deterministic time limit and light parameters (``search.BLOCK_PARAMS``), so the result is
-the same on every run; so do the monthly LPs (GLOP releases the GIL too). A plan with a hard total
+the same on every run. A pass's blocks share its time by what each may gain
+(``by_weight``): what the instances of its hint cost (a block of 97 billed hours carries
+twelve times the money of one of 8), and in the deepening its slack (plan less CP-SAT's
+bound on it); so do the monthly LPs (GLOP releases the GIL too). A plan with a hard total
 budget is solved whole (``solver.py``), since the units would not see it.
 """
 
