@@ -793,14 +793,18 @@ class Decomposer:
         return cand
 
     def stakes(self, use: Mapping[UseKey, int]) -> dict[Unit, float]:
-        """What each block's instances in ``use`` cost at on-demand and spot prices."""
+        """What each block's instances in ``use`` cost at on-demand and spot prices (a
+        previous plan's blocks and offerings that this plan does not have are left out)."""
         offerings = {o.id: o.offering for o in self.ctx.plan.offerings}
         billed = {(m, b.index): float(b.billed) for m, bs in enumerate(self.ctx.blocks) for b in bs}
         out: dict[Unit, float] = defaultdict(float)
         for (_w, t, z, kind, m, b), n in use.items():
-            o = offerings[t]
+            o = offerings.get(t)
+            hours = billed.get((m, b))
+            if o is None or hours is None:
+                continue
             price = o.spot_hourly.get(z) if kind != STANDARD else o.on_demand_hourly
-            out[(m, b)] += n * float(price or 0) * billed[(m, b)]
+            out[(m, b)] += n * float(price or 0) * hours
         return out
 
     def over_budget(self, buys: Mapping[BuyKey, int], use: Mapping[UseKey, int]) -> list[int]:

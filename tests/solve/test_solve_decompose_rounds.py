@@ -333,6 +333,20 @@ def test_a_pass_shares_its_time_by_what_each_block_of_its_hint_costs(
     assert limits[order[-1]] > limits[order[0]]
 
 
+def test_the_time_shares_leave_out_what_a_previous_plan_had_and_this_one_lacks() -> None:
+    # a what-if's warm start hands over the previous plan's usage: its blocks and offerings
+    # need not exist in the edited plan
+    plan, _ = plans()
+    ctx = prepare(plan)
+    d = decomposer(ctx)
+    buys, use = d.spreadsheet()
+    (w, t, z, kind, m, b), _n = next(iter(use.items()))
+    foreign = {**use, (w, t, z, kind, m, 999): 5, (w, "aws.gone.large", z, kind, m, b): 5}
+    assert d.stakes(foreign) == d.stakes(use)
+    cand = d.evaluate(buys, 0.5, foreign, fine=True)
+    assert cand is not None and d.checked(dict(cand.buys), dict(cand.use)) is not None
+
+
 def test_by_weight_shares_in_proportion_within_its_limits() -> None:
     assert by_weight(0.1, [1.0, 1.0, 2.0]) == pytest.approx([0.075, 0.075, 0.15])
     # unknown slack counts the average; no slack at all: equal shares
