@@ -58,17 +58,30 @@ def decompose_alone(ctx, *, time_limit: float, threads: int = 1):  # type: ignor
     )
 
 
+def seasonal_start():  # type: ignore[no-untyped-def]
+    """The seasonal plan's decomposer (one thread) and its spreadsheet plan."""
+    d = decomposer(prepare(plans()[0]))
+    buys, use = d.spreadsheet()
+    return d, buys, use
+
+
+def patch_outcomes(monkeypatch, change) -> None:  # type: ignore[no-untyped-def]
+    """Each block unit's search result passed to ``change(unit, result, time_limit)`` as it
+    ends (a test double for searches that end otherwise, or a recorder)."""
+    real = Decomposer.run_unit
+
+    def run(self, sub, time_limit, hint_use):  # type: ignore[no-untyped-def]
+        r = real(self, sub, time_limit, hint_use)
+        change((r.month, sub.blocks[r.month][0].index), r, time_limit)
+        return r
+
+    monkeypatch.setattr(Decomposer, "run_unit", run)
+
+
 def record_limits(monkeypatch) -> dict[tuple[int, int], float]:  # type: ignore[no-untyped-def]
     """Each block unit's search limit, recorded as the decomposition runs it."""
     limits: dict[tuple[int, int], float] = {}
-    real = Decomposer.run_unit
-
-    def record(self, sub, time_limit, hint_use):  # type: ignore[no-untyped-def]
-        r = real(self, sub, time_limit, hint_use)
-        limits[(r.month, sub.blocks[r.month][0].index)] = time_limit
-        return r
-
-    monkeypatch.setattr(Decomposer, "run_unit", record)
+    patch_outcomes(monkeypatch, lambda unit, _r, limit: limits.__setitem__(unit, limit))
     return limits
 
 
@@ -235,34 +248,21 @@ def test_the_estimated_work_counts_every_pass() -> None:
 def test_the_deepening_searches_again_only_the_blocks_not_proven_and_keeps_the_cheaper(
     monkeypatch,  # type: ignore[no-untyped-def]
 ) -> None:
-    plan, _ = plans()
-    ctx = prepare(plan)
-    d = decomposer(ctx)
-    buys, use = d.spreadsheet()
-    real = Decomposer.run_unit
+    d, buys, use = seasonal_start()
     first_units = d.units[:3]
 
-    def unproven(self, sub, time_limit, hint_use):  # type: ignore[no-untyped-def]
+    def unproven(unit, r, _limit):  # type: ignore[no-untyped-def]
         # the first three blocks' searches end unproven (as a short search on a larger
         # plan does); the plan they found stands
-        r = real(self, sub, time_limit, hint_use)
-        if (r.month, sub.blocks[r.month][0].index) in first_units and r.status == "optimal":
+        if unit in first_units and r.status == "optimal":
             r.status = "feasible"
-        return r
 
-    monkeypatch.setattr(Decomposer, "run_unit", unproven)
+    patch_outcomes(monkeypatch, unproven)
     first = d.evaluate(buys, 1.0, use, fine=True)
     assert first is not None and not first.proven
     unproven_units = sorted(u for (u, _sig), r in d.unit_runs.items() if r.status != "optimal")
     assert set(first_units) <= set(unproven_units) and len(unproven_units) < len(d.units)
-    searched: list[tuple[int, int]] = []
-
-    def record(self, sub, time_limit, hint_use):  # type: ignore[no-untyped-def]
-        r = real(self, sub, time_limit, hint_use)
-        searched.append((r.month, sub.blocks[r.month][0].index))
-        return r
-
-    monkeypatch.setattr(Decomposer, "run_unit", record)
+    searched = record_limits(monkeypatch)
     deeper = d.evaluate(first.buys, 1.0, first.use, fine=True, deepen=True)
     assert sorted(searched) == unproven_units  # the proven blocks are not searched again
     assert deeper is not None and deeper.cost <= first.cost + 1e-6
@@ -274,26 +274,18 @@ def test_the_deepening_searches_again_only_the_blocks_not_proven_and_keeps_the_c
 def test_the_deepening_shares_its_time_by_what_each_block_may_still_gain(
     monkeypatch,  # type: ignore[no-untyped-def]
 ) -> None:
-    plan, _ = plans()
-    ctx = prepare(plan)
-    d = decomposer(ctx)
-    buys, use = d.spreadsheet()
-    real = Decomposer.run_unit
+    d, buys, use = seasonal_start()
     slack = {u: 10.0 * (i + 1) for i, u in enumerate(d.units[:4])}
 
-    def unproven(self, sub, time_limit, hint_use):  # type: ignore[no-untyped-def]
+    def unproven(unit, r, _limit):  # type: ignore[no-untyped-def]
         # four blocks end unproven, each with its own distance to CP-SAT's bound; the
         # others are taken as proven
-        r = real(self, sub, time_limit, hint_use)
-        unit = (r.month, sub.blocks[r.month][0].index)
         if unit in slack:
-            r.status = "feasible"
-            r.bound = r.objective - slack[unit]
+            r.status, r.bound = "feasible", r.objective - slack[unit]
         else:
             r.status, r.bound = "optimal", r.objective
-        return r
 
-    monkeypatch.setattr(Decomposer, "run_unit", unproven)
+    patch_outcomes(monkeypatch, unproven)
     first = d.evaluate(buys, 1.0, use, fine=True)
     assert first is not None
     limits = record_limits(monkeypatch)
@@ -311,15 +303,12 @@ def test_the_deepening_shares_its_time_by_what_each_block_may_still_gain(
 def test_a_pass_shares_its_time_by_what_each_block_of_its_hint_costs(
     monkeypatch,  # type: ignore[no-untyped-def]
 ) -> None:
-    plan, _ = plans()
-    ctx = prepare(plan)
-    d = decomposer(ctx)
-    buys, use = d.spreadsheet()
+    d, buys, use = seasonal_start()
     stakes = d.stakes(use)
     # by hand: instances x on-demand price x the block's billed hours
-    offerings = {o.id: o.offering for o in plan.offerings}
+    offerings = {o.id: o.offering for o in d.ctx.plan.offerings}
     (m, b), cost = max(stakes.items(), key=lambda kv: kv[1])
-    blk = next(x for x in ctx.blocks[m] if x.index == b)
+    blk = next(x for x in d.ctx.blocks[m] if x.index == b)
     by_hand = sum(
         n * float(offerings[t].on_demand_hourly) * float(blk.billed)
         for (_w, t, _z, kind, mm, bb), n in use.items()
@@ -336,10 +325,7 @@ def test_a_pass_shares_its_time_by_what_each_block_of_its_hint_costs(
 def test_the_time_shares_leave_out_what_a_previous_plan_had_and_this_one_lacks() -> None:
     # a what-if's warm start hands over the previous plan's usage: its blocks and offerings
     # need not exist in the edited plan
-    plan, _ = plans()
-    ctx = prepare(plan)
-    d = decomposer(ctx)
-    buys, use = d.spreadsheet()
+    d, buys, use = seasonal_start()
     (w, t, z, kind, m, b), _n = next(iter(use.items()))
     foreign = {**use, (w, t, z, kind, m, 999): 5, (w, "aws.gone.large", z, kind, m, b): 5}
     assert d.stakes(foreign) == d.stakes(use)
