@@ -64,11 +64,11 @@ blocks in one model stall it -- and a *month* otherwise.
 
 Units run in parallel threads (CP-SAT releases the GIL), each single-threaded with a
 deterministic time limit and light parameters (``search.BLOCK_PARAMS``), so the result is
-the same on every run. A pass's blocks share its time by what each may gain
-(``by_weight``): what the instances of its hint cost (a block of 97 billed hours carries
-twelve times the money of one of 8), and in the deepening its slack (plan less CP-SAT's
-bound on it); so do the monthly LPs (GLOP releases the GIL too). A plan with a hard total
-budget is solved whole (``solver.py``), since the units would not see it.
+the same on every run; so do the monthly LPs (GLOP releases the GIL too). A pass's blocks
+share its time by what each may gain (``by_weight``): what the instances of its hint cost
+(a block of 97 billed hours carries twelve times the money of one of 8), and in the
+deepening its slack (plan less CP-SAT's bound on it). A plan with a hard total budget is
+solved whole (``solver.py``), since the units would not see it.
 """
 
 from __future__ import annotations
