@@ -572,7 +572,8 @@ class Decomposer:
         self.raise_lower(value)
         self.log.append(
             f"integer floors at {search.levels} service demand levels ({len(search.dp)} "
-            f"services by the fleet DP, {search.solves} CP-SAT models); with them, bound from "
+            f"services by the fleet DP, {len(search.dp_standard)} for their standard instances "
+            f"alone too, {search.solves} CP-SAT models); with them, bound from "
             f"the monthly LPs over instance families: {value:,.2f}"
         )
         return True

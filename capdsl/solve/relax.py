@@ -155,20 +155,25 @@ def relaxation(form: Formulation) -> tuple[mp.MPModelRequest, float] | None:
 
 
 def _floor_rows(lp: mp.MPModelProto, form: Formulation, floors: Floors) -> None:
-    """One row per service and block with a floor: its instances' weighted vCPUs reach it."""
+    """Two rows per service and block with floors: its instances' weighted vCPUs reach the
+    floor, and its standard instances' reach the standard floor."""
     offerings = offerings_of(form.ctx)
     terms: dict[tuple[str, int, int], list[tuple[int, float]]] = {}
+    standard_terms: dict[tuple[str, int, int], list[tuple[int, float]]] = {}
     for (w, t, _zone, kind, m, b), v in form.use.items():
         standard, spot = floors.weights.get(family_of(offerings, t), (0.0, 0.0))
         weight = (spot if kind == SPOT else standard) * vcpus_of(offerings, t)
         if weight > 0:
             terms.setdefault((w, m, b), []).append((v.index, weight))
-    for key, row in terms.items():
-        floor = floors.value.get(key, 0.0)
-        if floor > 0:
-            c = lp.constraint.add(lower_bound=floor, upper_bound=float("inf"))
-            c.var_index.extend(i for i, _ in row)
-            c.coefficient.extend(k for _, k in row)
+            if kind != SPOT:
+                standard_terms.setdefault((w, m, b), []).append((v.index, weight))
+    for rows, floor_of in ((terms, floors.value), (standard_terms, floors.standard)):
+        for key, row in rows.items():
+            floor = floor_of.get(key, 0.0)
+            if floor > 0:
+                c = lp.constraint.add(lower_bound=floor, upper_bound=float("inf"))
+                c.var_index.extend(i for i, _ in row)
+                c.coefficient.extend(k for _, k in row)
 
 
 def _plain_proto(form: Formulation) -> cp_model_pb2.CpModelProto | None:
@@ -439,6 +444,7 @@ def _aggregate_month(
                 continue
             need, standing = _covering(w, plain, smallest[name], zones[name])
             weighed: list[tuple[int, float]] = []  # the service's vCPUs, by floor weight
+            standard: list[tuple[int, float]] = []  # the same, its standard vCPUs alone
             firm: list[tuple[int, float]] = []  # non-spot capacity towards the need
             stand: list[tuple[int, float]] = []  # the same towards the standing capacity
             spot: list[tuple[int, float]] = []  # spot vCPUs at their best capacity
@@ -454,7 +460,9 @@ def _aggregate_month(
                         lanes.append(var(fam.on_demand * hours))
                     firm += [(i, to_need) for i in lanes]
                     if floors is not None:
-                        weighed += [(i, floors.weights.get(f, (0.0, 0.0))[0]) for i in lanes]
+                        weight = floors.weights.get(f, (0.0, 0.0))[0]
+                        weighed += [(i, weight) for i in lanes]
+                        standard += [(i, weight) for i in lanes]
                     stand += [(i, to_stand) for i in lanes]
                 if fam.spot and fam.spot_price < inf:
                     spot.append((var(fam.spot_price * hours), fam.rate(fam.spot, need)))
@@ -468,9 +476,13 @@ def _aggregate_month(
             row(firm + ([(supplied, 1.0)] if supplied is not None else []), need, inf)
             if standing > 0:
                 row(stand, standing, inf)
-            floor = floors.value.get((name, m, blk.index), 0.0) if floors is not None else 0.0
-            if floor > 0:
-                row(weighed, floor, inf)
+            if floors is not None:
+                for terms, floor in (
+                    (weighed, floors.value.get((name, m, blk.index), 0.0)),
+                    (standard, floors.standard.get((name, m, blk.index), 0.0)),
+                ):
+                    if floor > 0:
+                        row(terms, floor, inf)
         for f, terms in drawn.items():
             cap = [(pool[f], -1.0)] if f in pool else []
             row(terms + cap, -inf, owned.get((f, m), 0.0))

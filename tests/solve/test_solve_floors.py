@@ -28,6 +28,7 @@ from capdsl.solve.floors import (
     _Kind,
     _kinds,
     family_weights,
+    standard_only,
 )
 from capdsl.solve.formulate import formulate
 from capdsl.solve.prune import prepare
@@ -178,6 +179,13 @@ def test_a_floor_is_never_above_the_least_whole_fleet(
     if least < math.inf:
         for floor in (value, alone, below):
             assert floor <= least * (1 + 1e-9) + 1e-12
+    # the standard instances alone (spot weighing nothing): the DP's floor is at most the
+    # least any fleet's standard instances weigh
+    standard = standard_only(weights)
+    (std_alone, _), _ = _dp_floors(w, _kinds(ctx, w, standard), [level, level * 1.6], small)
+    std_least = _brute(w, _kinds(ctx, w, standard, prune=False), level)
+    if std_least < math.inf:
+        assert std_alone <= std_least * (1 + 1e-9) + 1e-12
 
 
 def test_the_dp_counts_many_small_instances_at_their_rate() -> None:
@@ -247,6 +255,18 @@ def test_the_search_runs_the_dp_then_the_ends_then_the_most_promising_ranges() -
             for name in first.services:
                 value = floors.value.get((name, m, blk.index), 0.0)
                 assert value == pytest.approx(dp(name, blk.level[name])) and value > 0
+    assert first.floors().standard == {}
+    first.run(1e-9)  # then the DP of one service's standard instances alone
+    assert list(first.dp_standard) == ["web"] and first.solves == 0
+    first.run(1e-9)
+    assert list(first.dp_standard) == ["web", "api"] and first.solves == 0
+    standard = first.floors().standard
+    for m, blocks in enumerate(ctx.blocks):
+        for blk in blocks:
+            for name, (_, _, levels, _) in first.services.items():
+                value = first.dp_standard[name][levels.index(blk.level[name])]
+                assert standard.get((name, m, blk.index), 0.0) == pytest.approx(value)
+    assert any(v > 0 for v in standard.values())
     first.run(1e-9)  # one batch of models: every service's lowest and highest level
     assert first.solves == 4
     assert {name: sorted(v) for name, v in first.found.items()} == {
@@ -272,7 +292,7 @@ def test_the_search_runs_the_dp_then_the_ends_then_the_most_promising_ranges() -
     again.run(1e9)
     assert first.done and again.done
     assert first.found == again.found and first.solves == again.solves
-    assert first.dp == again.dp
+    assert first.dp == again.dp and first.dp_standard == again.dp_standard
     # floors rise with the level
     for values in first.found.values():
         ordered = [values[i] for i in sorted(values)]

@@ -5,6 +5,7 @@ model-free capacity-price bound worked by hand (the brute-force tests check it t
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from types import SimpleNamespace
 
 import pytest
@@ -295,6 +296,9 @@ def test_the_family_bound_is_below_the_optimum(
     floors = search.floors()
     floored, _ = aggregate_bound(ctx, time_limit=5, floors=floors)
     assert floored is not None and value * (1 - 1e-6) <= floored <= optimum * (1 + 1e-6)
+    # the standard instances' floors only add rows
+    fewer, _ = aggregate_bound(ctx, time_limit=5, floors=replace(floors, standard={}))
+    assert fewer is not None and fewer <= floored * (1 + 1e-6)
     months = [
         lp_bound(formulate(unit_context(ctx, (m, None), "rent"))[0], time_limit=5, floors=floors)
         for m in range(p.horizon)
