@@ -894,6 +894,17 @@ class Decomposer:
             return None  # the best plan itself: not priced and verified again
         return self.checked(buys, dict(use))
 
+    def reprice_best(self) -> None:
+        """The best plan's usage with the reservations that serve it best (``repriced``),
+        kept when cheaper."""
+        assert self.best is not None
+        rc = self.repriced(self.best.use)
+        if self.consider(rc):
+            assert rc is not None
+            self.log.append(
+                f"best usage, {sum(rc.buys.values())} reservations rescheduled: plan {rc.cost:,.2f}"
+            )
+
     def schedule(self, use: Mapping[UseKey, int]) -> dict[BuyKey, int] | None:
         return schedule_reservations(
             self.ctx,
@@ -1011,13 +1022,7 @@ class Decomposer:
             unused = sum(shares[k:])
             if self.out_of_time() or self.best is None:
                 break
-            rc = self.repriced(self.best.use)
-            if self.consider(rc):
-                assert rc is not None
-                self.log.append(
-                    f"best usage, {sum(rc.buys.values())} reservations rescheduled: "
-                    f"plan {rc.cost:,.2f}"
-                )
+            self.reprice_best()
             buys = self.best.buys
             how = "best plan's"
             if buys in seen and proposal is not None:
@@ -1086,13 +1091,8 @@ class Decomposer:
                 self.log.append(f"blocks not proven optimal searched again{which}: no better plan")
             # its usage with the reservations that serve it best: priced as is (a schedule
             # and a verification), never dearer
-            rc = None if self.out_of_time() else self.repriced(self.best.use)
-            if self.consider(rc):
-                assert rc is not None
-                self.log.append(
-                    f"best usage, {sum(rc.buys.values())} reservations rescheduled: "
-                    f"plan {rc.cost:,.2f}"
-                )
+            if not self.out_of_time():
+                self.reprice_best()
 
     def deepening_target(self) -> Candidate:
         """The plan whose unproven blocks the deepening searches again: the best one, unless
