@@ -127,6 +127,9 @@ class Candidate:
     # what searching its blocks further could save at most, for these reservations: the
     # sum over its blocks of (block plan - CP-SAT's bound on that block)
     slack: float = 0.0
+    # its reservations are those that serve its usage best (``Decomposer.repriced``):
+    # rescheduling them again gives the same (the XL benchmark: 4 s for nothing)
+    scheduled: bool = False
 
 
 # The bound solves each month's blocks in this many groups, at each group's lowest level.
@@ -169,7 +172,8 @@ AGGREGATE_S_PER_VARIABLE = 1.7e-5
 # zones cost each service, per demand level), after the family bound and before the monthly
 # LPs, which take them too; and the share they get once more when the plan's blocks are too
 # large to re-plan (the search then ends after the spreadsheet's usage: the XL benchmark,
-# whose fleet DP takes 10 s, and whose models after it added 0.01%; its plan's pricing,
+# whose fleet DPs take 10 s, its standard DPs 8 s more and 132 models 6 s, for a bound of
+# $857,080 -> $896,222 -- 0.17 of the time limit ran its first DPs only; its plan's pricing,
 # verification and explanation take 15-18 s after the search). Within 5% of the time
 # limit the floors raised the family bound by 3.5% on the M benchmark (half a second), 17%
 # on the retail example (a second). Each service has two DPs since the standard floors
@@ -177,7 +181,7 @@ AGGREGATE_S_PER_VARIABLE = 1.7e-5
 # model: 10% gives it all three and its bound $63,268 -> $63,566 (gap 5.45% -> 5.01%), for
 # half a second more wall.
 FLOOR_SHARE = 0.1
-FLOOR_IDLE_SHARE = 0.17
+FLOOR_IDLE_SHARE = 0.4
 # Past this many time limits of wall clock, and at least this many seconds past the
 # deadline, no new pass starts even if the estimated work says it may (a machine far slower
 # than calibrated). The floor keeps short limits (a quick first plan of 0.45 s on a busy
@@ -559,11 +563,11 @@ class Decomposer:
         if self.floor_search is None:
             self.floor_search = FloorSearch(self.ctx, threads=self.threads, stop=self.stop)
         search = self.floor_search
-        known = (search.levels, search.solves)
+        known = (search.levels, len(search.dp_standard), search.solves)
         # their work is not counted in ``work``: they have their own budget, and the passes
         # the search runs (which ``work`` decides) are the same as without them
         search.run(budget)
-        if (search.levels, search.solves) == known or self.stopped():
+        if (search.levels, len(search.dp_standard), search.solves) == known or self.stopped():
             return False
         self.floors = search.floors()
         value, variables = aggregate_bound(
@@ -598,6 +602,8 @@ class Decomposer:
         if self.out_of_time():
             return False
         per = max(2.0, budget / max(1, ctx.plan.horizon))  # generous: a timed-out LP gives no bound
+        if count_variables(unit_context(ctx, (0, None), "rent")) > LP_MAX_VARIABLES:
+            return False  # not built: the XL benchmark's first month took 2.7 s to find this
         first = self.month_model(0)
         self.work += first.n_variables * LP_S_PER_VARIABLE / self.threads
         if first.n_variables > LP_MAX_VARIABLES:
@@ -863,7 +869,7 @@ class Decomposer:
         for ln in ctx.lanes:
             if ln.kind == STANDARD:
                 allowed[ln.workload].add(ln.offering)
-        allocations, purchases = greedy_counts(ctx.plan, dict(allowed), reserved)
+        allocations, purchases = greedy_counts(ctx.plan, dict(allowed), reserved, fewest=reserved)
         use: dict[UseKey, int] = defaultdict(int)
         for a in allocations:
             use[(a.workload, a.offering, a.zone, STANDARD, a.month, a.block)] += a.count
@@ -892,12 +898,17 @@ class Decomposer:
             return None
         if self.best is not None and buys == self.best.buys and use == self.best.use:
             return None  # the best plan itself: not priced and verified again
-        return self.checked(buys, dict(use))
+        cand = self.checked(buys, dict(use))
+        if cand is not None:
+            cand.scheduled = True
+        return cand
 
     def reprice_best(self) -> None:
         """The best plan's usage with the reservations that serve it best (``repriced``),
         kept when cheaper."""
         assert self.best is not None
+        if self.best.scheduled:
+            return  # its reservations already serve its usage best
         rc = self.repriced(self.best.use)
         if self.consider(rc):
             assert rc is not None

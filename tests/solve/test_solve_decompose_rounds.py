@@ -394,8 +394,9 @@ def test_no_lp_bound_when_a_month_is_too_large_and_the_others_are_not_built(
     monkeypatch.setattr(decompose, "formulate", counted)
     monkeypatch.setattr(decompose, "LP_MAX_VARIABLES", 1)
     assert d.lp_bound(5.0) is False
-    assert built == [0]  # the first month is too large: no other month is built
+    assert built == []  # the first month is too large by its count: no month is built
     assert d.lower is None
+    assert d.work == 0.0  # nothing built, no work counted
 
 
 def test_the_deepening_leaves_the_best_plan_only_for_a_clearly_better_prospect() -> None:
@@ -511,3 +512,29 @@ def test_a_further_pass_must_fit_with_the_work_already_done() -> None:
     assert d.fits(one)
     d.work = 2 * d.time_limit - one / 2  # the same pass, after most of the budget is spent
     assert not d.fits(one) and d.fits(0.0)
+
+
+def test_a_plan_whose_reservations_serve_its_usage_best_is_not_rescheduled(
+    monkeypatch,  # type: ignore[no-untyped-def]
+) -> None:
+    import capdsl.solve.decompose as decompose
+
+    plan, _ = plans()
+    d = decomposer(prepare(plan))
+    calls: list[int] = []
+    real = decompose.schedule_reservations
+
+    def counted(*a, **kw):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        return real(*a, **kw)
+
+    monkeypatch.setattr(decompose, "schedule_reservations", counted)
+    buys, use = d.spreadsheet()
+    start = d.checked(buys, use)
+    assert d.consider(start) and start is not None and not start.scheduled
+    d.reprice_best()  # the spreadsheet's own reservations: rescheduled
+    assert len(calls) == 1
+    assert d.best is not None and d.best.scheduled and d.best.use == use
+    d.reprice_best()  # the same usage would get the same reservations: not scheduled again
+    assert len(calls) == 1
+    assert d.schedule(use) == d.best.buys  # what it would have found

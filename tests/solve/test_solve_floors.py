@@ -342,3 +342,26 @@ def test_blocks_too_large_to_re_plan_leave_their_time_to_the_floors(
     too_large = next(i for i, line in enumerate(log) if "too large to re-plan" in line)
     floors = [i for i, line in enumerate(log) if line.startswith("integer floors at")]
     assert len(floors) == 1 and floors[0] > too_large
+
+
+def test_standard_floors_found_alone_raise_the_bound_again() -> None:
+    # a budget of nothing runs one DP per call: the first floors of both services, then
+    # their standard floors alone; the bound is taken again after each call that found any
+    dec = decompose.Decomposer(
+        prepare(_growing()),
+        deadline=1e12,
+        seed=0,
+        threads=1,
+        stop=None,
+        on_progress=None,
+        started=0.0,
+    )
+    assert dec.aggregate_bound(10.0)
+    found = []
+    while dec.floor_bound(1e-9):
+        search = dec.floor_search
+        assert search is not None and dec.floors is not None
+        found.append((len(search.dp), len(search.dp_standard), len(dec.floors.standard)))
+    assert found[:4] == [(1, 0, 0), (2, 0, 0), (2, 1, found[2][2]), (2, 2, found[3][2])]
+    assert 0 < found[2][2] < found[3][2]  # each standard DP's floors in the LPs at once
+    assert dec.floor_search is not None and dec.floor_search.done

@@ -12,8 +12,18 @@ from test_solve_seasonal import plans
 
 from capdsl.bench.generate import generate
 from capdsl.model.plan import Plan, Workload
-from capdsl.solve.greedy import _cheapest, _counts, _Demand, greedy_counts, greedy_plan
+from capdsl.solve import verify
+from capdsl.solve.costing import price_solution
+from capdsl.solve.greedy import (
+    _cheapest,
+    _counts,
+    _Demand,
+    _spread,
+    greedy_counts,
+    greedy_plan,
+)
 from capdsl.solve.prune import prepare
+from capdsl.solve.solution import Solution
 
 
 def _two_families() -> Plan:
@@ -85,3 +95,71 @@ def test_the_choice_with_reservations_is_the_rule_instance_by_instance() -> None
             assert _cheapest(p, w, None, reserved=True) == _by_instance(p, w), w.name
             checked += 1
     assert checked >= 6
+
+
+def _six_zones(level: float) -> Plan:
+    """One service of 100 units an instance in six zones, N+1 and surviving a zone, at
+    ``level`` in its quiet hours and twice that at its peak."""
+    zones = tuple(f"z{i}" for i in range(1, 7))
+    a = offering("a.large", od="0.10", zones=zones, reserved={"1y-no_upfront": ("0", "0.06")})
+    api = workload("api", [(a, 100.0)], survive_zones=1, redundancy=1, headroom=0.2)
+    demand = [{"api": [level] * 16 + [2 * level] * 8} for _ in range(3)]
+    return plan([a], [api], demand, options=("1y-no_upfront",))
+
+
+def _fewest_by_rule(w: Workload, level: float, cap: float, zones: int) -> tuple[int, int]:
+    """The least instances over every zone count that survives a zone, written out from the
+    rules: headroom, N+k, and whatever zone is lost leaving the demand; and that count's
+    zones (the most among equals)."""
+    best = None
+    for z in range(zones, w.survive_zones, -1):
+        n = max(
+            math.ceil(level * w.required_factor / cap - 1e-9),
+            math.ceil(level / cap - 1e-9) + w.redundancy,
+            z * math.ceil(level / ((z - w.survive_zones) * cap) - 1e-9),
+        )
+        if best is None or n < best[0]:
+            best = (n, z)
+    assert best is not None
+    return best
+
+
+def test_the_start_spreads_a_service_over_the_zones_that_need_fewest_instances() -> None:
+    for level in (30.0, 90.0, 180.0, 420.0, 1_300.0):
+        p = _six_zones(level)
+        (api,) = p.workloads
+        demand = _Demand.of(p, api)
+        counts, used = _spread(api, demand, 100.0, 6, fewest=True)
+        rule = [_fewest_by_rule(api, x, 100.0, 6) for x in demand.level.tolist()]
+        assert list(zip(counts.tolist(), used.tolist(), strict=True)) == rule
+        # the baseline spreads over every zone, as a spreadsheet does
+        assert (_counts(api, demand, 100.0, 6) >= counts).all()
+        assert set(_spread(api, demand, 100.0, 6)[1].tolist()) == {6}
+    # a service of one instance's demand: 2 instances in 2 zones, where the baseline runs 6
+    (api,) = _six_zones(30.0).workloads
+    quiet = _Demand.of(_six_zones(30.0), api)
+    assert _spread(api, quiet, 100.0, 6, fewest=True)[0][0] == 2
+    assert _counts(api, quiet, 100.0, 6)[0] == 6
+
+
+def test_the_start_over_fewer_zones_is_a_plan_the_verifier_accepts() -> None:
+    for level in (30.0, 180.0, 1_300.0):
+        p = _six_zones(level)
+        allocations, purchases = greedy_counts(p, reserved=True, fewest=True)
+        priced = price_solution(p, allocations, purchases)
+        sol = Solution(
+            plan=p.name,
+            status="feasible",
+            objective=priced.totals.cost,
+            allocations=allocations,
+            **priced.solution_fields(),
+        )
+        assert verify(p, sol).ok, verify(p, sol)
+        # each block's instances in the zones the rule picks, as evenly as they go
+        (api,) = p.workloads
+        for a in allocations:
+            level_ = p.demand[a.month].blocks[a.block].level["api"]
+            _, z = _fewest_by_rule(api, level_, 100.0, 6)
+            assert int(a.zone[1:]) <= z
+        baseline = greedy_plan(p).totals
+        assert baseline is not None and priced.totals.cost <= baseline.cost
