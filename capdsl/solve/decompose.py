@@ -46,7 +46,10 @@ blocks in one model stall it -- and a *month* otherwise.
    least with those reservations, not on demand (``greedy._cheapest``: on-demand prices
    pick a family whose reservations save less; this start took the M benchmark from
    $73,394 to $67,746, L from $39,936 to $37,834, XL from $1,446,107 to $1,315,969 and the
-   retail example from $12,524 to $11,863; the other examples chose the same offerings).
+   retail example from $12,524 to $11,863; the other examples chose the same offerings),
+   each block's instances over the number of zones that needs the fewest (``greedy._spread``:
+   a spreadsheet spreads them over all of them, and reserves its quietest block's count --
+   XL, which is never re-planned, $1,315,969 -> $1,043,234, L $37,530 -> $35,319).
    A round starts only if the deepening (6.)
    still fits after it: re-searching the best plan's blocks gains more than a further round
    (the L benchmark: $41,638 -> $40,058);
