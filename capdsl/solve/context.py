@@ -142,6 +142,10 @@ class SolveContext:
     rent_share: Fraction = Fraction(1)
     batch: str = "month"
     only: frozenset[str] | None = None  # sub-models of some workloads only
+    # With ``only``: what the other workloads run, held fixed -- (workload, offering, zone,
+    # kind, month, block) -> instances. Their standard instances draw on the reservations
+    # owned, and count in the quotas, before the sub-model's own (``decompose.place_batch``)
+    fixed_use: Mapping[tuple[str, str, str, str, int, int], int] = field(default_factory=dict)
 
     # ------------------------------------------------------------------ look-ups
 

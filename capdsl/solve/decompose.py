@@ -211,6 +211,9 @@ LEAN_SHARE = 0.3
 # The deepening searches another plan than the best only when that plan's cost less its
 # blocks' slack is below the best's by more than this share of the best's cost.
 SWITCH_MARGIN = 0.04
+# Share of the time limit for placing each month's batch work again, the month whole, at the
+# end (``Decomposer.place_batch``).
+BATCH_SHARE = 0.1
 
 Unit = tuple[int, int | None]  # (month, block index or None for the whole month)
 
@@ -805,6 +808,61 @@ class Decomposer:
             self.evaluated.append(cand)
         return cand
 
+    def place_batch(
+        self,
+        owned: Mapping[tuple[str, int], int],
+        cost: tuple[Fraction, ...],
+        use: Mapping[UseKey, int],
+        budget: float,
+    ) -> dict[UseKey, int]:
+        """The batch work of each month placed again, the month whole (``batch="month"``):
+        the services' instances held as they are (``SolveContext.fixed_use``), so the work
+        runs where it costs least -- on the reservations they leave idle at night, on spot
+        -- rather than each block doing its share of it, pro rata to its hours. Each month's
+        model starts from the blocks' placement; a month not solved keeps it."""
+        plan = self.ctx.plan
+        months = [
+            m
+            for m in range(plan.horizon)
+            if any(plan.demand[m].work.get(w, 0.0) > 0 for w in self.batch)
+        ]
+        by_month: dict[int, dict[UseKey, int]] = defaultdict(dict)
+        for k, v in use.items():
+            by_month[k[4]][k] = v
+        subs = [
+            replace(
+                unit_context(self.ctx, (m, None), "fixed", owned, cost, only=self.batch),
+                fixed_use={k: v for k, v in by_month[m].items() if k[0] not in self.batch},
+            )
+            for m in months
+        ]
+        placed = dict(use)
+        for m, r in zip(months, self.run_all(subs, budget, use), strict=True):
+            if r.status not in ("optimal", "feasible"):
+                continue
+            for k in by_month[m]:
+                if k[0] in self.batch:
+                    del placed[k]
+            placed.update(r.use)
+        return placed
+
+    def place_best_batch(self, budget: float) -> None:
+        """The best plan with its batch work placed again (``place_batch``), kept if the
+        verifier accepts it and it is cheaper; then its usage repriced (``reprice_best``)."""
+        assert self.best is not None
+        owned, cost = owned_by_month(self.ctx, self.best.buys)
+        placed = self.place_batch(owned, cost, self.best.use, budget)
+        cand = self.checked(self.best.buys, placed) if placed != self.best.use else None
+        if self.consider(cand):
+            assert cand is not None
+            self.log.append(
+                f"each month's batch work placed again, the month whole: plan {cand.cost:,.2f}"
+            )
+            if not self.out_of_time():
+                self.reprice_best()
+        else:
+            self.log.append("each month's batch work placed again, the month whole: no better plan")
+
     def stakes(self, use: Mapping[UseKey, int]) -> dict[Unit, float]:
         """What each block's instances in ``use`` cost at on-demand and spot prices (a
         previous plan's blocks and offerings that this plan does not have are left out)."""
@@ -1091,7 +1149,7 @@ class Decomposer:
             target = self.deepening_target()
             cand = self.evaluate(
                 target.buys,
-                T * (DEEPEN_SHARE + unused),
+                T * (DEEPEN_SHARE + unused - (BATCH_SHARE if self.batch else 0.0)),
                 target.use,
                 fine=True,
                 deepen=True,
@@ -1107,6 +1165,10 @@ class Decomposer:
             # and a verification), never dearer
             if not self.out_of_time():
                 self.reprice_best()
+        # last, the batch work of each month placed again, the month whole (the blocks did
+        # each its share, pro rata to its hours), and the reservations for that usage
+        if self.batch and self.best is not None and not self.too_large and not self.out_of_time():
+            self.place_best_batch(T * BATCH_SHARE)
 
     def deepening_target(self) -> Candidate:
         """The plan whose unproven blocks the deepening searches again: the best one, unless

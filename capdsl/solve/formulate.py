@@ -314,27 +314,38 @@ class _Builder:
             if kind == STANDARD and t in ctx.pools:
                 standard[(t, m, b)][z].append(v)
                 zone_ub[(t, z, m, b)] += self.f.ub[key]
+        # the other workloads' standard instances, held fixed (``SolveContext.fixed_use``)
+        held: dict[tuple[str, str, int, int], int] = defaultdict(int)
+        for (_w, t, z, kind, m, b), n in ctx.fixed_use.items():
+            if kind == STANDARD and t in ctx.pools and (t, m, b) in standard:
+                held[(t, z, m, b)] += n
         for (t, m, b), by_zone in sorted(standard.items()):
             pool = ctx.pools[t]
             parts: list[cp_model.LinearExpr] = []
-            for z, vs in sorted(by_zone.items()):
+            fixed = 0
+            for z in sorted(
+                set(by_zone) | {z for (tt, z, mm, bb) in held if (tt, mm, bb) == (t, m, b)}
+            ):
+                vs = by_zone.get(z, [])
+                n = held.get((t, z, m, b), 0)
                 zonal = pool.zonal.get(z, ())
                 own = zonal[m] if zonal else 0
                 if own > 0:
-                    over = self.new_var(zone_ub[(t, z, m, b)])
+                    over = self.new_var(zone_ub[(t, z, m, b)] + n)
                     self.f.zonal_over[(t, z, m, b)] = over
-                    self.add(over >= sum(vs) - own, None)
+                    self.add(over >= sum(vs) + n - own, None)
                     parts.append(over)
                 else:
                     parts.extend(vs)
+                    fixed += n
             existing, active = self.owned(t, m)
             price = self.offerings[t].on_demand_hourly
             if price is None:
-                self.add(sum(parts) <= existing + sum(active), None)
+                self.add(sum(parts) + fixed <= existing + sum(active), None)
                 continue
-            od = self.new_var(self.per_block_ub[(t, m, b)])
+            od = self.new_var(self.per_block_ub[(t, m, b)] + fixed)
             self.f.od[(t, m, b)] = od
-            self.add(od >= sum(parts) - existing - sum(active), None)
+            self.add(od >= sum(parts) + fixed - existing - sum(active), None)
 
     # ------------------------------------------------------------------ workloads
 
@@ -684,12 +695,19 @@ class _Builder:
             for (_w, t, _z, _k, m, b), v in self.f.use.items():
                 if t in members:
                     per_block[(m, b)].append((t, v))
+            held: dict[tuple[int, int], list[tuple[str, int]]] = defaultdict(list)
+            for (_w, t, _z, _k, m, b), n in self.ctx.fixed_use.items():
+                if t in members and (m, b) in per_block:
+                    held[(m, b)].append((t, n))
             usage = self.f.quota_usage.setdefault(q.name, [])
             for unit, limit, weight in limits:
                 denom = math.lcm(*(wt.denominator for wt in weight.values())) if weight else 1
                 for (m, b), tv in sorted(per_block.items()):
                     coefs = [int(weight[t] * denom) for t, _ in tv]
                     expr = cp_model.LinearExpr.weighted_sum([v for _, v in tv], coefs)
+                    fixed = sum(int(weight[t] * denom) * n for t, n in held.get((m, b), []))
+                    if fixed:
+                        expr = expr + fixed
                     self.add(expr <= limit * denom, self.lit("quota", q.name))
                     usage.append((m, b, unit, expr, denom))
 
@@ -867,6 +885,8 @@ class _Builder:
                 )
 
     def symmetry(self) -> None:
+        if self.ctx.fixed_use:
+            return  # the zones are told apart by what the other workloads run in them
         for group in self.ctx.zone_groups:
             per_zone: dict[str, list[cp_model.IntVar]] = defaultdict(list)
             for k, v in self.f.use.items():

@@ -1,0 +1,89 @@
+"""Batch work placed again, the month whole (``Decomposer.place_batch``): the blocks each do
+their share of a month's batch work, pro rata to their hours; placed again with the
+services' instances held fixed (``SolveContext.fixed_use``), it runs on the reservations
+the services leave idle, and never beside them beyond a quota."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+from solve_factory import existing, offering, plan, workload
+from test_solve_decompose_rounds import decompose_alone, decomposer
+
+from capdsl.model.plan import Plan, Quota
+from capdsl.solve.decompose import unit_context
+from capdsl.solve.formulate import formulate
+from capdsl.solve.prune import prepare
+from capdsl.solve.schedule import owned_by_month
+from capdsl.solve.search import run_model
+
+DAY, NIGHT = 0, 1  # the test months' blocks: 12 busy hours first, then 12 quiet ones
+
+
+def _nightly(quota: int | None = None, months: int = 2) -> Plan:
+    """A service busy 12 hours a day on two owned reservations and idle at night, and 24
+    units of batch work a month (one unit an instance-hour): done pro rata, half of it
+    runs beside the service on demand; at night it runs free on the idle reservations."""
+    a = offering("a.large", od="0.10")
+    api = workload("api", [(a, 100.0)])
+    jobs = workload("jobs", [(a, 1.0)], kind="batch")
+    demand = [{"api": [150.0] * 12 + [0.0] * 12} for _ in range(months)]
+    return plan(
+        [a],
+        [api, jobs],
+        demand,
+        work=[{"jobs": 24.0} for _ in range(months)],
+        fleet=[existing(a, 2, zone=None)],
+        quotas=[Quota(name="cap", offerings=(a.id,), max_instances=quota)] if quota else [],
+    )
+
+
+def _batch_in(use: dict, block: int) -> int:  # type: ignore[type-arg]
+    return sum(n for k, n in use.items() if k[0] == "jobs" and k[5] == block)
+
+
+def test_the_months_batch_work_moves_onto_the_reservations_idle_at_night() -> None:
+    ctx = prepare(_nightly())
+    d = decomposer(ctx)
+    first = d.evaluate({}, 2.0, {}, fine=True)  # the blocks' plan: each its share
+    assert first is not None and _batch_in(first.use, DAY) > 0
+    owned, cost = owned_by_month(ctx, {})
+    placed = d.place_batch(owned, cost, first.use, 2.0)
+    assert _batch_in(placed, DAY) == 0 and _batch_in(placed, NIGHT) > 0
+    # the service's instances are as they were
+    assert {k: n for k, n in placed.items() if k[0] == "api"} == {
+        k: n for k, n in first.use.items() if k[0] == "api"
+    }
+    checked = d.checked({}, placed)  # the independent verifier accepts it
+    assert checked is not None
+    # what goes is the day's batch instances on demand (12 hours billed x30 at $0.10): the
+    # two reservations carry the 24 units at night for nothing, before and after
+    saved = _batch_in(first.use, DAY) * 12 * 30 * 0.10
+    assert first.cost - checked.cost == pytest.approx(saved)
+
+
+def test_the_services_instances_held_fixed_count_in_the_quota() -> None:
+    # the quota is the service's two instances: its fixed usage leaves the batch no room
+    # in the day; with the day the whole month, none at all
+    ctx = prepare(_nightly(quota=2, months=1))
+    d = decomposer(ctx)
+    lane = next(ln for ln in ctx.lanes_of("api") if ln.kind == "standard")
+    busy = {("api", lane.offering, lane.zone, lane.kind, 0, DAY): 2}
+    sub = unit_context(ctx, (0, None), "fixed", *owned_by_month(ctx, {}), only=d.batch)
+    day_only = replace(
+        sub,
+        blocks=tuple(tuple(b for b in bs if b.index == DAY) for bs in sub.blocks),
+        batch="month",
+    )
+    alone, _ = formulate(day_only)
+    assert run_model(alone, time_limit=2.0, seed=0, workers=1).status in ("optimal", "feasible")
+    held, _ = formulate(replace(day_only, fixed_use=busy))
+    assert run_model(held, time_limit=2.0, seed=0, workers=1).status == "infeasible"
+
+
+def test_the_decomposition_places_the_batch_work_last_and_is_verified() -> None:
+    res, dec = decompose_alone(prepare(_nightly()), time_limit=4)
+    assert any(line.startswith("each month's batch work placed again") for line in dec.log)
+    assert dec.best is not None and _batch_in(dec.best.use, DAY) == 0
+    assert res.objective == pytest.approx(dec.best.cost)
