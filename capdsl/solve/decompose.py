@@ -63,7 +63,15 @@ blocks in one model stall it -- and a *month* otherwise.
    their plans, each keeping the cheaper of its two results -- or those of another
    re-planned plan whose cost less what its blocks could still save (CP-SAT's bounds) is
    clearly below the best's (``Decomposer.deepening_target``); then the best plan's usage
-   gets the reservations that serve it best (``repriced``: never dearer).
+   gets the reservations that serve it best (``repriced``: never dearer);
+7. **batch work, the month whole**: in block units each block does its share of a month's
+   batch work, pro rata to its hours, which runs it beside the services' peaks. At the end
+   each month's batch work is placed again by one model of the month for the batch alone,
+   the services' instances held fixed (``SolveContext.fixed_use``: they draw on the
+   reservations owned and count in the quotas first), so it runs on the reservations they
+   leave idle at night; kept when the verifier accepts it and it is cheaper, then repriced
+   (data-pipelines $42,688 -> $39,733, saas-growth $49,006 -> $47,304). Its share of the
+   time limit comes out of the deepening's.
 
 Units run in parallel threads (CP-SAT releases the GIL), each single-threaded with a
 deterministic time limit and light parameters (``search.BLOCK_PARAMS``), so the result is
