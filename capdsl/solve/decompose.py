@@ -396,9 +396,10 @@ class Decomposer:
         """Decision variables of one block unit, on average."""
         return count_variables(self.ctx) / max(1, len(self.units))
 
-    def unit_cost(self, per: float, blocks: int = 1) -> float:
-        """Estimated wall time of one unit of ``blocks`` blocks searched ``per`` seconds."""
-        size = self.unit_variables() * blocks
+    def unit_cost(self, per: float, blocks: int = 1, variables: float | None = None) -> float:
+        """Estimated wall time of one unit of ``blocks`` blocks (or of ``variables``
+        variables) searched ``per`` seconds."""
+        size = self.unit_variables() * blocks if variables is None else variables
         return (
             UNIT_OVERHEAD_S
             + size * UNIT_BUILD_S_PER_VARIABLE
@@ -512,17 +513,21 @@ class Decomposer:
         budget: float,
         hint_use: Mapping[UseKey, int],
         weights: list[float | None] | None = None,
+        sizes: list[float] | None = None,
     ) -> list[MonthRun]:
         """Solve units in parallel, each with an equal share of ``budget`` -- or, given
         ``weights`` (what each unit may gain), shares in proportion to them
-        (``by_weight``)."""
+        (``by_weight``). ``sizes``: each unit's variables, for the work counted, where they
+        are not the plan's average per block (units of some workloads only)."""
         n = max(1, len(subs))
         per = self.unit_limit(n, budget)
         pers = by_weight(per, weights) if weights is not None else [per] * len(subs)
         self.work += (
             sum(
-                self.unit_cost(p, sum(len(bs) for bs in sub.blocks))
-                for sub, p in zip(subs, pers, strict=True)
+                self.unit_cost(
+                    p, sum(len(bs) for bs in sub.blocks), sizes[i] if sizes is not None else None
+                )
+                for i, (sub, p) in enumerate(zip(subs, pers, strict=True))
             )
             / self.threads
         )
@@ -616,8 +621,13 @@ class Decomposer:
         if self.out_of_time():
             return False
         per = max(2.0, budget / max(1, ctx.plan.horizon))  # generous: a timed-out LP gives no bound
-        if count_variables(unit_context(ctx, (0, None), "rent")) > LP_MAX_VARIABLES:
-            return False  # not built: the XL benchmark's first month took 2.7 s to find this
+        if (
+            ctx.blocks
+            and (len(ctx.lanes) + len(ctx.pools)) * len(ctx.blocks[0]) > 2 * LP_MAX_VARIABLES
+        ):
+            # far too large by the count of its lanes and blocks: not built (the XL
+            # benchmark's first month, 155,000 variables, took 2.7 s to find it out)
+            return False
         first = self.month_model(0)
         self.work += first.n_variables * LP_S_PER_VARIABLE / self.threads
         if first.n_variables > LP_MAX_VARIABLES:
@@ -844,8 +854,10 @@ class Decomposer:
             )
             for m in months
         ]
+        lanes = sum(len(self.ctx.lanes_of(w)) for w in self.batch)
+        sizes = [float(lanes * len(self.ctx.blocks[m])) for m in months]
         placed = dict(use)
-        for m, r in zip(months, self.run_all(subs, budget, use), strict=True):
+        for m, r in zip(months, self.run_all(subs, budget, use, sizes=sizes), strict=True):
             if r.status not in ("optimal", "feasible"):
                 continue
             for k in by_month[m]:

@@ -149,7 +149,8 @@ def _spread(
     spreadsheet reserves its quietest block's count. From this start, with the same time
     limits: the XL benchmark (its services in six zones) $1,315,969 -> $1,043,234, L
     $37,530 -> $35,319, the retail and seasonal examples $11,863 -> $11,674 and $9,739 ->
-    $9,540; saas-growth $48,355 -> $49,006 (its rounds settle on fewer reservations)."""
+    $9,540; saas-growth $48,355 -> $49,006 (its rounds settle on fewer reservations; before
+    the batch placement at the end)."""
     level = demand.level
     used = np.full(len(level), zones, dtype=np.int64)
     if w.kind == "batch":

@@ -87,3 +87,20 @@ def test_the_decomposition_places_the_batch_work_last_and_is_verified() -> None:
     assert any(line.startswith("each month's batch work placed again") for line in dec.log)
     assert dec.best is not None and _batch_in(dec.best.use, DAY) == 0
     assert res.objective == pytest.approx(dec.best.cost)
+
+
+def test_the_work_counted_is_the_batch_models_own_size() -> None:
+    # the months' models hold the batch lanes alone: their work is counted by their size,
+    # not by the plan's average block (which holds every workload)
+    ctx = prepare(_nightly())
+    d = decomposer(ctx)
+    first = d.evaluate({}, 2.0, {}, fine=True)
+    assert first is not None
+    owned, cost = owned_by_month(ctx, {})
+    before = d.work
+    d.place_batch(owned, cost, first.use, 2.0)
+    per = d.unit_limit(2, 2.0)
+    lanes = len(ctx.lanes_of("jobs"))
+    expected = sum(d.unit_cost(per, 2, lanes * len(ctx.blocks[m])) for m in (0, 1)) / d.threads
+    assert d.work - before == pytest.approx(expected)
+    assert lanes < len(ctx.lanes)
