@@ -71,7 +71,9 @@ blocks in one model stall it -- and a *month* otherwise.
    reservations owned and count in the quotas first), so it runs on the reservations they
    leave idle at night; kept when the verifier accepts it and it is cheaper, then repriced
    (data-pipelines $42,688 -> $39,733, saas-growth $49,006 -> $47,304). Its share of the
-   time limit comes out of the deepening's.
+   time limit comes out of the deepening's. A block with no room for its share (the
+   services fill a quota at their peak) does not sink the plan: its month's blocks are
+   planned without batch work and the month's batch work placed whole (``evaluate``).
 
 Units run in parallel threads (CP-SAT releases the GIL), each single-threaded with a
 deterministic time limit and light parameters (``search.BLOCK_PARAMS``), so the result is
@@ -783,8 +785,28 @@ class Decomposer:
                 subs, budget, _to_groups(base, hint_use) if base is not self.ctx else hint_use
             )
         failed = [i for i, r in enumerate(runs) if r.status not in ("optimal", "feasible")]
+        whole: list[int] = []  # months whose batch work is placed the month whole
         if failed and any(runs[i].status == "infeasible" for i in failed):
-            return None
+            if not self.batch or base is not self.ctx:
+                return None
+            # a block may have no room for its share of the batch work (the services fill a
+            # quota at their peak): those months' blocks again without it, and their batch
+            # work placed the month whole (``place_batch``)
+            whole = sorted({self.units[i][0] for i in failed if runs[i].status == "infeasible"})
+            dropped = [i for i, u in enumerate(self.units) if u[0] in whole]
+            again = self.run_all(
+                [
+                    unit_context(self.ctx, self.units[i], "fixed", owned, cost, batch="drop")
+                    for i in dropped
+                ],
+                budget * 0.5,
+                hint_use,
+            )
+            for i, r in zip(dropped, again, strict=True):
+                runs[i] = r
+            failed = [i for i, r in enumerate(runs) if r.status not in ("optimal", "feasible")]
+            if any(runs[i].status == "infeasible" for i in failed):
+                return None
         if failed and not self.out_of_time():  # hard units: once more, with more time
             retry = self.run_all(
                 [subs[i] for i in failed], min(budget * 0.5, 1.0 * len(failed)), hint_use
@@ -798,7 +820,12 @@ class Decomposer:
             use.update(r.use)
         if base is not self.ctx:
             use = _to_members(base, use)
-        proven = all(r.status == "optimal" for r in runs) and base is self.ctx
+        if whole:
+            placed = self.place_batch(owned, cost, use, budget * 0.25, months=whole)
+            if placed is None:
+                return None
+            use = placed
+        proven = not whole and all(r.status == "optimal" for r in runs) and base is self.ctx
         over = self.over_budget(buys, use)
         if over:
             # blocks do not see a monthly budget: solve those months whole, from this plan
@@ -832,18 +859,23 @@ class Decomposer:
         cost: tuple[Fraction, ...],
         use: Mapping[UseKey, int],
         budget: float,
-    ) -> dict[UseKey, int]:
+        months: list[int] | None = None,
+    ) -> dict[UseKey, int] | None:
         """The batch work of each month placed again, the month whole (``batch="month"``):
         the services' instances held as they are (``SolveContext.fixed_use``), so the work
         runs where it costs least -- on the reservations they leave idle at night, on spot
         -- rather than each block doing its share of it, pro rata to its hours. Each month's
-        model starts from the blocks' placement; a month not solved keeps it."""
+        model starts from the blocks' placement; a month not solved keeps it. Given
+        ``months`` (whose blocks ran without their share: ``evaluate``), those months only,
+        and None unless every one is solved."""
         plan = self.ctx.plan
-        months = [
-            m
-            for m in range(plan.horizon)
-            if any(plan.demand[m].work.get(w, 0.0) > 0 for w in self.batch)
-        ]
+        strict = months is not None
+        if months is None:
+            months = [
+                m
+                for m in range(plan.horizon)
+                if any(plan.demand[m].work.get(w, 0.0) > 0 for w in self.batch)
+            ]
         by_month: dict[int, dict[UseKey, int]] = defaultdict(dict)
         for k, v in use.items():
             by_month[k[4]][k] = v
@@ -859,6 +891,8 @@ class Decomposer:
         placed = dict(use)
         for m, r in zip(months, self.run_all(subs, budget, use, sizes=sizes), strict=True):
             if r.status not in ("optimal", "feasible"):
+                if strict:
+                    return None
                 continue
             for k in by_month[m]:
                 if k[0] in self.batch:
@@ -872,6 +906,7 @@ class Decomposer:
         assert self.best is not None
         owned, cost = owned_by_month(self.ctx, self.best.buys)
         placed = self.place_batch(owned, cost, self.best.use, budget)
+        assert placed is not None  # (a month not solved keeps the blocks' placement)
         cand = self.checked(self.best.buys, placed) if placed != self.best.use else None
         if self.consider(cand):
             assert cand is not None

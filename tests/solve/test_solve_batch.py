@@ -104,3 +104,13 @@ def test_the_work_counted_is_the_batch_models_own_size() -> None:
     expected = sum(d.unit_cost(per, 2, lanes * len(ctx.blocks[m])) for m in (0, 1)) / d.threads
     assert d.work - before == pytest.approx(expected)
     assert lanes < len(ctx.lanes)
+
+
+def test_blocks_with_no_room_for_their_share_leave_the_month_its_batch_work_whole() -> None:
+    # the service fills the quota in the day: the day block cannot do its share of the
+    # batch work, and the blocks' plan used to fail (no plan at all, where one costs $0)
+    res, dec = decompose_alone(prepare(_nightly(quota=2)), time_limit=3)
+    assert res.status in ("optimal", "feasible") and dec.best is not None
+    assert _batch_in(dec.best.use, DAY) == 0 and _batch_in(dec.best.use, NIGHT) > 0
+    assert dec.checked(dec.best.buys, dec.best.use) is not None  # the verifier accepts it
+    assert res.objective == pytest.approx(0.0)  # the owned reservations carry it all
