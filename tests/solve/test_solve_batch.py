@@ -6,13 +6,17 @@ the services leave idle, and never beside them beyond a quota."""
 from __future__ import annotations
 
 from dataclasses import replace
+from fractions import Fraction
 
 import pytest
 from solve_factory import existing, offering, plan, workload
 from test_solve_decompose_rounds import decompose_alone, decomposer
 
-from capdsl.model.plan import Plan, Quota
+from capdsl.model.plan import Plan, Quota, SpotPolicy
+from capdsl.solve.context import SolveContext
+from capdsl.solve.costing import price_solution
 from capdsl.solve.decompose import unit_context
+from capdsl.solve.extract import split_standard
 from capdsl.solve.formulate import formulate
 from capdsl.solve.prune import prepare
 from capdsl.solve.schedule import owned_by_month
@@ -37,6 +41,12 @@ def _nightly(quota: int | None = None, months: int = 2) -> Plan:
         fleet=[existing(a, 2, zone=None)],
         quotas=[Quota(name="cap", offerings=(a.id,), max_instances=quota)] if quota else [],
     )
+
+
+def _priced(ctx: SolveContext, use: dict) -> Fraction:  # type: ignore[type-arg]
+    """A plan's exact cost, without reservations bought (``costing.price_solution``)."""
+    priced = price_solution(ctx.plan, split_standard(ctx, use, {}), [])
+    return priced.exact_cost + priced.penalty
 
 
 def _batch_in(use: dict, block: int) -> int:  # type: ignore[type-arg]
@@ -114,3 +124,56 @@ def test_blocks_with_no_room_for_their_share_leave_the_month_its_batch_work_whol
     assert _batch_in(dec.best.use, DAY) == 0 and _batch_in(dec.best.use, NIGHT) > 0
     assert dec.checked(dec.best.buys, dec.best.use) is not None  # the verifier accepts it
     assert res.objective == pytest.approx(0.0)  # the owned reservations carry it all
+
+
+def _zonal_spot_quota() -> Plan:
+    """Two offerings, zonal and regional reservations owned, spot for the batch, and a vCPU
+    quota: the services' fixed instances in the on-demand and the zonal overflows (that
+    they count in a quota that binds: ``test_the_services_instances_held_fixed_count...``)."""
+    zones = ("z1", "z2")
+    a = offering("a.large", od="0.10", vcpu=2, zones=zones, spot="0.04")
+    b = offering("b.large", od="0.13", vcpu=4, zones=zones, spot="0.05")
+    api = workload("api", [(a, 100.0), (b, 210.0)], survive_zones=1)
+    jobs = workload("jobs", [(a, 1.0), (b, 2.2)], kind="batch", spot=SpotPolicy(allowed=True))
+    demand = [{"api": [260.0] * 8 + [120.0] * 8 + [40.0] * 8} for _ in range(2)]
+    return plan(
+        [a, b],
+        [api, jobs],
+        demand,
+        work=[{"jobs": 60.0}, {"jobs": 75.0}],
+        fleet=[existing(a, 2, zone=None), existing(b, 1, zone="z1")],
+        quotas=[Quota(name="vcpus", offerings=(a.id, b.id), max_vcpu=18)],
+    )
+
+
+@pytest.mark.parametrize("make", [_nightly, _zonal_spot_quota])
+def test_the_batch_model_with_the_services_held_agrees_with_the_whole_month_pinned(make) -> None:  # type: ignore[no-untyped-def]
+    # a second formulation of the same question: the month's whole model, every workload in
+    # it, with the services' variables pinned to the same plan; both solved to optimality,
+    # the plans they make cost the same to the cent
+    ctx = prepare(make())
+    d = decomposer(ctx)
+    first = d.evaluate({}, 2.0, {}, fine=True)
+    assert first is not None
+    owned, cost = owned_by_month(ctx, {})
+    services = {k: n for k, n in first.use.items() if k[0] not in d.batch}
+    for m in range(ctx.plan.horizon):
+        whole = unit_context(ctx, (m, None), "fixed", owned, cost)
+        pinned, _ = formulate(whole)
+        for k, v in pinned.use.items():
+            if k[0] not in d.batch:
+                pinned.model.add(v == services.get(k, 0))
+        a = run_model(pinned, time_limit=20.0, seed=0, workers=1)
+        held, _ = formulate(
+            replace(
+                whole,
+                only=d.batch,
+                fixed_use={k: n for k, n in services.items() if k[4] == m},
+            )
+        )
+        b = run_model(held, time_limit=20.0, seed=0, workers=1)
+        assert a.status == b.status == "optimal", (a.status, b.status)
+        month = {k: n for k, n in services.items() if k[4] == m}
+        plan_a = {**{k: n for k, n in services.items() if k[4] != m}, **a.use}
+        plan_b = {**{k: n for k, n in services.items() if k[4] != m}, **month, **b.use}
+        assert _priced(ctx, plan_a) == _priced(ctx, plan_b)  # exact: Fractions
