@@ -315,19 +315,18 @@ class _Builder:
                 standard[(t, m, b)][z].append(v)
                 zone_ub[(t, z, m, b)] += self.f.ub[key]
         # the other workloads' standard instances, held fixed (``SolveContext.fixed_use``)
-        held: dict[tuple[str, str, int, int], int] = defaultdict(int)
+        held: dict[tuple[str, int, int], dict[str, int]] = defaultdict(lambda: defaultdict(int))
         for (_w, t, z, kind, m, b), n in ctx.fixed_use.items():
             if kind == STANDARD and t in ctx.pools and (t, m, b) in standard:
-                held[(t, z, m, b)] += n
+                held[(t, m, b)][z] += n
         for (t, m, b), by_zone in sorted(standard.items()):
             pool = ctx.pools[t]
             parts: list[cp_model.LinearExpr] = []
             fixed = 0
-            for z in sorted(
-                set(by_zone) | {z for (tt, z, mm, bb) in held if (tt, mm, bb) == (t, m, b)}
-            ):
+            others = held.get((t, m, b), {})
+            for z in sorted(set(by_zone) | set(others)):
                 vs = by_zone.get(z, [])
-                n = held.get((t, z, m, b), 0)
+                n = others.get(z, 0)
                 zonal = pool.zonal.get(z, ())
                 own = zonal[m] if zonal else 0
                 if own > 0:
