@@ -1074,7 +1074,27 @@ class Decomposer:
         5. the deepening: the blocks of the best plan not proven optimal, searched again
            from it (or of a plan with clearly more to gain: ``deepening_target``). Only a
            cheaper plan replaces the best one, so the result is never dearer than the
-           spreadsheet plan it starts from."""
+           spreadsheet plan it starts from;
+        6. however the search ended (out of its work budget after any phase), the batch
+           work of each month placed again, the month whole (``place_best_batch``)."""
+        self.search(hint_use, hint_buys)
+        # the blocks did each their share of the batch work, pro rata to their hours; last,
+        # each month's placed again, the month whole, and the reservations for that usage.
+        # It runs even when the work counted is past twice the limit (a second or two on the
+        # examples, for 2-7% of their cost: saas-growth at 10 s ended its deepening there),
+        # unless stopped, infeasible, or the wall clock's safety net is hit
+        if (
+            self.batch
+            and self.best is not None
+            and self.infeasible_unit is None
+            and not self.too_large
+            and not self.stopped()
+            and not self.past_safety_net()
+        ):
+            self.place_best_batch(self.time_limit * BATCH_SHARE)
+
+    def search(self, hint_use: Mapping[UseKey, int], hint_buys: dict[BuyKey, int] | None) -> None:
+        """Phases 0-5 of ``run``."""
         if self.stopped():
             return  # stopped before the start: no plan, not even the spreadsheet's
         T = self.time_limit
@@ -1233,19 +1253,6 @@ class Decomposer:
             # and a verification), never dearer
             if not self.out_of_time():
                 self.reprice_best()
-        # last, the batch work of each month placed again, the month whole (the blocks did
-        # each its share, pro rata to its hours), and the reservations for that usage. It
-        # runs even when the work counted is past twice the limit (a second or two on the
-        # examples, for 2-7% of their cost: saas-growth at 10 s ended its deepening there),
-        # unless stopped or the wall clock's safety net is hit
-        if (
-            self.batch
-            and self.best is not None
-            and not self.too_large
-            and not self.stopped()
-            and not self.past_safety_net()
-        ):
-            self.place_best_batch(T * BATCH_SHARE)
 
     def deepening_target(self) -> Candidate:
         """The plan whose unproven blocks the deepening searches again: the best one, unless

@@ -15,7 +15,7 @@ from test_solve_decompose_rounds import decompose_alone, decomposer
 from capdsl.model.plan import Plan, Quota, SpotPolicy
 from capdsl.solve.context import SolveContext
 from capdsl.solve.costing import price_solution
-from capdsl.solve.decompose import unit_context
+from capdsl.solve.decompose import Decomposer, unit_context
 from capdsl.solve.extract import split_standard
 from capdsl.solve.formulate import formulate
 from capdsl.solve.prune import prepare
@@ -177,3 +177,17 @@ def test_the_batch_model_with_the_services_held_agrees_with_the_whole_month_pinn
         plan_a = {**{k: n for k, n in services.items() if k[4] != m}, **a.use}
         plan_b = {**{k: n for k, n in services.items() if k[4] != m}, **month, **b.use}
         assert _priced(ctx, plan_a) == _priced(ctx, plan_b)  # exact: Fractions
+
+
+def test_the_batch_work_is_placed_however_the_search_ends(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # the work budget spent from the start: the search ends after its first plan, and the
+    # batch placement still runs (a second or two, for a few percent of the cost)
+    monkeypatch.setattr(Decomposer, "out_of_time", lambda self: True)
+    _, dec = decompose_alone(prepare(_nightly()), time_limit=4)
+    assert any(line.startswith("its reservations, every block re-planned") for line in dec.log)
+    assert not any("searched again" in line for line in dec.log)  # no deepening
+    placed = [line for line in dec.log if line.startswith("each month's batch work")]
+    assert len(placed) == 1 and "no better plan" not in placed[0]
+    assert dec.best is not None and _batch_in(dec.best.use, DAY) == 0
