@@ -156,20 +156,27 @@ def _spread(
     if w.kind == "batch":
         n = np.ceil(demand.due / (cap * demand.block_month_hours) - 1e-9)
         return np.where(demand.due > 0, n, 0).astype(np.int64), used
-    n = np.ceil(level * w.required_factor / cap - 1e-9)
-    n = np.maximum(n, np.ceil(level / cap - 1e-9) + w.redundancy)
+    n = _whole(level * w.required_factor / cap, level)
+    n = np.maximum(n, _whole(level / cap, level) + w.redundancy)
     s = w.survive_zones
     if s and zones > s:
         # per candidate zone count (rows), the instances each block needs (columns)
         counts = [zones] if not fewest or w.min_replicas_per_zone else range(zones, s, -1)
         options = np.array(
-            [np.maximum(n, np.ceil(level / ((z - s) * cap) - 1e-9) * z) for z in counts]
+            [np.maximum(n, _whole(level / ((z - s) * cap), level) * z) for z in counts]
         )
         pick = np.argmin(options, axis=0)  # the first least: the most zones among equals
         n = options[pick, np.arange(len(level))]
         used = np.array(counts, dtype=np.int64)[pick]
     least = np.maximum(w.min_replicas, w.min_replicas_per_zone * zones)
     return np.where(level <= 0, least, np.maximum(n, least)).astype(np.int64), used
+
+
+def _whole(x: npt.NDArray[np.float64], level: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """Whole instances for ``x`` instances' worth of demand ``level``: rounded up, float
+    noise just above a whole number let go, and at least one for any demand at all (a
+    demand of 1e-300 is a demand)."""
+    return np.where(level > 0, np.maximum(np.ceil(x - 1e-9), 1.0), 0.0)
 
 
 def greedy_counts(

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import math
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from solve_factory import offering, plan, workload
 from test_solve_decompose_rounds import decompose_alone
 from test_solve_seasonal import plans
@@ -163,3 +165,41 @@ def test_the_start_over_fewer_zones_is_a_plan_the_verifier_accepts() -> None:
             assert int(a.zone[1:]) <= z
         baseline = greedy_plan(p).totals
         assert baseline is not None and priced.totals.cost <= baseline.cost
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    zones=st.integers(2, 6),
+    survive=st.integers(1, 2),
+    redundancy=st.integers(0, 2),
+    headroom=st.sampled_from([0.0, 0.2, 0.5]),
+    cap=st.sampled_from([40.0, 100.0, 333.0]),
+    levels=st.lists(st.floats(0.0, 2_000.0), min_size=1, max_size=4),
+)
+def test_the_start_over_the_fewest_zones_always_meets_the_rules(  # type: ignore[no-untyped-def]
+    zones, survive, redundancy, headroom, cap, levels
+) -> None:
+    # whatever the zones, the zones to survive, N+k, headroom and demand: the independent
+    # verifier accepts the start, and it never runs more instances than the spreadsheet
+    names = tuple(f"z{i}" for i in range(1, zones + 1))
+    a = offering("a.large", od="0.10", zones=names)
+    api = workload(
+        "api",
+        [(a, cap)],
+        survive_zones=min(survive, zones - 1),
+        redundancy=redundancy,
+        headroom=headroom,
+    )
+    p = plan([a], [api], [{"api": [*levels, *levels[::-1]]}])
+    allocations, purchases = greedy_counts(p, fewest=True)
+    priced = price_solution(p, allocations, purchases)
+    sol = Solution(
+        plan=p.name,
+        status="feasible",
+        objective=priced.totals.cost,
+        allocations=allocations,
+        **priced.solution_fields(),
+    )
+    assert verify(p, sol).ok, verify(p, sol)
+    baseline = greedy_plan(p)
+    assert sum(x.count for x in allocations) <= sum(x.count for x in baseline.allocations)
