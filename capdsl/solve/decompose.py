@@ -849,11 +849,7 @@ class Decomposer:
             self.ctx.plan, split_standard(self.ctx, use, buys), purchases_of(self.ctx, buys)
         )
         total = float(priced.exact_cost + priced.penalty)
-        slack = sum(
-            max(0.0, r.objective - r.bound)
-            for r in runs
-            if r.objective is not None and r.bound is not None
-        )
+        slack = sum(g for r in runs if (g := r.gap()) is not None)
         cand = Candidate(buys, use, total, proven, slack)
         if not deepen:
             self.evaluated.append(cand)
@@ -874,14 +870,9 @@ class Decomposer:
         model starts from the blocks' placement; a month not solved keeps it. Given
         ``months`` (whose blocks ran without their share: ``evaluate``), those months only,
         and None unless every one is solved."""
-        plan = self.ctx.plan
         strict = months is not None
         if months is None:
-            months = [
-                m
-                for m in range(plan.horizon)
-                if any(plan.demand[m].work.get(w, 0.0) > 0 for w in self.batch)
-            ]
+            months = self.batch_months()
         by_month: dict[int, dict[UseKey, int]] = defaultdict(dict)
         for k, v in use.items():
             by_month[k[4]][k] = v
@@ -906,18 +897,22 @@ class Decomposer:
             placed.update(r.use)
         return placed
 
+    def batch_months(self) -> list[int]:
+        """The months with batch work due."""
+        plan = self.ctx.plan
+        return [
+            m
+            for m in range(plan.horizon)
+            if any(plan.demand[m].work.get(w, 0.0) > 0 for w in self.batch)
+        ]
+
     def place_best_batch(self, budget: float) -> None:
         """The best plan with its batch work placed again (``place_batch``), kept if the
         verifier accepts it and it is cheaper; then its usage repriced (``reprice_best``)."""
         assert self.best is not None
         owned, cost = owned_by_month(self.ctx, self.best.buys)
         # each month's model at least ``BATCH_MONTH_S`` (``unit_limit``'s share inverted)
-        months = sum(
-            1
-            for md in self.ctx.plan.demand[: self.ctx.plan.horizon]
-            if any(md.work.get(w, 0.0) > 0 for w in self.batch)
-        )
-        least = months * (BATCH_MONTH_S / 0.8 + UNIT_OVERHEAD_S) / self.threads
+        least = len(self.batch_months()) * (BATCH_MONTH_S / 0.8 + UNIT_OVERHEAD_S) / self.threads
         placed = self.place_batch(owned, cost, self.best.use, max(budget, least))
         assert placed is not None  # (a month not solved keeps the blocks' placement)
         cand = self.checked(self.best.buys, placed) if placed != self.best.use else None

@@ -15,7 +15,7 @@ from test_solve_seasonal import plans
 from capdsl.bench.generate import generate
 from capdsl.model.plan import Plan, Workload
 from capdsl.solve import verify
-from capdsl.solve.costing import price_solution
+from capdsl.solve.costing import Priced, price_solution
 from capdsl.solve.greedy import (
     _cheapest,
     _counts,
@@ -25,7 +25,7 @@ from capdsl.solve.greedy import (
     greedy_plan,
 )
 from capdsl.solve.prune import prepare
-from capdsl.solve.solution import Solution
+from capdsl.solve.solution import Allocation, Purchase, Solution, VerifyReport
 
 
 def _two_families() -> Plan:
@@ -144,19 +144,27 @@ def test_the_start_spreads_a_service_over_the_zones_that_need_fewest_instances()
     assert _counts(api, quiet, 100.0, 6)[0] == 6
 
 
+def _verified(
+    p: Plan, allocations: list[Allocation], purchases: list[Purchase]
+) -> tuple[Priced, VerifyReport]:
+    """A start priced, and the independent verifier's report on it."""
+    priced = price_solution(p, allocations, purchases)
+    sol = Solution(
+        plan=p.name,
+        status="feasible",
+        objective=priced.totals.cost,
+        allocations=allocations,
+        **priced.solution_fields(),
+    )
+    return priced, verify(p, sol)
+
+
 def test_the_start_over_fewer_zones_is_a_plan_the_verifier_accepts() -> None:
     for level in (30.0, 180.0, 1_300.0):
         p = _six_zones(level)
         allocations, purchases = greedy_counts(p, reserved=True, fewest=True)
-        priced = price_solution(p, allocations, purchases)
-        sol = Solution(
-            plan=p.name,
-            status="feasible",
-            objective=priced.totals.cost,
-            allocations=allocations,
-            **priced.solution_fields(),
-        )
-        assert verify(p, sol).ok, verify(p, sol)
+        priced, report = _verified(p, allocations, purchases)
+        assert report.ok, report
         # each block's instances in the zones the rule picks, as evenly as they go
         (api,) = p.workloads
         for a in allocations:
@@ -192,14 +200,7 @@ def test_the_start_over_the_fewest_zones_always_meets_the_rules(  # type: ignore
     )
     p = plan([a], [api], [{"api": [*levels, *levels[::-1]]}])
     allocations, purchases = greedy_counts(p, fewest=True)
-    priced = price_solution(p, allocations, purchases)
-    sol = Solution(
-        plan=p.name,
-        status="feasible",
-        objective=priced.totals.cost,
-        allocations=allocations,
-        **priced.solution_fields(),
-    )
-    assert verify(p, sol).ok, verify(p, sol)
+    _, report = _verified(p, allocations, purchases)
+    assert report.ok, report
     baseline = greedy_plan(p)
     assert sum(x.count for x in allocations) <= sum(x.count for x in baseline.allocations)
