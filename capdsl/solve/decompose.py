@@ -24,7 +24,7 @@ blocks in one model stall it -- and a *month* otherwise.
    *integer floors* (``floors.py``: what whole instances in zones cost a service at each
    demand level, from small CP-SAT models on a time budget of their own -- the LPs buy
    fractions of instances, which is most of what they miss where a service needs a few;
-   when the blocks are too large to re-plan, the floors get the time the search leaves).
+   the floors also get the work budget the search leaves).
    The highest bound found is the plan's;
 2. **schedule**: from the instances the units run, ``schedule.py`` decides which
    reservations to buy when (terms, payment options, lead time, commitment cap), exactly;
@@ -77,6 +77,20 @@ blocks in one model stall it -- and a *month* otherwise.
    services fill a quota at their peak) does not sink the plan: its month's blocks are
    planned without batch work and the month's batch work placed whole (``evaluate``).
 
+**Time.** The work budget is ``WORK_CAP`` time limits of *work counted*: what each unit
+measured (its model's size and CP-SAT's deterministic time at rates calibrated on the
+2-core benchmark box: ``MonthRun.work``), and the LPs' and floors' estimates -- within
+10-15% of the wall clock, and the same on every machine. A pass starts only if its estimate
+(from the plan's size, scaled by what the units run so far measured against their
+estimates: ``calibrated``) fits in the budget left; one estimated far over its share of
+the time (``PASS_OVERRUN``: a plan of many blocks on a short limit -- each block needs a
+least time) runs in groups of similar blocks instead, each planned for its highest level,
+when that adds at most ``MAX_GROUPING_OVERHEAD`` capacity-hours (saas-growth at 5 s:
+$62,658 -> $52,992); a plan whose blocks are too large for the whole budget is not
+re-planned (XL). Blocks proven optimal early used to be counted at their whole limit: the
+data-pipelines example at 5 s ended at 1.9 s with $56,507, and now runs its second descent
+($39,733, 4.2 s).
+
 Units run in parallel threads (CP-SAT releases the GIL), each single-threaded with a
 deterministic time limit and light parameters (``search.BLOCK_PARAMS``), so the result is
 the same on every run; so do the monthly LPs (GLOP releases the GIL too). A pass's blocks
@@ -125,6 +139,9 @@ class MonthRun:
     rent: dict[BuyKey, int] = field(default_factory=dict)
     objective: float | None = None  # money, the month's fixed costs included
     bound: float | None = None
+    # what the unit cost, in wall seconds at the calibrated rates, from its model's size and
+    # CP-SAT's deterministic time (its own work counter): the same on every machine
+    work: float = 0.0
 
     def gap(self) -> float | None:
         """What the plan may still be above the unit's optimum (CP-SAT's bound), if known."""
@@ -145,12 +162,25 @@ class Candidate:
     # its reservations are those that serve its usage best (``Decomposer.repriced``):
     # rescheduling them again gives the same (the XL benchmark: 4 s for nothing)
     scheduled: bool = False
+    # its blocks were planned in this many groups a month (``Decomposer.affordable_groups``)
+    groups: int | None = None
+
+    def outcome(self) -> str:
+        """The log's words for this plan."""
+        how = f" (blocks in {self.groups} groups a month)" if self.groups else ""
+        return f"plan {self.cost:,.2f}{how}"
 
 
 # The bound solves each month's blocks in this many groups, at each group's lowest level.
 GROUPS_PER_MONTH = 6
 # Time a block needs to be solved well (s); with less per block, blocks are grouped.
 MIN_UNIT_S = 0.06
+# A plan with too many blocks to re-plan one by one in the time is re-planned in groups of
+# similar blocks, each group for its highest level, unless that adds more than this share of
+# capacity-hours to the services (``grouping_overhead``): saas-growth at 5 s in 9 groups a
+# month (+6.9%) cost $55,752 against its start's $62,658; the XL benchmark in 6 (+38%),
+# $1,348,366 against $1,043,234, and the time it took was the floors'.
+MAX_GROUPING_OVERHEAD = 0.1
 # Monthly LP relaxations are used for the bound up to this many variables per month.
 LP_MAX_VARIABLES = 60_000
 # Share of the time limit for the monthly LPs. With the bound over instance families
@@ -166,15 +196,23 @@ LP_SHARE = 0.2
 LP_CUTS_MAX_VARIABLES = 5_000
 # Wall time a unit costs beyond its search limit (building the model, presolve), measured.
 UNIT_OVERHEAD_S = 0.015
+# What a unit that ran cost, in wall seconds on the 2-core benchmark box: a fixed part, a
+# part per variable of its model, and CP-SAT's deterministic time (its own work counter) at
+# the rate of a block's model, or of a month's (``MonthRun.work``). Fitted over 1,500 units
+# of the benchmarks and examples (within 3-7% of each plan's total), then scaled to two
+# threads at once (their units run 10-17% slower; months 40%).
+RUN_S = 0.0056
+RUN_S_PER_VARIABLE = 2.8e-5
+BLOCK_S_PER_DTIME = 3.9
+MONTH_S_PER_DTIME = 2.4
 # The least search limit of a unit (s), and the most a unit gets when units share their
 # time by what each may gain, as a multiple of the average (``by_weight``).
 UNIT_MIN_S = 0.02
 SLACK_CAP = 4.0
 # Per variable of a unit, measured on the 2-core benchmark box: building its model, and the
 # search it needs before it finds any plan (an XL block of 5,700 variables: 0.1 s to build,
-# nothing found under 0.6 s). A pass whose units cannot be afforded within twice the time
-# limit is not started. (With the block parameters, the estimate is somewhat above the
-# measured cost: the M plan's first block pass is estimated at 8.7 s, measured at 5-7 s.)
+# nothing found under 0.6 s). The estimate of a pass not run yet (``unit_cost``), which
+# decides whether it starts: ``UNCALIBRATED`` below.
 UNIT_BUILD_S_PER_VARIABLE = 2e-5
 UNIT_SEARCH_S_PER_VARIABLE = 1e-4
 # A monthly LP relaxation per variable (building, reading back, GLOP), measured on the M and
@@ -197,6 +235,26 @@ AGGREGATE_S_PER_VARIABLE = 1.7e-5
 # half a second more wall.
 FLOOR_SHARE = 0.1
 FLOOR_IDLE_SHARE = 0.4
+# The share of the work budget not given to the floors when the search leaves time (the
+# schedules, pricing and verification of plans are not counted in it: 0.8 s of M's 10).
+IDLE_MARGIN = 0.1
+# The wall time of the floors' estimated work (``FloorSearch.work``), measured on the
+# benchmarks and examples: 0.5-0.8.
+FLOOR_WALL_PER_WORK = 0.6
+# The work counted (measured, in wall seconds at the calibrated rates) after which no new
+# pass starts, in time limits.
+WORK_CAP = 1.0
+# Units' estimated work (``unit_cost``) is about twice what they measure (per block of the
+# M benchmark 0.047 s against 0.025 s, of saas-growth 0.045 s against 0.021 s, of
+# data-pipelines 0.030 s against 0.008 s: blocks proven optimal early, and fewer variables
+# than the plan's average per block once built). Before any unit has run, estimates are
+# taken at this share; after, at the share measured (``Decomposer.calibrated``).
+UNCALIBRATED = 0.5
+# A pass of units is run block by block only if it is estimated to take at most this many
+# times the time it was given (units get at least ``UNIT_MIN_S`` each, so a plan of many
+# blocks takes more than a short share): saas-growth at 5 s, 421 blocks, took 4.4 s of the
+# first plan's 2.25, and ended at 6.8 s ($53,081); in 9 groups a month, 5.3 s ($52,992).
+PASS_OVERRUN = 2.0
 # Past this many time limits of wall clock, and at least this many seconds past the
 # deadline, no new pass starts even if the estimated work says it may (a machine far slower
 # than calibrated). The floor keeps short limits (a quick first plan of 0.45 s on a busy
@@ -289,6 +347,20 @@ def month_context(ctx: SolveContext, month: int, mode: str) -> SolveContext:
     return unit_context(ctx, (month, None), mode)
 
 
+def grouping_overhead(ctx: SolveContext, grouped: SolveContext) -> float:
+    """What planning ``grouped``'s blocks (``prune.coarsen``) adds to the capacity-hours of
+    ``ctx``'s blocks, each service's share averaged over the services."""
+    shares = []
+    for w in ctx.plan.workloads:
+        if w.kind == "batch":
+            continue
+        own = sum(b.hours * b.level.get(w.name, 0.0) for bs in ctx.blocks for b in bs)
+        coarse = sum(g.hours * g.level.get(w.name, 0.0) for bs in grouped.blocks for g in bs)
+        if own > 0:
+            shares.append(coarse / own - 1.0)
+    return sum(shares) / len(shares) if shares else 0.0
+
+
 def _to_members(grouped: SolveContext, use: Mapping[UseKey, int]) -> dict[UseKey, int]:
     """A plan for groups of blocks as a plan for each member block."""
     members = {(m, b.index): b.members for m, bs in enumerate(grouped.blocks) for b in bs}
@@ -360,6 +432,9 @@ class Decomposer:
         # estimated seconds of work so far (passes and LPs, from their sizes): what decides
         # whether a new pass starts, so that every machine runs the same passes
         self.work = 0.0
+        # the units' work estimated before they ran, and measured (``run_all``)
+        self.units_estimated = 0.0
+        self.units_measured = 0.0
         self.too_large = False  # block units cannot be afforded within the time limit
         # blocks solved now are made lean: fewer reserved instances at the same cost
         self.leaning = False
@@ -381,12 +456,12 @@ class Decomposer:
         return self.deadline - time.perf_counter()
 
     def out_of_time(self) -> bool:
-        """Stop requested, or no new pass may start: the work done so far, estimated from
-        the plan's size and the calibrated costs (``work``, the same on every machine), is
-        past twice the time limit; or, as a safety net for a machine far slower than
+        """Stop requested, or no new pass may start: the work done so far (``work``: what
+        the units measured and the LPs' and floors' estimates, at the calibrated rates; the
+        same on every machine) is past ``WORK_CAP`` time limits; or, as a safety net for a machine far slower than
         calibrated, the wall clock is past ``WALL_SAFETY`` time limits and at least
         ``WALL_SAFETY_MIN_S`` past the deadline (only then may two runs differ)."""
-        return self.stopped() or self.work > 2 * self.time_limit or self.past_safety_net()
+        return self.stopped() or self.work > self.work_cap() or self.past_safety_net()
 
     def past_safety_net(self) -> bool:
         """The wall clock is past ``WALL_SAFETY`` time limits and at least
@@ -414,22 +489,53 @@ class Decomposer:
             + max(per, size * UNIT_SEARCH_S_PER_VARIABLE)
         )
 
-    def affordable(self, n_units: int, per: float) -> bool:
-        """Whether ``n_units`` units of the plan's size, searched ``per`` seconds each,
-        fit in twice the time limit (from the plan's size alone: deterministic)."""
-        return n_units * self.unit_cost(per) / self.threads <= 2 * self.time_limit
+    def calibrated(self, estimate: float) -> float:
+        """An estimate of units' work (``unit_cost``) scaled by what the units run so far
+        measured against their estimates (blocks proven optimal early cost a fraction of
+        their limit: the data-pipelines example's a fifth); before any has run, by
+        ``UNCALIBRATED``."""
+        if self.units_estimated <= 0:
+            return estimate * UNCALIBRATED
+        return estimate * self.units_measured / self.units_estimated
+
+    def pass_estimate(self, n_units: int, budget: float) -> float:
+        """The estimated work of ``n_units`` units of the plan's size sharing ``budget``
+        seconds (each searched ``unit_limit``)."""
+        per = self.unit_limit(n_units, budget)
+        return self.calibrated(n_units * self.unit_cost(per) / self.threads)
+
+    def affordable(self, n_units: int, budget: float, overrun: float | None = None) -> bool:
+        """Whether such a pass fits in the work budget left (``WORK_CAP`` time limits) and,
+        given ``overrun``, takes at most that many times ``budget``."""
+        work = self.pass_estimate(n_units, budget)
+        return self.fits(work) and (overrun is None or work <= overrun * budget)
+
+    def affordable_groups(self, budget: float) -> int | None:
+        """The most groups of blocks per month (``prune.coarsen``) whose units are
+        affordable sharing ``budget``; None if none are, or if planning the groups for their
+        highest levels adds more than ``MAX_GROUPING_OVERHEAD`` (``grouping_overhead``)."""
+        most = max(len(bs) for bs in self.ctx.blocks) // 2
+        for groups in range(most, 0, -1):
+            n = groups * self.ctx.plan.horizon
+            if self.affordable(n, budget, PASS_OVERRUN):
+                over = grouping_overhead(self.ctx, coarsen(self.ctx, groups, "max"))
+                return groups if over <= MAX_GROUPING_OVERHEAD else None
+        return None
 
     def pass_work(self, share: float, passes: int = 1) -> float:
         """Estimated work of ``passes`` passes over every block sharing ``share`` of the
         time limit each."""
         n = len(self.units)
         per = self.unit_limit(n, self.time_limit * share)
-        return passes * n * self.unit_cost(per) / self.threads
+        return self.calibrated(passes * n * self.unit_cost(per) / self.threads)
+
+    def work_cap(self) -> float:
+        return WORK_CAP * self.time_limit
 
     def fits(self, work: float) -> bool:
-        """Whether ``work`` more, after the work done, stays within twice the time limit
-        (the limit ``out_of_time`` applies between passes)."""
-        return self.work + work <= 2 * self.time_limit
+        """Whether ``work`` more, after the work done, stays within the work budget (the
+        limit ``out_of_time`` applies between passes)."""
+        return self.work + work <= self.work_cap()
 
     def closed(self) -> bool:
         """The best plan is proven optimal: its cost meets the lower bound. (``proven`` on a
@@ -487,16 +593,21 @@ class Decomposer:
             keep_values=leaning,
         )
         use = res.use
+        per_dtime = BLOCK_S_PER_DTIME if len(keys) == 1 else MONTH_S_PER_DTIME
+        work = RUN_S + form.n_variables * RUN_S_PER_VARIABLE + res.dtime * per_dtime
         if leaning and res.status in ("optimal", "feasible"):
+            spent: list[float] = []
             leaner = lean(
                 form,
                 res,
                 self.reserved_lanes(sub, form, month),
                 dtime=time_limit * dtime_per_second * LEAN_SHARE,
                 seed=self.seed,
+                spent=spent,
             )
             use = leaner if leaner is not None else use
-        return MonthRun(month, res.status, use, res.buy, res.objective, res.bound)
+            work += sum(spent) * per_dtime
+        return MonthRun(month, res.status, use, res.buy, res.objective, res.bound, work)
 
     @staticmethod
     def reserved_lanes(sub: SolveContext, form: Formulation, month: int) -> list[UseKey]:
@@ -525,12 +636,14 @@ class Decomposer:
     ) -> list[MonthRun]:
         """Solve units in parallel, each with an equal share of ``budget`` -- or, given
         ``weights`` (what each unit may gain), shares in proportion to them
-        (``by_weight``). ``sizes``: each unit's variables, for the work counted, where they
-        are not the plan's average per block (units of some workloads only)."""
+        (``by_weight``). ``sizes``: each unit's variables, for the work estimated, where
+        they are not the plan's average per block (units of some workloads only). The work
+        counted is what the units measured (``MonthRun.work``); the estimate beside it
+        calibrates the estimates of passes not run yet (``calibrated``)."""
         n = max(1, len(subs))
         per = self.unit_limit(n, budget)
         pers = by_weight(per, weights) if weights is not None else [per] * len(subs)
-        self.work += (
+        estimate = (
             sum(
                 self.unit_cost(
                     p, sum(len(bs) for bs in sub.blocks), sizes[i] if sizes is not None else None
@@ -557,7 +670,13 @@ class Decomposer:
                 pool.submit(self.run_unit, sub, p, hint_of(sub))
                 for sub, p in zip(subs, pers, strict=True)
             ]
-            return [f.result() for f in futures]
+            runs = [f.result() for f in futures]
+        measured = sum(r.work for r in runs) / self.threads
+        self.work += measured
+        if not self.stopped():
+            self.units_estimated += estimate
+            self.units_measured += measured
+        return runs
 
     # ------------------------------------------------------------------ phases
 
@@ -591,9 +710,10 @@ class Decomposer:
             self.floor_search = FloorSearch(self.ctx, threads=self.threads, stop=self.stop)
         search = self.floor_search
         known = (search.levels, len(search.dp_standard), search.solves)
-        # their work is not counted in ``work``: they have their own budget, and the passes
-        # the search runs (which ``work`` decides) are the same as without them
+        before = search.work
         search.run(budget)
+        # (its own estimate, from its DPs' steps and its models' deterministic time)
+        self.work += (search.work - before) * FLOOR_WALL_PER_WORK
         if (search.levels, len(search.dp_standard), search.solves) == known or self.stopped():
             return False
         self.floors = search.floors()
@@ -735,6 +855,7 @@ class Decomposer:
         (from ``hint_use``, sharing ``budget``); each keeps the cheaper of its two plans."""
         owned, cost = owned_by_month(self.ctx, buys)
         fits = int(budget * self.threads / MIN_UNIT_S)
+        groups: int | None = None
         base = self.ctx
         signature = {
             m: tuple(sorted((t, n) for (t, mm), n in owned.items() if mm == m and n))
@@ -742,20 +863,26 @@ class Decomposer:
         }
         keys = [(u, signature[u[0]]) for u in self.units]
         todo = sum(1 for k in keys if k not in self.unit_runs)
+        fresh = [
+            i
+            for i, k in enumerate(keys)
+            if k not in self.unit_runs or (deepen and self.unit_runs[k].status != "optimal")
+        ]
         if fits < todo and not fine:
             base = coarsen(self.ctx, max(1, fits // max(1, self.ctx.plan.horizon)), "max")
-        subs = [
-            unit_context(base, (m, b.index), "fixed", owned, cost, batch="split")
-            for m, bs in enumerate(base.blocks)
-            for b in bs
-        ]
-        if base is self.ctx:
-            fresh = [
-                i
-                for i, k in enumerate(keys)
-                if k not in self.unit_runs or (deepen and self.unit_runs[k].status != "optimal")
-            ]
-            if not self.affordable(len(fresh), self.unit_limit(len(fresh), budget)):
+        elif not self.affordable(len(fresh), budget, PASS_OVERRUN):
+            # far over its share of the time: in groups of blocks if that is cheap enough
+            # in capacity, else block by block if the work budget left allows
+            groups = None if deepen else self.affordable_groups(budget)
+            if groups is not None:
+                base = coarsen(self.ctx, groups, "max")
+            elif deepen and not self.affordable(len(fresh), budget):
+                self.log.append(
+                    f"{len(fresh)} blocks not proven optimal: too many to search again "
+                    "within the time limit"
+                )
+                return None
+            elif self.pass_estimate(len(fresh), budget) > self.work_cap():
                 # units of this size would be abandoned at the deadline; the passes made
                 # of units (the block relaxation, the deepening) are skipped as well
                 self.too_large = True
@@ -763,6 +890,15 @@ class Decomposer:
                     f"{len(fresh)} blocks too large to re-plan within the time limit: skipped"
                 )
                 return None
+            elif not self.affordable(len(fresh), budget):
+                self.log.append(f"{len(fresh)} blocks: no time left to re-plan them")
+                return None
+        subs = [
+            unit_context(base, (m, b.index), "fixed", owned, cost, batch="split")
+            for m, bs in enumerate(base.blocks)
+            for b in bs
+        ]
+        if base is self.ctx:
             # the blocks share the time by what they may still gain: the deepening by their
             # slack, the other passes by what their hint's instances cost
             if deepen:
@@ -850,7 +986,7 @@ class Decomposer:
         )
         total = float(priced.exact_cost + priced.penalty)
         slack = sum(g for r in runs if (g := r.gap()) is not None)
-        cand = Candidate(buys, use, total, proven, slack)
+        cand = Candidate(buys, use, total, proven, slack, groups=groups)
         if not deepen:
             self.evaluated.append(cand)
         return cand
@@ -1070,12 +1206,30 @@ class Decomposer:
            from it (or of a plan with clearly more to gain: ``deepening_target``). Only a
            cheaper plan replaces the best one, so the result is never dearer than the
            spreadsheet plan it starts from;
-        6. however the search ended (out of its work budget after any phase), the batch
-           work of each month placed again, the month whole (``place_best_batch``)."""
+        6. the work budget the search leaves (but a tenth: ``IDLE_MARGIN``) to the integer
+           floors, for the bound;
+        7. however the search ended (out of its work budget after any phase), the batch
+           work of each month placed again, the month whole (``place_best_batch``).
+
+        The work counted is what the units measured (``MonthRun.work``), the LPs' and
+        floors' estimates; a pass of blocks estimated far over its share of the time
+        (``PASS_OVERRUN``) runs in groups of similar blocks when that adds little capacity
+        (``affordable_groups``), else block by block if the budget left allows."""
         self.search(hint_use, hint_buys)
+        # the work budget the search leaves: more integer floors for the bound (less a tenth
+        # of it: the plan's reservations scheduled, priced and verified are not counted)
+        idle = (1 - IDLE_MARGIN) * self.work_cap() - self.work
+        if (
+            idle > 0
+            and (self.floor_search is None or not self.floor_search.done)
+            and self.infeasible_unit is None
+            and not self.stopped()
+            and self.floor_bound(idle)
+        ):
+            self.report()
         # the blocks did each their share of the batch work, pro rata to their hours; last,
         # each month's placed again, the month whole, and the reservations for that usage.
-        # It runs even when the work counted is past twice the limit (a second or two on the
+        # It runs even when the work counted is past the budget (a second or two on the
         # examples, for 2-7% of their cost: saas-growth at 10 s ended its deepening there),
         # unless stopped, infeasible, or the wall clock's safety net is hit
         if (
@@ -1150,7 +1304,7 @@ class Decomposer:
             self.consider(better)
             self.log.append(
                 "its reservations, every block re-planned: "
-                + (f"plan {better.cost:,.2f}" if better else "no plan")
+                + (better.outcome() if better else "no plan")
             )
         self.leaning = False
         if self.too_large and self.floor_bound(T * FLOOR_IDLE_SHARE):
@@ -1196,7 +1350,7 @@ class Decomposer:
             improved = self.consider(cand)
             self.log.append(
                 f"{sum(buys.values())} reservations ({how}), blocks re-planned: "
-                + (f"plan {cand.cost:,.2f}" if cand else "no plan")
+                + (cand.outcome() if cand else "no plan")
                 + (" (best)" if improved else "")
             )
             unused = sum(shares[k + 1 :])
@@ -1230,6 +1384,7 @@ class Decomposer:
             and not self.out_of_time()
         ):
             target = self.deepening_target()
+            logged = len(self.log)
             cand = self.evaluate(
                 target.buys,
                 T * (DEEPEN_SHARE + unused - (BATCH_SHARE if self.batch else 0.0)),
@@ -1242,7 +1397,7 @@ class Decomposer:
                 self.log.append(
                     f"blocks not proven optimal searched again{which}: plan {self.best.cost:,.2f}"
                 )
-            else:
+            elif len(self.log) == logged:  # (else it says why it did not run)
                 self.log.append(f"blocks not proven optimal searched again{which}: no better plan")
             # its usage with the reservations that serve it best: priced as is (a schedule
             # and a verification), never dearer
@@ -1274,7 +1429,7 @@ class Decomposer:
         improved = self.consider(cand)
         self.log.append(
             "second descent: no reservations, blocks re-planned: "
-            + (f"plan {cand.cost:,.2f}" if cand else "no plan")
+            + (cand.outcome() if cand else "no plan")
             + (" (best)" if improved else "")
         )
         for _ in range(1, DESCENT_STEPS):
@@ -1289,7 +1444,7 @@ class Decomposer:
             improved = self.consider(cand) or improved
             self.log.append(
                 f"its usage, {sum(rc.buys.values())} reservations, blocks re-planned: "
-                + (f"plan {cand.cost:,.2f}" if cand else "no plan")
+                + (cand.outcome() if cand else "no plan")
                 + (" (best)" if improved else "")
             )
 

@@ -282,11 +282,13 @@ def lean(
     *,
     dtime: float,
     seed: int = 0,
+    spent: list[float] | None = None,
 ) -> dict[tuple[str, str, str, str, int, int], int] | None:
     """The plan ``found`` (of ``form``, solved with ``keep_values``) with fewer instances
     on the lanes ``keys`` at no more cost: the model re-solved from that plan with its
     objective capped at the plan's and the instances on ``keys`` minimised, for at most
-    ``dtime`` of CP-SAT's deterministic time. None when no leaner plan is found.
+    ``dtime`` of CP-SAT's deterministic time. None when no leaner plan is found. ``spent``
+    gets the deterministic time the search took (when it ran).
 
     The decomposition's blocks with reservations fixed pay nothing for a reserved instance,
     so a block's optimum may run any number of them beyond its needs (CP-SAT keeps what its
@@ -315,6 +317,8 @@ def lean(
     for name, value in LEAN_PARAMS.items():
         setattr(prm, name, value)
     code = solver.solve(model)
+    if spent is not None:
+        spent.append(solver.deterministic_time)
     if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE) or solver.objective_value >= before:
         return None
     values = solver.response_proto.solution

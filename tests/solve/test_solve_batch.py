@@ -15,7 +15,7 @@ from test_solve_decompose_rounds import decompose_alone, decomposer
 from capdsl.model.plan import Plan, Quota, SpotPolicy
 from capdsl.solve.context import SolveContext
 from capdsl.solve.costing import price_solution
-from capdsl.solve.decompose import Decomposer, unit_context
+from capdsl.solve.decompose import RUN_S, RUN_S_PER_VARIABLE, Decomposer, unit_context
 from capdsl.solve.extract import split_standard
 from capdsl.solve.formulate import formulate
 from capdsl.solve.prune import prepare
@@ -100,20 +100,31 @@ def test_the_decomposition_places_the_batch_work_last_and_is_verified() -> None:
 
 
 def test_the_work_counted_is_the_batch_models_own_size() -> None:
-    # the months' models hold the batch lanes alone: their work is counted by their size,
-    # not by the plan's average block (which holds every workload)
+    # the months' models hold the batch lanes alone: their work is counted by their own
+    # size (and search), not by the plan's average block (which holds every workload)
     ctx = prepare(_nightly())
     d = decomposer(ctx)
     first = d.evaluate({}, 2.0, {}, fine=True)
     assert first is not None
     owned, cost = owned_by_month(ctx, {})
+    sizes: list[int] = []
+    runs: list = []
+    real = Decomposer.run_unit
+
+    def run(self, sub, limit, hint):  # type: ignore[no-untyped-def]
+        sizes.append(formulate(sub)[0].n_variables)
+        runs.append(real(self, sub, limit, hint))
+        return runs[-1]
+
+    d.run_unit = run.__get__(d)  # type: ignore[method-assign]
     before = d.work
     d.place_batch(owned, cost, first.use, 2.0)
-    per = d.unit_limit(2, 2.0)
-    lanes = len(ctx.lanes_of("jobs"))
-    expected = sum(d.unit_cost(per, 2, lanes * len(ctx.blocks[m])) for m in (0, 1)) / d.threads
-    assert d.work - before == pytest.approx(expected)
-    assert lanes < len(ctx.lanes)
+    assert len(runs) == 2  # one model a month
+    assert d.work - before == pytest.approx(sum(r.work for r in runs) / d.threads)
+    for r, n in zip(runs, sizes, strict=True):
+        assert RUN_S + n * RUN_S_PER_VARIABLE <= r.work
+        assert n < d.unit_variables() * len(ctx.blocks[r.month])  # the batch lanes alone
+    assert len(ctx.lanes_of("jobs")) < len(ctx.lanes)
 
 
 def test_blocks_with_no_room_for_their_share_leave_the_month_its_batch_work_whole() -> None:

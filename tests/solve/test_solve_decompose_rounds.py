@@ -20,7 +20,9 @@ from capdsl.solve import verify
 from capdsl.solve.context import STANDARD, purchase_months
 from capdsl.solve.costing import price_solution
 from capdsl.solve.decompose import (
+    RUN_S,
     SLACK_CAP,
+    UNCALIBRATED,
     UNIT_MIN_S,
     Decomposer,
     by_weight,
@@ -210,9 +212,9 @@ def test_the_second_descent_leaves_reservations_the_rounds_cannot() -> None:
 
 
 def test_whether_a_pass_starts_depends_on_the_estimated_work_not_the_wall_clock() -> None:
-    # a 1 s limit: 2.5 s of wall clock has passed (a slow machine), but the work estimated
-    # from the plan's size is under twice the limit, so the next pass starts, as it would on
-    # a fast machine; estimated work past twice the limit stops it on every machine; only a
+    # a 1 s limit: 2.5 s of wall clock has passed (a slow machine), but the work counted
+    # (measured at calibrated rates) is under the limit, so the next pass starts, as it would
+    # on a fast machine; work past the limit stops it on every machine; only a
     # wall clock past three limits and 30 s past the deadline (a machine far slower than
     # calibrated) stops it too
     plan, _ = plans()
@@ -223,7 +225,7 @@ def test_whether_a_pass_starts_depends_on_the_estimated_work_not_the_wall_clock(
     )
     assert d.time_limit == 1.0
     assert not d.out_of_time()
-    d.work = 2.1
+    d.work = 1.01
     assert d.out_of_time()
     d.work = 0.0
     d.deadline, d.started = now - 20, now - 21  # 21 limits, but only 20 s past
@@ -232,17 +234,46 @@ def test_whether_a_pass_starts_depends_on_the_estimated_work_not_the_wall_clock(
     assert d.out_of_time()
 
 
-def test_the_estimated_work_counts_every_pass() -> None:
+def test_the_work_counted_is_what_each_unit_measured() -> None:
+    # a unit's work: a fixed part, its model's variables and CP-SAT's deterministic time,
+    # at the calibrated rates; the same on every run (no wall clock in it)
     plan, _ = plans()
     ctx = prepare(plan)
+    totals = []
+    for _ in range(2):
+        runs: list = []
+        d = decomposer(ctx)
+        buys, use = d.spreadsheet()
+        assert d.work == 0
+        real = Decomposer.run_unit
+
+        def run(self, sub, limit, hint, real=real, runs=runs):  # type: ignore[no-untyped-def]
+            r = real(self, sub, limit, hint)
+            runs.append(r)
+            return r
+
+        d.run_unit = run.__get__(d)  # type: ignore[method-assign]
+        first = d.evaluate(buys, 5.0, use, fine=True)
+        assert first is not None and first.groups is None and len(runs) == len(d.units)
+        one = d.work
+        assert one == pytest.approx(sum(r.work for r in runs))  # one thread: in turn
+        assert all(r.work >= RUN_S for r in runs)
+        d.evaluate({}, 5.0, use, fine=True)
+        assert d.work > one
+        totals.append(d.work)
+    assert totals[0] == totals[1]  # deterministic
+    # units proven optimal early measure less than their estimate, which is then scaled
+    # by what they measured against it
     d = decomposer(ctx)
+    raw = d.pass_work(0.2)
+    assert raw == pytest.approx(
+        UNCALIBRATED * len(d.units) * d.unit_cost(d.unit_limit(len(d.units), 0.2 * d.time_limit))
+    )
     buys, use = d.spreadsheet()
-    assert d.work == 0
-    d.evaluate(buys, 0.5, use, fine=True)
-    one = d.work
-    assert one >= len(d.units) * d.unit_cost(0.02)  # one thread: every unit in turn
-    d.evaluate({}, 0.5, use, fine=True)
-    assert d.work > one
+    d.evaluate(buys, 5.0, use, fine=True)
+    assert 0 < d.units_measured < d.units_estimated
+    ratio = d.units_measured / d.units_estimated
+    assert d.pass_work(0.2) == pytest.approx(raw / UNCALIBRATED * ratio)
 
 
 def test_the_deepening_searches_again_only_the_blocks_not_proven_and_keeps_the_cheaper(
@@ -297,7 +328,7 @@ def test_the_deepening_shares_its_time_by_what_each_block_may_still_gain(
     assert limits[order[-1]] > limits[order[0]]
     per = d.unit_limit(len(slack), 2.0)
     assert sum(limits.values()) == pytest.approx(per * len(slack))  # the same time in all
-    assert d.work - work == pytest.approx(sum(d.unit_cost(x) for x in limits.values()) / d.threads)
+    assert d.work > work  # (what the units measured: ``test_the_work_counted_is_...``)
 
 
 def test_a_pass_shares_its_time_by_what_each_block_of_its_hint_costs(
@@ -510,7 +541,7 @@ def test_a_further_pass_must_fit_with_the_work_already_done() -> None:
     one = d.pass_work(0.1)
     assert one > 0 and d.pass_work(0.1, 3) == 3 * one
     assert d.fits(one)
-    d.work = 2 * d.time_limit - one / 2  # the same pass, after most of the budget is spent
+    d.work = d.work_cap() - one / 2  # the same pass, after most of the budget is spent
     assert not d.fits(one) and d.fits(0.0)
 
 

@@ -321,9 +321,11 @@ def test_the_decomposer_bounds_with_floors_and_keeps_the_same_plan(
     with_floors = _decomposed(_growing())
     assert any(line.startswith("integer floors at") for line in with_floors.log)
     monkeypatch.setattr(decompose, "FLOOR_SHARE", 0.0)
+    monkeypatch.setattr(decompose, "IDLE_MARGIN", 1.0)  # nor with the time the search leaves
     without = _decomposed(_growing())
     assert not any(line.startswith("integer floors at") for line in without.log)
-    # the floors' time is their own: the search, and so the plan, is the same
+    # the floors' work is counted, but the passes of this small plan fit either way: the
+    # search, and so the plan, is the same
     assert with_floors.best is not None and without.best is not None
     assert with_floors.best.cost == pytest.approx(without.best.cost, rel=1e-12)
     assert without.lower is not None and with_floors.lower is not None
@@ -337,7 +339,7 @@ def test_blocks_too_large_to_re_plan_leave_their_time_to_the_floors(
     # before the search; the blocks too large to re-plan: the search ends with the
     # spreadsheet's usage, and the floors get the time it leaves
     monkeypatch.setattr(decompose, "FLOOR_SHARE", 1e-9)
-    monkeypatch.setattr(decompose.Decomposer, "affordable", lambda self, n, per: False)
+    monkeypatch.setattr(decompose.Decomposer, "pass_estimate", lambda self, n, budget: 1e9)
     log = _decomposed(_growing()).log
     too_large = next(i for i, line in enumerate(log) if "too large to re-plan" in line)
     floors = [i for i, line in enumerate(log) if line.startswith("integer floors at")]
@@ -365,3 +367,24 @@ def test_standard_floors_found_alone_raise_the_bound_again() -> None:
     assert found[:4] == [(1, 0, 0), (2, 0, 0), (2, 1, found[2][2]), (2, 2, found[3][2])]
     assert 0 < found[2][2] < found[3][2]  # each standard DP's floors in the LPs at once
     assert dec.floor_search is not None and dec.floor_search.done
+
+
+def test_the_work_budget_the_search_leaves_goes_to_the_floors(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # floors of next to no share before the search (one DP a call): the search of this
+    # small plan ends well within its budget, and the floors run again after it, with what
+    # it leaves; the bound is taken again with them
+    monkeypatch.setattr(decompose, "FLOOR_SHARE", 1e-9)
+    dec = _decomposed(_growing())
+    floors = [i for i, line in enumerate(dec.log) if line.startswith("integer floors at")]
+    searched = [i for i, line in enumerate(dec.log) if "re-planned" in line]
+    assert searched and floors and floors[-1] > searched[-1]
+    assert dec.floor_search is not None and dec.floor_search.done
+    assert dec.work <= dec.work_cap()
+    monkeypatch.setattr(decompose, "IDLE_MARGIN", 1.0)  # no time for them after the search
+    without = _decomposed(_growing())
+    assert without.lower is not None and dec.lower is not None
+    assert without.lower <= dec.lower
+    assert without.best is not None and dec.best is not None
+    assert without.best.cost == pytest.approx(dec.best.cost, rel=1e-12)  # the same search

@@ -1,0 +1,83 @@
+"""How the decomposition spends its time limit (``decompose.py``).
+
+The work counted is what each unit measured (its model's size and CP-SAT's deterministic
+time, at calibrated rates: the same on every run), and the estimates of passes not run yet
+are scaled by what the units run so far measured against theirs
+(``test_the_work_counted_is_what_each_unit_measured``). A pass of blocks far over its share
+of the time runs in groups of similar blocks, each planned for its highest level, when that
+adds little capacity; else block by block while the work budget allows; and a plan whose
+blocks are too large for the whole budget is not re-planned at all."""
+
+from __future__ import annotations
+
+import pytest
+from solve_factory import offering, plan, workload
+from test_solve_decompose_rounds import decomposer, seasonal_start
+
+import capdsl.solve.decompose as decompose
+from capdsl.solve.decompose import Decomposer, grouping_overhead
+from capdsl.solve.prune import coarsen, prepare
+
+
+def test_the_grouping_overhead_is_the_capacity_hours_the_groups_add() -> None:
+    # a month of 8 busy hours at 100 and 16 quiet ones at 50 (one block each), and a
+    # second service flat at 10: one group a month runs the first at 100 for 24 hours,
+    # 2,400 unit-hours where its blocks need 800 + 800 (+50%); the second adds nothing
+    a = offering("a.large", od="0.10")
+    web = workload("web", [(a, 10.0)])
+    cron = workload("cron", [(a, 10.0)])
+    p = plan([a], [web, cron], [{"web": [100.0] * 8 + [50.0] * 16, "cron": [10.0] * 24}])
+    ctx = prepare(p)
+    assert [len(bs) for bs in ctx.blocks] == [2]
+    assert grouping_overhead(ctx, coarsen(ctx, 1, "max")) == pytest.approx((0.5 + 0.0) / 2)
+    assert grouping_overhead(ctx, ctx) == 0.0  # each block at its own level
+
+
+def test_a_pass_far_over_its_share_of_the_time_runs_in_groups_of_blocks() -> None:
+    d, buys, use = seasonal_start()  # 72 blocks, one thread
+    grouped = d.evaluate(buys, 0.5, use, fine=True)
+    assert grouped is not None and grouped.groups is not None
+    assert f"blocks in {grouped.groups} groups a month" in grouped.outcome()
+    assert d.checked(dict(grouped.buys), dict(grouped.use)) is not None  # the verifier agrees
+    assert not d.too_large
+    # with time enough for each block: block by block
+    d2, buys, use = seasonal_start()
+    alone = d2.evaluate(buys, 5.0, use, fine=True)
+    assert alone is not None and alone.groups is None
+    assert alone.cost <= grouped.cost + 1e-6  # each block at its own level
+
+
+def test_groups_adding_too_much_capacity_leave_the_pass_block_by_block(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(decompose, "MAX_GROUPING_OVERHEAD", -1.0)
+    d, buys, use = seasonal_start()
+    cand = d.evaluate(buys, 0.5, use, fine=True)  # over its share, but within the budget
+    assert cand is not None and cand.groups is None and not d.too_large
+
+
+def test_blocks_too_large_for_the_whole_budget_are_not_re_planned(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(decompose, "MAX_GROUPING_OVERHEAD", -1.0)
+    monkeypatch.setattr(Decomposer, "pass_estimate", lambda self, n, budget: 1e9)
+    d, buys, use = seasonal_start()
+    assert d.evaluate(buys, 0.5, use, fine=True) is None
+    assert d.too_large and "too large to re-plan" in d.log[-1]
+
+
+def test_a_pass_that_does_not_fit_in_the_budget_left_is_skipped_not_the_search() -> None:
+    d, buys, use = seasonal_start()
+    d.work = d.work_cap() - 1e-3  # the budget spent but for a millisecond
+    assert d.evaluate(buys, 5.0, use, fine=True) is None
+    assert d.log[-1].endswith("no time left to re-plan them")
+    assert not d.too_large  # later steps (the batch placement) still run
+
+
+def test_before_any_unit_ran_estimates_are_taken_at_the_uncalibrated_share() -> None:
+    plan_, _ = __import__("test_solve_seasonal").plans()
+    d = decomposer(prepare(plan_))
+    n = len(d.units)
+    raw = n * d.unit_cost(d.unit_limit(n, 1.0)) / d.threads
+    assert d.pass_estimate(n, 1.0) == pytest.approx(raw * decompose.UNCALIBRATED)
+    assert d.affordable(n, 1.0) == (raw * decompose.UNCALIBRATED <= d.work_cap())
