@@ -429,8 +429,9 @@ class Decomposer:
         self.infeasible_unit: Unit | None = None
         self.infeasible_context: SolveContext | None = None
         self.log: list[str] = []
-        # estimated seconds of work so far (passes and LPs, from their sizes): what decides
-        # whether a new pass starts, so that every machine runs the same passes
+        # seconds of work so far (what the units measured, the LPs' and floors' estimates, at
+        # the calibrated rates): what decides whether a new pass starts, so that every
+        # machine runs the same passes
         self.work = 0.0
         # the units' work estimated before they ran, and measured (``run_all``)
         self.units_estimated = 0.0
@@ -458,8 +459,8 @@ class Decomposer:
     def out_of_time(self) -> bool:
         """Stop requested, or no new pass may start: the work done so far (``work``: what
         the units measured and the LPs' and floors' estimates, at the calibrated rates; the
-        same on every machine) is past ``WORK_CAP`` time limits; or, as a safety net for a machine far slower than
-        calibrated, the wall clock is past ``WALL_SAFETY`` time limits and at least
+        same on every machine) is past ``WORK_CAP`` time limits; or, as a safety net for a
+        machine far slower than calibrated, the wall clock is past ``WALL_SAFETY`` time limits and at least
         ``WALL_SAFETY_MIN_S`` past the deadline (only then may two runs differ)."""
         return self.stopped() or self.work > self.work_cap() or self.past_safety_net()
 
@@ -1223,6 +1224,7 @@ class Decomposer:
             idle > 0
             and (self.floor_search is None or not self.floor_search.done)
             and self.infeasible_unit is None
+            and not self.closed()
             and not self.stopped()
             and self.floor_bound(idle)
         ):
