@@ -22,6 +22,7 @@ from capdsl.solve import solve
 from capdsl.solve.decompose import unit_context
 from capdsl.solve.floors import (
     DP_SMALL,
+    Floors,
     FloorSearch,
     _dp_floors,
     _floor,
@@ -388,3 +389,24 @@ def test_the_work_budget_the_search_leaves_goes_to_the_floors(
     assert without.lower <= dec.lower
     assert without.best is not None and dec.best is not None
     assert without.best.cost == pytest.approx(dec.best.cost, rel=1e-12)  # the same search
+
+
+def test_no_floors_after_the_search_when_the_family_bound_stays_far_below(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # more floors raise the family bound a little: not run when it is far below the
+    # plan's bound (the monthly LPs'), nor after the search
+    monkeypatch.setattr(decompose, "FLOOR_SHARE", 1e-9)
+    monkeypatch.setattr(decompose.Decomposer, "floors_may_raise_the_bound", lambda self: False)
+    dec = _decomposed(_growing())
+    assert not any(line.startswith("integer floors at") for line in dec.log)
+    monkeypatch.undo()
+    assert dec.lower is not None
+    dec.floors, dec.family_value = None, None
+    assert dec.floors_may_raise_the_bound()  # none found yet: they may
+    monkeypatch.setattr(decompose, "IDLE_FAMILY_GAP", 0.02)
+    dec.floors = Floors({})
+    dec.family_value = dec.lower * 0.97
+    assert not dec.floors_may_raise_the_bound()
+    dec.family_value = dec.lower * 0.99
+    assert dec.floors_may_raise_the_bound()
