@@ -894,11 +894,22 @@ class Decomposer:
             if groups is not None:
                 base = coarsen(self.ctx, groups, "max")
             elif deepen and not self.affordable(len(fresh), budget):
-                self.log.append(
-                    f"{len(fresh)} blocks not proven optimal: too many to search again "
-                    "within the time limit"
+                # the blocks with the most slack that fit in the budget left (those never
+                # solved for these reservations all: they have no plan yet)
+                budget = min(budget, max(0.0, self.work_cap() - self.work))
+                new = [i for i in fresh if keys[i] not in self.unit_runs]
+                rest = sorted(
+                    (i for i in fresh if keys[i] in self.unit_runs),
+                    key=lambda i: (-(self.unit_runs[keys[i]].gap() or 0.0), i),
                 )
-                return None
+                while rest and not self.affordable(len(new) + len(rest), budget):
+                    rest = rest[: len(rest) // 2]
+                if not new + rest or not self.affordable(len(new) + len(rest), budget):
+                    self.log.append(
+                        f"{len(fresh)} blocks not proven optimal: no time left to search them again"
+                    )
+                    return None
+                fresh = sorted(new + rest)
             elif self.pass_estimate(len(fresh), budget) > self.work_cap():
                 # units of this size would be abandoned at the deadline; the passes made
                 # of units (the block relaxation, the deepening) are skipped as well
@@ -1050,6 +1061,12 @@ class Decomposer:
             placed.update(r.use)
         return placed
 
+    def batch_budget(self, share: float) -> float:
+        """The batch placement's time: ``share``, but each month's model at least
+        ``BATCH_MONTH_S`` (``unit_limit``'s share inverted)."""
+        least = len(self.batch_months()) * (BATCH_MONTH_S / 0.8 + UNIT_OVERHEAD_S) / self.threads
+        return max(share, least)
+
     def batch_months(self) -> list[int]:
         """The months with batch work due."""
         plan = self.ctx.plan
@@ -1064,9 +1081,7 @@ class Decomposer:
         verifier accepts it and it is cheaper; then its usage repriced (``reprice_best``)."""
         assert self.best is not None
         owned, cost = owned_by_month(self.ctx, self.best.buys)
-        # each month's model at least ``BATCH_MONTH_S`` (``unit_limit``'s share inverted)
-        least = len(self.batch_months()) * (BATCH_MONTH_S / 0.8 + UNIT_OVERHEAD_S) / self.threads
-        placed = self.place_batch(owned, cost, self.best.use, max(budget, least))
+        placed = self.place_batch(owned, cost, self.best.use, self.batch_budget(budget))
         assert placed is not None  # (a month not solved keeps the blocks' placement)
         cand = self.checked(self.best.buys, placed) if placed != self.best.use else None
         if self.consider(cand):
@@ -1234,8 +1249,11 @@ class Decomposer:
         (``affordable_groups``), else block by block if the budget left allows."""
         self.search(hint_use, hint_buys)
         # the work budget the search leaves: more integer floors for the bound (less a tenth
-        # of it: the plan's reservations scheduled, priced and verified are not counted)
+        # of it: the plan's reservations scheduled, priced and verified are not counted; and
+        # less the batch placement's share, which follows)
         idle = (1 - IDLE_MARGIN) * self.work_cap() - self.work
+        if self.batch:  # (its models mostly end early: the estimate's uncalibrated share)
+            idle -= self.batch_budget(self.time_limit * BATCH_SHARE) * UNCALIBRATED
         if (
             idle > 0
             and self.floors_may_raise_the_bound()

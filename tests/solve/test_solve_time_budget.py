@@ -81,3 +81,36 @@ def test_before_any_unit_ran_estimates_are_taken_at_the_uncalibrated_share() -> 
     raw = n * d.unit_cost(d.unit_limit(n, 1.0)) / d.threads
     assert d.pass_estimate(n, 1.0) == pytest.approx(raw * decompose.UNCALIBRATED)
     assert d.affordable(n, 1.0) == (raw * decompose.UNCALIBRATED <= d.work_cap())
+
+
+def test_a_deepening_that_does_not_fit_searches_the_blocks_with_the_most_slack(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from test_solve_decompose_rounds import patch_outcomes, record_limits
+
+    d, buys, use = seasonal_start()
+    slack = {u: 10.0 * (i + 1) for i, u in enumerate(d.units[:8])}
+
+    def unproven(unit, r, _limit):  # type: ignore[no-untyped-def]
+        # eight blocks end unproven, each with its own slack; the others proven
+        if unit in slack:
+            r.status, r.bound = "feasible", r.objective - slack[unit]
+        else:
+            r.status, r.bound = "optimal", r.objective
+
+    patch_outcomes(monkeypatch, unproven)
+    first = d.evaluate(buys, 5.0, use, fine=True)
+    assert first is not None
+    limits = record_limits(monkeypatch)
+    # a second of work a block, three and a half left: of the eight, the two with the
+    # most slack (halving from eight)
+    monkeypatch.setattr(Decomposer, "pass_estimate", lambda self, n, budget: float(n))
+    d.work = d.work_cap() - 3.5
+    deeper = d.evaluate(first.buys, 5.0, first.use, fine=True, deepen=True)
+    top = sorted(slack, key=slack.__getitem__)[-2:]
+    assert sorted(limits) == sorted(top)
+    assert deeper is not None and deeper.cost <= first.cost + 1e-6
+    # nothing left: not searched, and said so
+    d.work = d.work_cap()
+    assert d.evaluate(first.buys, 5.0, first.use, fine=True, deepen=True) is None
+    assert d.log[-1].endswith("no time left to search them again")
