@@ -114,3 +114,50 @@ def test_a_deepening_that_does_not_fit_searches_the_blocks_with_the_most_slack(
     d.work = d.work_cap()
     assert d.evaluate(first.buys, 5.0, first.use, fine=True, deepen=True) is None
     assert d.log[-1].endswith("no time left to search them again")
+
+
+def test_the_work_the_search_leaves_searches_the_best_plans_blocks_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from test_solve_decompose_rounds import patch_outcomes
+
+    first_units: set = set()  # type: ignore[type-arg]
+    searched: list = []  # type: ignore[type-arg]
+
+    def outcome(unit, r, _limit):  # type: ignore[no-untyped-def]
+        # in the search, the first six blocks end unproven; after it, every block searched
+        # is recorded
+        if searching:
+            if unit in first_units and r.status == "optimal":
+                r.status, r.bound = "feasible", r.objective - 10.0
+        else:
+            searched.append(unit)
+
+    patch_outcomes(monkeypatch, outcome)
+
+    def search(self, hint_use, hint_buys):  # type: ignore[no-untyped-def]
+        nonlocal searching
+        self.consider(self.evaluate(buys, 5.0, use, fine=True))  # the search: one pass
+        searching = False
+
+    monkeypatch.setattr(Decomposer, "search", search)
+    searching = True
+    d, buys, use = seasonal_start()
+    d.deadline = d.started + 8.0  # an 8 s limit
+    first_units.update(d.units[:6])
+    d.run(use, None)
+    # first the unproven blocks alone (then, if that gained and the reservations that serve
+    # its usage best changed, the blocks of those months)
+    assert set(searched[: len(first_units)]) == first_units
+    assert d.best is not None
+    assert d.checked(dict(d.best.buys), dict(d.best.use)) is not None  # the verifier agrees
+    # too little left over: not searched again
+    monkeypatch.setattr(
+        Decomposer, "spare", lambda self: self.time_limit * decompose.AGAIN_SHARE / 2
+    )
+    searching = True
+    searched.clear()
+    d, buys, use = seasonal_start()
+    d.deadline = d.started + 8.0
+    d.run(use, None)
+    assert searched == []
