@@ -211,6 +211,24 @@ def test_the_second_descent_leaves_reservations_the_rounds_cannot() -> None:
     assert d.checked(dict(d.best.buys), dict(d.best.use)) is not None  # the verifier agrees
 
 
+def test_a_second_descent_far_above_the_best_plan_is_abandoned() -> None:
+    # the trap above, with a best plan a tenth of its cost: the descent's usage with the
+    # reservations that serve it best is far above it, so its blocks are not re-planned
+    a = f.offering("a.large", od="0.10", zones=("z1",), reserved={"1y-no_upfront": ("0", "0.05")})
+    b = f.offering("b.large", od="0.12", zones=("z2",), reserved={"1y-no_upfront": ("0", "0.10")})
+    api = f.workload("api", [(a, 10.0), (b, 10.0)])
+    p = f.plan([a, b], [api], [{"api": [15.0] * 24}] * 3, options=("1y-no_upfront",))
+    d = decomposer(prepare(p))
+    trap = {(b.id, 0, 0): 2}
+    stuck = d.evaluate(trap, 1.0, {}, fine=True)
+    assert stuck is not None
+    d.best = replace(stuck, cost=stuck.cost / 10)
+    d.descend_from_nothing(3.0, [trap])
+    assert len(d.evaluated) == 2  # the trap's and the descent's first: no third
+    assert d.log[-1].endswith("too far above the best to re-plan")
+    assert d.best.cost == stuck.cost / 10
+
+
 def test_whether_a_pass_starts_depends_on_the_estimated_work_not_the_wall_clock() -> None:
     # a 1 s limit: 2.5 s of wall clock has passed (a slow machine), but the work counted
     # (measured at calibrated rates) is under the limit, so the next pass starts, as it would
