@@ -1255,8 +1255,8 @@ class Decomposer:
            from it (or of a plan with clearly more to gain: ``deepening_target``). Only a
            cheaper plan replaces the best one, so the result is never dearer than the
            spreadsheet plan it starts from;
-        6. the work budget the search leaves (``spare``): the best plan's blocks not proven
-           optimal searched again while that gains (the M benchmark at 10 s: $66,909 ->
+        6. on a cold start, the work budget the search leaves (``spare``): the best plan's
+           blocks not proven optimal searched again while that gains (the M benchmark at 10 s: $66,909 ->
            $66,569; seasonal-ecommerce at 20 s $9,540 -> $9,514), then the integer floors,
            for the bound;
         7. however the search ended (out of its work budget after any phase), the batch
@@ -1268,9 +1268,12 @@ class Decomposer:
         (``affordable_groups``), else block by block if the budget left allows."""
         self.search(hint_use, hint_buys)
         # the work budget the search leaves: the best plan's blocks not proven optimal
-        # searched again while that gains, then more integer floors for the bound
+        # searched again while that gains, then more integer floors for the bound (not on a
+        # warm start: a what-if should answer quickly, as in ``search``)
+        cold = hint_buys is None
         while (
-            self.spare() >= self.time_limit * AGAIN_SHARE
+            cold
+            and self.spare() >= self.time_limit * AGAIN_SHARE
             and self.best is not None
             and not self.best.proven
             and not self.closed()
@@ -1286,7 +1289,7 @@ class Decomposer:
             self.log.append(f"blocks not proven optimal searched again: plan {self.best.cost:,.2f}")
             if not self.out_of_time():
                 self.reprice_best()
-        idle = self.spare()
+        idle = self.spare() if cold else 0.0
         if (
             idle > 0
             and self.floors_may_raise_the_bound()

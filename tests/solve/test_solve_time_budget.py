@@ -161,3 +161,18 @@ def test_the_work_the_search_leaves_searches_the_best_plans_blocks_again(
     d.deadline = d.started + 8.0
     d.run(use, None)
     assert searched == []
+
+
+def test_a_warm_start_does_not_spend_the_work_the_search_leaves(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # a what-if (the previous plan's reservations given) answers as soon as its search
+    # ends: neither the best plan's blocks again nor the floors
+    called: list[str] = []
+    monkeypatch.setattr(Decomposer, "search", lambda self, hint_use, hint_buys: None)
+    monkeypatch.setattr(Decomposer, "spare", lambda self: called.append("spare") or 1e9)
+    d, buys, use = seasonal_start()
+    d.run(use, buys)
+    assert called == []
+    d.run(use, None)
+    assert called  # (cold: asked)
