@@ -80,6 +80,31 @@ def patch_outcomes(monkeypatch, change) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setattr(Decomposer, "run_unit", run)
 
 
+def patch_slack(monkeypatch, slack) -> None:  # type: ignore[no-untyped-def]
+    """The blocks in ``slack`` end unproven, each that far above CP-SAT's bound on it; the
+    others are taken as proven."""
+
+    def unproven(unit, r, _limit):  # type: ignore[no-untyped-def]
+        if unit in slack:
+            r.status, r.bound = "feasible", r.objective - slack[unit]
+        else:
+            r.status, r.bound = "optimal", r.objective
+
+    patch_outcomes(monkeypatch, unproven)
+
+
+def unproven_start(monkeypatch, n: int, budget: float):  # type: ignore[no-untyped-def]
+    """The seasonal plan's blocks planned once (``budget`` seconds) with its first ``n``
+    ending unproven (slack 10, 20, ...); the decomposer, the slack, that plan, and the
+    search limits of the blocks searched after it (``record_limits``)."""
+    d, buys, use = seasonal_start()
+    slack = {u: 10.0 * (i + 1) for i, u in enumerate(d.units[:n])}
+    patch_slack(monkeypatch, slack)
+    first = d.evaluate(buys, budget, use, fine=True)
+    assert first is not None
+    return d, slack, first, record_limits(monkeypatch)
+
+
 def record_limits(monkeypatch) -> dict[tuple[int, int], float]:  # type: ignore[no-untyped-def]
     """Each block unit's search limit, recorded as the decomposition runs it."""
     limits: dict[tuple[int, int], float] = {}
@@ -323,21 +348,8 @@ def test_the_deepening_searches_again_only_the_blocks_not_proven_and_keeps_the_c
 def test_the_deepening_shares_its_time_by_what_each_block_may_still_gain(
     monkeypatch,  # type: ignore[no-untyped-def]
 ) -> None:
-    d, buys, use = seasonal_start()
-    slack = {u: 10.0 * (i + 1) for i, u in enumerate(d.units[:4])}
-
-    def unproven(unit, r, _limit):  # type: ignore[no-untyped-def]
-        # four blocks end unproven, each with its own distance to CP-SAT's bound; the
-        # others are taken as proven
-        if unit in slack:
-            r.status, r.bound = "feasible", r.objective - slack[unit]
-        else:
-            r.status, r.bound = "optimal", r.objective
-
-    patch_outcomes(monkeypatch, unproven)
-    first = d.evaluate(buys, 1.0, use, fine=True)
-    assert first is not None
-    limits = record_limits(monkeypatch)
+    # four blocks end unproven, each with its own distance to CP-SAT's bound
+    d, slack, first, limits = unproven_start(monkeypatch, 4, 1.0)
     work = d.work
     d.evaluate(first.buys, 2.0, first.use, fine=True, deepen=True)
     assert set(limits) == set(slack)

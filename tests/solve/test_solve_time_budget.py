@@ -86,22 +86,10 @@ def test_before_any_unit_ran_estimates_are_taken_at_the_uncalibrated_share() -> 
 def test_a_deepening_that_does_not_fit_searches_the_blocks_with_the_most_slack(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from test_solve_decompose_rounds import patch_outcomes, record_limits
+    from test_solve_decompose_rounds import unproven_start
 
-    d, buys, use = seasonal_start()
-    slack = {u: 10.0 * (i + 1) for i, u in enumerate(d.units[:8])}
-
-    def unproven(unit, r, _limit):  # type: ignore[no-untyped-def]
-        # eight blocks end unproven, each with its own slack; the others proven
-        if unit in slack:
-            r.status, r.bound = "feasible", r.objective - slack[unit]
-        else:
-            r.status, r.bound = "optimal", r.objective
-
-    patch_outcomes(monkeypatch, unproven)
-    first = d.evaluate(buys, 5.0, use, fine=True)
-    assert first is not None
-    limits = record_limits(monkeypatch)
+    # eight blocks end unproven, each with its own slack
+    d, slack, first, limits = unproven_start(monkeypatch, 8, 5.0)
     # a second of work a block, three and a half left: of the eight, the two with the
     # most slack (halving from eight)
     monkeypatch.setattr(Decomposer, "pass_estimate", lambda self, n, budget: float(n))
