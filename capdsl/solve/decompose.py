@@ -473,8 +473,9 @@ class Decomposer:
         """Stop requested, or no new pass may start: the work done so far (``work``: what
         the units measured and the LPs' and floors' estimates, at the calibrated rates; the
         same on every machine) is past ``WORK_CAP`` time limits; or, as a safety net for a
-        machine far slower than calibrated, the wall clock is past ``WALL_SAFETY`` time limits and at least
-        ``WALL_SAFETY_MIN_S`` past the deadline (only then may two runs differ)."""
+        machine far slower than calibrated, the wall clock is past ``WALL_SAFETY`` time
+        limits and at least ``WALL_SAFETY_MIN_S`` past the deadline (only then may two runs
+        differ)."""
         return self.stopped() or self.work > self.work_cap() or self.past_safety_net()
 
     def past_safety_net(self) -> bool:
@@ -1256,9 +1257,9 @@ class Decomposer:
            cheaper plan replaces the best one, so the result is never dearer than the
            spreadsheet plan it starts from;
         6. on a cold start, the work budget the search leaves (``spare``): the best plan's
-           blocks not proven optimal searched again while that gains (the M benchmark at 10 s: $66,909 ->
-           $66,569; seasonal-ecommerce at 20 s $9,540 -> $9,514), then the integer floors,
-           for the bound;
+           blocks not proven optimal searched again while that gains (the M benchmark at
+           10 s: $66,909 -> $66,569; seasonal-ecommerce at 20 s $9,540 -> $9,514), then
+           the integer floors, for the bound;
         7. however the search ended (out of its work budget after any phase), the batch
            work of each month placed again, the month whole (``place_best_batch``).
 
@@ -1286,7 +1287,10 @@ class Decomposer:
             )
             if not self.consider(cand):
                 break
-            self.log.append(f"blocks not proven optimal searched again: plan {self.best.cost:,.2f}")
+            self.log.append(
+                f"blocks not proven optimal searched again, with the time left: "
+                f"plan {self.best.cost:,.2f}"
+            )
             if not self.out_of_time():
                 self.reprice_best()
         idle = self.spare() if cold else 0.0
