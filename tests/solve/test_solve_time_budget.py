@@ -13,6 +13,7 @@ from __future__ import annotations
 import pytest
 from solve_factory import offering, plan, workload
 from test_solve_decompose_rounds import decomposer, seasonal_start
+from test_solve_seasonal import plans
 
 import capdsl.solve.decompose as decompose
 from capdsl.solve.decompose import Decomposer, grouping_overhead
@@ -75,8 +76,8 @@ def test_a_pass_that_does_not_fit_in_the_budget_left_is_skipped_not_the_search()
 
 
 def test_before_any_unit_ran_estimates_are_taken_at_the_uncalibrated_share() -> None:
-    plan_, _ = __import__("test_solve_seasonal").plans()
-    d = decomposer(prepare(plan_))
+    seasonal, _ = plans()
+    d = decomposer(prepare(seasonal))
     n = len(d.units)
     raw = n * d.unit_cost(d.unit_limit(n, 1.0)) / d.threads
     assert d.pass_estimate(n, 1.0) == pytest.approx(raw * decompose.UNCALIBRATED)
