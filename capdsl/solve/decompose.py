@@ -173,8 +173,6 @@ class Candidate:
 
 # The bound solves each month's blocks in this many groups, at each group's lowest level.
 GROUPS_PER_MONTH = 6
-# Time a block needs to be solved well (s); with less per block, blocks are grouped.
-MIN_UNIT_S = 0.06
 # A plan with too many blocks to re-plan one by one in the time is re-planned in groups of
 # similar blocks, each group for its highest level, unless that adds more than this share of
 # capacity-hours to the services (``grouping_overhead``): saas-growth at 5 s in 9 groups a
@@ -880,16 +878,14 @@ class Decomposer:
         buys: dict[BuyKey, int],
         budget: float,
         hint_use: Mapping[UseKey, int],
-        fine: bool = False,
         deepen: bool = False,
     ) -> Candidate | None:
         """The best plan found for these reservations: every block solved alone, or -- when
-        the budget does not allow a fair share of time per block -- a few groups of similar
-        blocks per month, each planned for its highest level (feasible for all members).
+        that is estimated far over ``budget`` -- a few groups of similar blocks per month,
+        each planned for its highest level (feasible for all members: ``affordable_groups``).
         ``deepen``: the blocks not proven optimal for these reservations searched again
         (from ``hint_use``, sharing ``budget``); each keeps the cheaper of its two plans."""
         owned, cost = owned_by_month(self.ctx, buys)
-        fits = int(budget * self.threads / MIN_UNIT_S)
         groups: int | None = None
         base = self.ctx
         signature = {
@@ -897,15 +893,12 @@ class Decomposer:
             for m in range(self.ctx.plan.horizon)
         }
         keys = [(u, signature[u[0]]) for u in self.units]
-        todo = sum(1 for k in keys if k not in self.unit_runs)
         fresh = [
             i
             for i, k in enumerate(keys)
             if k not in self.unit_runs or (deepen and self.unit_runs[k].status != "optimal")
         ]
-        if fits < todo and not fine:
-            base = coarsen(self.ctx, max(1, fits // max(1, self.ctx.plan.horizon)), "max")
-        elif not self.affordable(len(fresh), budget, PASS_OVERRUN):
+        if not self.affordable(len(fresh), budget, PASS_OVERRUN):
             # far over its share of the time: in groups of blocks if that is cheap enough
             # in capacity, else block by block if the work budget left allows
             groups = None if deepen else self.affordable_groups(budget)
@@ -1282,9 +1275,7 @@ class Decomposer:
             and self.infeasible_unit is None
             and not self.out_of_time()
         ):
-            cand = self.evaluate(
-                self.best.buys, self.spare(), self.best.use, fine=True, deepen=True
-            )
+            cand = self.evaluate(self.best.buys, self.spare(), self.best.use, deepen=True)
             if not self.consider(cand):
                 break
             self.log.append(
@@ -1351,7 +1342,7 @@ class Decomposer:
         lp = lp or families
         self.leaning = True
         if hint_buys is not None:
-            self.consider(self.evaluate(hint_buys, T * 0.35, hint_use, fine=True))
+            self.consider(self.evaluate(hint_buys, T * 0.35, hint_use))
             self.log.append("warm start: the previous plan's reservations first")
         else:
             # the spreadsheet's usage, each service on the offering that costs least with
@@ -1377,7 +1368,7 @@ class Decomposer:
                     "start from the spreadsheet plan: "
                     + (f"plan {cand.cost:,.2f}" if cand else "infeasible")
                 )
-            better = self.evaluate(buys, T * FIRST_SHARE, use, fine=True)
+            better = self.evaluate(buys, T * FIRST_SHARE, use)
             self.consider(better)
             self.log.append(
                 "its reservations, every block re-planned: "
@@ -1423,7 +1414,7 @@ class Decomposer:
                 self.log.append("no further round: its time goes to the deepening")
                 break
             seen.append(buys)
-            cand = self.evaluate(buys, T * share, self.best.use, fine=True)
+            cand = self.evaluate(buys, T * share, self.best.use)
             improved = self.consider(cand)
             self.log.append(
                 f"{sum(buys.values())} reservations ({how}), blocks re-planned: "
@@ -1466,7 +1457,6 @@ class Decomposer:
                 target.buys,
                 T * (DEEPEN_SHARE + unused - (BATCH_SHARE if self.batch else 0.0)),
                 target.use,
-                fine=True,
                 deepen=True,
             )
             which = "" if target is self.best else f" (of the plan of {target.cost:,.2f})"
@@ -1503,7 +1493,7 @@ class Decomposer:
         reservations costs more than ``DESCENT_ABANDON`` times the best plan."""
         assert self.best is not None
         share = budget / DESCENT_STEPS
-        cand = self.evaluate({}, share, self.best.use, fine=True)
+        cand = self.evaluate({}, share, self.best.use)
         improved = self.consider(cand)
         self.log.append(
             "second descent: no reservations, blocks re-planned: "
@@ -1524,7 +1514,7 @@ class Decomposer:
                 return
             seen.append(rc.buys)
             improved = self.consider(rc)
-            cand = self.evaluate(rc.buys, share, cand.use, fine=True)
+            cand = self.evaluate(rc.buys, share, cand.use)
             improved = self.consider(cand) or improved
             self.log.append(
                 f"its usage, {sum(rc.buys.values())} reservations, blocks re-planned: "

@@ -56,7 +56,7 @@ def _batch_in(use: dict, block: int) -> int:  # type: ignore[type-arg]
 def test_the_months_batch_work_moves_onto_the_reservations_idle_at_night() -> None:
     ctx = prepare(_nightly())
     d = decomposer(ctx)
-    first = d.evaluate({}, 2.0, {}, fine=True)  # the blocks' plan: each its share
+    first = d.evaluate({}, 2.0, {})  # the blocks' plan: each its share
     assert first is not None and _batch_in(first.use, DAY) > 0
     owned, cost = owned_by_month(ctx, {})
     placed = d.place_batch(owned, cost, first.use, 2.0)
@@ -104,7 +104,7 @@ def test_the_work_counted_is_the_batch_models_own_size() -> None:
     # size (and search), not by the plan's average block (which holds every workload)
     ctx = prepare(_nightly())
     d = decomposer(ctx)
-    first = d.evaluate({}, 2.0, {}, fine=True)
+    first = d.evaluate({}, 2.0, {})
     assert first is not None
     owned, cost = owned_by_month(ctx, {})
     sizes: list[int] = []
@@ -164,7 +164,7 @@ def test_the_batch_model_with_the_services_held_agrees_with_the_whole_month_pinn
     # the plans they make cost the same to the cent
     ctx = prepare(make())
     d = decomposer(ctx)
-    first = d.evaluate({}, 2.0, {}, fine=True)
+    first = d.evaluate({}, 2.0, {})
     assert first is not None
     owned, cost = owned_by_month(ctx, {})
     services = {k: n for k, n in first.use.items() if k[0] not in d.batch}

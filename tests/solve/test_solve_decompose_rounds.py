@@ -100,7 +100,7 @@ def unproven_start(monkeypatch, n: int, budget: float):  # type: ignore[no-untyp
     d, buys, use = seasonal_start()
     slack = {u: 10.0 * (i + 1) for i, u in enumerate(d.units[:n])}
     patch_slack(monkeypatch, slack)
-    first = d.evaluate(buys, budget, use, fine=True)
+    first = d.evaluate(buys, budget, use)
     assert first is not None
     return d, slack, first, record_limits(monkeypatch)
 
@@ -223,7 +223,7 @@ def test_the_second_descent_leaves_reservations_the_rounds_cannot() -> None:
     assert set(ctx.pools) == {a.id, b.id}  # neither is dominated: both stay
     d = decomposer(ctx)
     trap = {(b.id, 0, 0): 2}
-    stuck = d.evaluate(trap, 1.0, {}, fine=True)
+    stuck = d.evaluate(trap, 1.0, {})
     assert stuck is not None
     d.consider(stuck)
     # the rounds' step: the same reservations come back (so ``repriced`` has nothing new)
@@ -245,7 +245,7 @@ def test_a_second_descent_far_above_the_best_plan_is_abandoned() -> None:
     p = f.plan([a, b], [api], [{"api": [15.0] * 24}] * 3, options=("1y-no_upfront",))
     d = decomposer(prepare(p))
     trap = {(b.id, 0, 0): 2}
-    stuck = d.evaluate(trap, 1.0, {}, fine=True)
+    stuck = d.evaluate(trap, 1.0, {})
     assert stuck is not None
     d.best = replace(stuck, cost=stuck.cost / 10)
     d.descend_from_nothing(3.0, [trap])
@@ -296,12 +296,12 @@ def test_the_work_counted_is_what_each_unit_measured() -> None:
             return r
 
         d.run_unit = run.__get__(d)  # type: ignore[method-assign]
-        first = d.evaluate(buys, 5.0, use, fine=True)
+        first = d.evaluate(buys, 5.0, use)
         assert first is not None and first.groups is None and len(runs) == len(d.units)
         one = d.work
         assert one == pytest.approx(sum(r.work for r in runs))  # one thread: in turn
         assert all(r.work >= RUN_S for r in runs)
-        d.evaluate({}, 5.0, use, fine=True)
+        d.evaluate({}, 5.0, use)
         assert d.work > one
         totals.append(d.work)
     assert totals[0] == totals[1]  # deterministic
@@ -313,7 +313,7 @@ def test_the_work_counted_is_what_each_unit_measured() -> None:
         UNCALIBRATED * len(d.units) * d.unit_cost(d.unit_limit(len(d.units), 0.2 * d.time_limit))
     )
     buys, use = d.spreadsheet()
-    d.evaluate(buys, 5.0, use, fine=True)
+    d.evaluate(buys, 5.0, use)
     assert 0 < d.units_measured < d.units_estimated
     ratio = d.units_measured / d.units_estimated
     assert d.pass_work(0.2) == pytest.approx(raw / UNCALIBRATED * ratio)
@@ -332,16 +332,16 @@ def test_the_deepening_searches_again_only_the_blocks_not_proven_and_keeps_the_c
             r.status = "feasible"
 
     patch_outcomes(monkeypatch, unproven)
-    first = d.evaluate(buys, 1.0, use, fine=True)
+    first = d.evaluate(buys, 1.0, use)
     assert first is not None and not first.proven
     unproven_units = sorted(u for (u, _sig), r in d.unit_runs.items() if r.status != "optimal")
     assert set(first_units) <= set(unproven_units) and len(unproven_units) < len(d.units)
     searched = record_limits(monkeypatch)
-    deeper = d.evaluate(first.buys, 1.0, first.use, fine=True, deepen=True)
+    deeper = d.evaluate(first.buys, 1.0, first.use, deepen=True)
     assert sorted(searched) == unproven_units  # the proven blocks are not searched again
     assert deeper is not None and deeper.cost <= first.cost + 1e-6
     assert d.checked(dict(deeper.buys), dict(deeper.use)) is not None  # the verifier agrees
-    again = d.evaluate(first.buys, 1.0, first.use, fine=True, deepen=True)
+    again = d.evaluate(first.buys, 1.0, first.use, deepen=True)
     assert again is not None and again.cost <= deeper.cost + 1e-6  # never dearer
 
 
@@ -351,7 +351,7 @@ def test_the_deepening_shares_its_time_by_what_each_block_may_still_gain(
     # four blocks end unproven, each with its own distance to CP-SAT's bound
     d, slack, first, limits = unproven_start(monkeypatch, 4, 1.0)
     work = d.work
-    d.evaluate(first.buys, 2.0, first.use, fine=True, deepen=True)
+    d.evaluate(first.buys, 2.0, first.use, deepen=True)
     assert set(limits) == set(slack)
     order = sorted(slack, key=slack.__getitem__)
     assert [limits[u] for u in order] == sorted(limits.values())  # more slack, more time
@@ -377,7 +377,7 @@ def test_a_pass_shares_its_time_by_what_each_block_of_its_hint_costs(
     )
     assert cost == pytest.approx(by_hand) and cost > 0
     limits = record_limits(monkeypatch)
-    d.evaluate(buys, 1.0, use, fine=True)
+    d.evaluate(buys, 1.0, use)
     order = sorted(limits, key=lambda u: stakes.get(u, 0.0))
     assert [limits[u] for u in order] == sorted(limits.values())  # costlier, longer
     assert limits[order[-1]] > limits[order[0]]
@@ -390,7 +390,7 @@ def test_the_time_shares_leave_out_what_a_previous_plan_had_and_this_one_lacks()
     (w, t, z, kind, m, b), _n = next(iter(use.items()))
     foreign = {**use, (w, t, z, kind, m, 999): 5, (w, "aws.gone.large", z, kind, m, b): 5}
     assert d.stakes(foreign) == d.stakes(use)
-    cand = d.evaluate(buys, 0.5, foreign, fine=True)
+    cand = d.evaluate(buys, 0.5, foreign)
     assert cand is not None and d.checked(dict(cand.buys), dict(cand.use)) is not None
 
 
@@ -484,12 +484,12 @@ def test_every_re_planned_plan_records_its_blocks_slack() -> None:
     ctx = prepare(plan)
     d = decomposer(ctx)
     buys, use = d.spreadsheet()
-    cand = d.evaluate(buys, 1.0, use, fine=True)
+    cand = d.evaluate(buys, 1.0, use)
     assert cand is not None and d.evaluated == [cand]
     runs = [r for r in d.unit_runs.values()]
     gaps = [r.objective - r.bound for r in runs if r.objective is not None and r.bound is not None]
     assert cand.slack == sum(max(0.0, g) for g in gaps) and cand.slack >= 0.0
-    deeper = d.evaluate(cand.buys, 1.0, cand.use, fine=True, deepen=True)
+    deeper = d.evaluate(cand.buys, 1.0, cand.use, deepen=True)
     assert deeper is not None and d.evaluated == [cand]  # a deepening is not a new start
 
 
@@ -558,7 +558,7 @@ def test_the_first_plan_is_lean_so_its_usage_reserves_only_what_it_needs(
     for leaning, runs in ((False, 4), (True, 2)):
         d = decomposer(ctx)
         d.leaning = leaning
-        first = d.evaluate({(a.id, 0, 0): 4}, 1.0, fat, fine=True)
+        first = d.evaluate({(a.id, 0, 0): 4}, 1.0, fat)
         assert first is not None
         assert set(usage_of(ctx, first.use).values()) == {runs}
         assert d.schedule(first.use) == {(a.id, 0, 0): runs}

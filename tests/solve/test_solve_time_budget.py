@@ -36,14 +36,14 @@ def test_the_grouping_overhead_is_the_capacity_hours_the_groups_add() -> None:
 
 def test_a_pass_far_over_its_share_of_the_time_runs_in_groups_of_blocks() -> None:
     d, buys, use = seasonal_start()  # 72 blocks, one thread
-    grouped = d.evaluate(buys, 0.5, use, fine=True)
+    grouped = d.evaluate(buys, 0.5, use)
     assert grouped is not None and grouped.groups is not None
     assert f"blocks in {grouped.groups} groups a month" in grouped.outcome()
     assert d.checked(dict(grouped.buys), dict(grouped.use)) is not None  # the verifier agrees
     assert not d.too_large
     # with time enough for each block: block by block
     d2, buys, use = seasonal_start()
-    alone = d2.evaluate(buys, 5.0, use, fine=True)
+    alone = d2.evaluate(buys, 5.0, use)
     assert alone is not None and alone.groups is None
     assert alone.cost <= grouped.cost + 1e-6  # each block at its own level
 
@@ -53,7 +53,7 @@ def test_groups_adding_too_much_capacity_leave_the_pass_block_by_block(
 ) -> None:
     monkeypatch.setattr(decompose, "MAX_GROUPING_OVERHEAD", -1.0)
     d, buys, use = seasonal_start()
-    cand = d.evaluate(buys, 0.5, use, fine=True)  # over its share, but within the budget
+    cand = d.evaluate(buys, 0.5, use)  # over its share, but within the budget
     assert cand is not None and cand.groups is None and not d.too_large
 
 
@@ -63,14 +63,14 @@ def test_blocks_too_large_for_the_whole_budget_are_not_re_planned(
     monkeypatch.setattr(decompose, "MAX_GROUPING_OVERHEAD", -1.0)
     monkeypatch.setattr(Decomposer, "pass_estimate", lambda self, n, budget: 1e9)
     d, buys, use = seasonal_start()
-    assert d.evaluate(buys, 0.5, use, fine=True) is None
+    assert d.evaluate(buys, 0.5, use) is None
     assert d.too_large and "too large to re-plan" in d.log[-1]
 
 
 def test_a_pass_that_does_not_fit_in_the_budget_left_is_skipped_not_the_search() -> None:
     d, buys, use = seasonal_start()
     d.work = d.work_cap() - 1e-3  # the budget spent but for a millisecond
-    assert d.evaluate(buys, 5.0, use, fine=True) is None
+    assert d.evaluate(buys, 5.0, use) is None
     assert d.log[-1].endswith("no time left to re-plan them")
     assert not d.too_large  # later steps (the batch placement) still run
 
@@ -95,13 +95,13 @@ def test_a_deepening_that_does_not_fit_searches_the_blocks_with_the_most_slack(
     # most slack (halving from eight)
     monkeypatch.setattr(Decomposer, "pass_estimate", lambda self, n, budget: float(n))
     d.work = d.work_cap() - 3.5
-    deeper = d.evaluate(first.buys, 5.0, first.use, fine=True, deepen=True)
+    deeper = d.evaluate(first.buys, 5.0, first.use, deepen=True)
     top = sorted(slack, key=slack.__getitem__)[-2:]
     assert sorted(limits) == sorted(top)
     assert deeper is not None and deeper.cost <= first.cost + 1e-6
     # nothing left: not searched, and said so
     d.work = d.work_cap()
-    assert d.evaluate(first.buys, 5.0, first.use, fine=True, deepen=True) is None
+    assert d.evaluate(first.buys, 5.0, first.use, deepen=True) is None
     assert d.log[-1].endswith("no time left to search them again")
 
 
@@ -126,7 +126,7 @@ def test_the_work_the_search_leaves_searches_the_best_plans_blocks_again(
 
     def search(self, hint_use, hint_buys):  # type: ignore[no-untyped-def]
         nonlocal searching
-        self.consider(self.evaluate(buys, 5.0, use, fine=True))  # the search: one pass
+        self.consider(self.evaluate(buys, 5.0, use))  # the search: one pass
         searching = False
 
     monkeypatch.setattr(Decomposer, "search", search)
