@@ -207,7 +207,13 @@ def solve(
         Path | None, typer.Option("--output", "-o", help="Write to this file.")
     ] = None,
     time_limit: Annotated[
-        float, typer.Option("--time-limit", "-t", help="Solver time limit per plan (s).")
+        float,
+        typer.Option(
+            "--time-limit",
+            "-t",
+            help="Solver time limit per plan (s); the 'why not' re-solves of a small plan "
+            "take a quarter more (at most 5 s).",
+        ),
     ] = 20.0,
     seed: Annotated[int, typer.Option(help="Solver random seed (same seed, same plan).")] = 0,
     refresh: Annotated[

@@ -266,14 +266,18 @@ def _resolved(
     from capdsl.solve.solver import solve_without
 
     alt = solve_without(plan, [(w.name, chosen)], hint=sol, time_limit=max(0.5, limit))
-    if alt is None or alt.objective is None:
+    if alt.status == "infeasible":  # proven: no plan without it
+        why = f" ({alt.message})" if alt.message else ""
         return WhyNot(
             workload=w.name,
             chosen=chosen,
             alternative="",
             delta_per_month=Decimal(0),
-            text=f"why not another offering for {w.name}: without {_short(chosen)} no plan meets every setting",
+            text=f"why not another offering for {w.name}: without {_short(chosen)} "
+            f"no plan meets every setting{why}",
         )
+    if alt.status not in ("optimal", "feasible") or alt.objective is None:
+        return None  # none found in its time: the estimate instead (it says so)
     used = _capacity_hours(plan, alt, w.name)
     alternative = max(sorted(used), key=lambda t: used[t]) if used else ""
     delta = (float(alt.objective) - base) / H

@@ -388,11 +388,11 @@ def solve_without(
     hint: Solution | None,
     time_limit: float,
     seed: int = 0,
-) -> Solution | None:
-    """The plan re-solved with some (workload, offering) pairs forbidden; None when that
-    has no plan (or none was found in time)."""
-    sol = solve(plan, time_limit=time_limit, hint=hint, seed=seed, excluded=tuple(excluded))
-    return sol if sol.status in ("optimal", "feasible") else None
+) -> Solution:
+    """The plan re-solved with some (workload, offering) pairs forbidden: a plan, or
+    ``infeasible`` when none exists (its message says which settings conflict), or no plan
+    found within ``time_limit`` (``unknown``)."""
+    return solve(plan, time_limit=time_limit, hint=hint, seed=seed, excluded=tuple(excluded))
 
 
 def _hint_buys(
