@@ -120,27 +120,49 @@ def _totals(console: Console, r: Result) -> None:
     sol, cur = r.solution, r.currency
     t = sol.totals
     assert t is not None
-    grid = Table.grid(padding=(0, 3))
-    for _ in range(3):
-        grid.add_column()
     saved = t.all_on_demand_cost - t.cost
-    grid.add_row(
-        Text.assemble(f"cost over {len(sol.months)} months ", (fmt.money(t.cost, cur), "bold")),
-        Text.assemble("all on-demand ", (fmt.money(t.all_on_demand_cost, cur), "bold")),
-        Text.assemble(
-            "saves ",
-            (
-                f"{fmt.money(saved, cur)} ({fmt.pct(t.savings_pct)})",
-                "bold green" if saved >= 0 else "bold red",
+    rows = [
+        [
+            Text.assemble(f"cost over {len(sol.months)} months ", (fmt.money(t.cost, cur), "bold")),
+            Text.assemble("all on-demand ", (fmt.money(t.all_on_demand_cost, cur), "bold")),
+            Text.assemble(
+                "saves ",
+                (
+                    f"{fmt.money(saved, cur)} ({fmt.pct(t.savings_pct)})",
+                    "bold green" if saved >= 0 else "bold red",
+                ),
             ),
-        ),
-    )
-    grid.add_row(
-        f"upfront {fmt.money(t.upfront, cur)} · recurring {fmt.money(t.recurring, cur)}",
-        f"committed beyond horizon {fmt.money(t.beyond_horizon, cur)}",
-        f"reserved used {fmt.share(sol.reserved_utilisation, 0)} · spot {fmt.share(sol.spot_share, 0)}",
-    )
-    console.print(grid)
+        ],
+        [
+            Text(f"upfront {fmt.money(t.upfront, cur)} · recurring {fmt.money(t.recurring, cur)}"),
+            Text(f"committed beyond horizon {fmt.money(t.beyond_horizon, cur)}"),
+            Text(
+                f"reserved used {fmt.share(sol.reserved_utilisation, 0)} · "
+                f"spot {fmt.share(sol.spot_share, 0)}"
+            ),
+        ],
+    ]
+    # three columns as wide as their widest figure, closer together when that is what
+    # keeps a figure from wrapping across lines; on a narrower terminal each row's figures
+    # as many to a line as fit
+    widths = [max(row[i].cell_len for row in rows) for i in range(3)]
+    pad = next((p for p in (3, 2, 1) if sum(widths) + 2 * p <= console.width), None)
+    if pad is None:
+        for row in rows:
+            line = Text()
+            for cell in row:
+                if line.cell_len and line.cell_len + 3 + cell.cell_len > console.width:
+                    console.print(line)
+                    line = Text()
+                line += Text("   ") + cell if line.cell_len else cell
+            console.print(line)
+    else:
+        grid = Table.grid(padding=(0, pad))
+        for _ in range(3):
+            grid.add_column(no_wrap=True)
+        for row in rows:
+            grid.add_row(*row)
+        console.print(grid)
     marks = r.milestones()
     if marks:
         console.print(

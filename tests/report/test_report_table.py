@@ -98,6 +98,43 @@ def test_width_is_respected(one: Results, width: int) -> None:
     assert max(len(line) for line in out.splitlines()) <= width
 
 
+@pytest.mark.parametrize("width", [100, 80, 60])
+def test_totals_figures_are_never_split_across_lines(f: ModuleType, width: int) -> None:
+    # six-figure totals (the budget-overrun example's) made the three columns wider than
+    # 100: the grid wrapped "recurring" and its amount onto two lines
+    from decimal import Decimal
+
+    plan = f.make_plan()
+    sol = f.make_solution(plan)
+    assert sol.totals is not None
+    totals = sol.totals.model_copy(
+        update={
+            "upfront": Decimal("467496"),
+            "recurring": Decimal("80674"),
+            "beyond_horizon": Decimal("294349"),
+            "cost": Decimal("253821"),
+            "all_on_demand_cost": Decimal("337078"),
+        }
+    )
+    out = render_solutions(
+        [(plan, sol.model_copy(update={"totals": totals}))], "table", width=width
+    )
+    lines = out.splitlines()
+    figures = (
+        "upfront $467,496 · recurring $80,674",
+        "committed beyond horizon $294,349",
+        "reserved used 97% · spot 12%",
+        "cost over 3 months $253,821",
+        "all on-demand $337,078",
+    )
+    for figure in figures:
+        found = [line for line in lines if figure in line]
+        assert found, (figure, out)
+        assert len(found[0]) <= width
+    if width == 100:  # still the two rows of three columns
+        assert any(figures[0] in line and figures[2] in line for line in lines)
+
+
 def test_color_only_when_asked(one: Results) -> None:
     plain = render_solutions(one, "table")
     colored = render_solutions(one, "table", color=True)
