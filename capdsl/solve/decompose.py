@@ -79,14 +79,16 @@ blocks in one model stall it -- and a *month* otherwise.
 
 **Time.** The work budget is ``WORK_CAP`` time limits of *work counted*: what each unit
 measured (its model's size and CP-SAT's deterministic time at rates calibrated on the
-2-core benchmark box: ``MonthRun.work``), and the LPs' and floors' estimates -- within
-10-15% of the wall clock, and the same on every machine. A pass starts only if its estimate
-(from the plan's size, scaled by what the units run so far measured against their
-estimates: ``calibrated``) fits in the budget left; one estimated far over its share of
-the time (``PASS_OVERRUN``: a plan of many blocks on a short limit -- each block needs a
-least time) runs in groups of similar blocks instead, each planned for its highest level,
-when that adds at most ``MAX_GROUPING_OVERHEAD`` capacity-hours (saas-growth at 5 s:
-$62,658 -> $52,992); a plan whose blocks are too large for the whole budget is not
+2-core benchmark box: ``MonthRun.work``), the LPs' and floors' estimates, and those of
+scheduling, pricing and verifying the plans built outside CP-SAT (by their usage's size:
+``SCHEDULE_S_PER_ENTRY``, ``CHECK_S_PER_ENTRY``; the XL plan's start, 7.3 s of them, used to
+be left out) -- within 10-15% of the wall clock, and the same on every machine. A pass starts
+only if its estimate (from the plan's size, scaled by what the units run so far measured
+against their estimates: ``calibrated``) fits in the budget left; one estimated far over
+its share of the time (``PASS_OVERRUN``: a plan of many blocks on a short limit -- each
+block needs a least time) runs in groups of similar blocks instead, each planned for its
+highest level, when that adds at most ``MAX_GROUPING_OVERHEAD`` capacity-hours (saas-growth
+at 5 s: $62,658 -> $52,992); a plan whose blocks are too large for the whole budget is not
 re-planned (XL). Blocks proven optimal early used to be counted at their whole limit: the
 data-pipelines example at 5 s ended at 1.9 s with $56,507, and now runs its second descent
 ($39,733, 4.2 s).
@@ -234,11 +236,24 @@ AGGREGATE_S_PER_VARIABLE = 1.7e-5
 FLOOR_SHARE = 0.1
 FLOOR_IDLE_SHARE = 0.4
 # The share of the work budget not given to the floors when the search leaves time (the
-# schedules, pricing and verification of plans are not counted in it: 0.8 s of M's 10).
+# evaluations' pricing, the batch placement's Python and the solution's extraction are not
+# counted in it).
 IDLE_MARGIN = 0.1
+# Work (s) per entry of a plan's usage (instances of one service, offering, zone and kind in
+# one block) of scheduling its reservations (``schedule``) and of pricing and verifying a
+# plan (``checked``), measured on the benchmarks and examples: 21-62 and 22-38 us (the XL
+# plan's start, 105,000 entries: 4.1 s and 3.2 s, which its work used to leave out, so that
+# at 20 s it ran the floors twice and ended at 28.7 s).
+SCHEDULE_S_PER_ENTRY = 4e-5
+CHECK_S_PER_ENTRY = 3e-5
 # The least share of the time limit left over that the best plan's blocks are searched again
-# for.
-AGAIN_SHARE = 0.1
+# for; as many of them as fit in it, those with the most slack first (``evaluate``'s
+# ``within``: the M benchmark at 10 s searched all 111 at the least limit each, for 1.7 s
+# of work where 1.3 s was left, and ended at 10.7 s; now 56 of them, $66,669 in 10 s).
+AGAIN_SHARE = 0.05
+# A deepening that does not fit keeps this share of its blocks with the most slack, again
+# until it fits.
+DEEPEN_SHRINK = 0.8
 # ... unless the family bound with the floors so far is further than this below the plan's
 # bound (``Decomposer.floors_may_raise_the_bound``): more floor models raised it by
 # 0.1-0.3% on the benchmarks.
@@ -713,9 +728,9 @@ class Decomposer:
         return True
 
     def spare(self) -> float:
-        """The work budget left, less a tenth of it (``IDLE_MARGIN``: the plans'
-        reservations scheduled, priced and verified are not counted) and less the batch
-        placement's estimate, which follows."""
+        """The work budget left, less a tenth of it (``IDLE_MARGIN``: what the work does
+        not count, as the evaluations' pricing and the solution's extraction) and less the
+        batch placement's estimate, which follows."""
         idle = (1 - IDLE_MARGIN) * self.work_cap() - self.work
         if self.batch:  # (its models mostly end early: the estimate's uncalibrated share)
             idle -= self.batch_budget(self.time_limit * BATCH_SHARE) * UNCALIBRATED
@@ -879,12 +894,16 @@ class Decomposer:
         budget: float,
         hint_use: Mapping[UseKey, int],
         deepen: bool = False,
+        within: bool = False,
     ) -> Candidate | None:
         """The best plan found for these reservations: every block solved alone, or -- when
         that is estimated far over ``budget`` -- a few groups of similar blocks per month,
         each planned for its highest level (feasible for all members: ``affordable_groups``).
         ``deepen``: the blocks not proven optimal for these reservations searched again
-        (from ``hint_use``, sharing ``budget``); each keeps the cheaper of its two plans."""
+        (from ``hint_use``, sharing ``budget``); each keeps the cheaper of its two plans.
+        ``within``: the deepening's estimate must fit in ``budget`` itself (the time the
+        search leaves), not just in the work budget left; else it searches the blocks with
+        the most slack that do."""
         owned, cost = owned_by_month(self.ctx, buys)
         groups: int | None = None
         base = self.ctx
@@ -898,13 +917,19 @@ class Decomposer:
             for i, k in enumerate(keys)
             if k not in self.unit_runs or (deepen and self.unit_runs[k].status != "optimal")
         ]
-        if not self.affordable(len(fresh), budget, PASS_OVERRUN):
+
+        def fit(n: int) -> bool:
+            return self.affordable(n, budget) and (
+                not within or self.pass_estimate(n, budget) <= budget
+            )
+
+        if not self.affordable(len(fresh), budget, PASS_OVERRUN) or not fit(len(fresh)):
             # far over its share of the time: in groups of blocks if that is cheap enough
             # in capacity, else block by block if the work budget left allows
             groups = None if deepen else self.affordable_groups(budget)
             if groups is not None:
                 base = coarsen(self.ctx, groups, "max")
-            elif deepen and not self.affordable(len(fresh), budget):
+            elif deepen and not fit(len(fresh)):
                 # the blocks with the most slack that fit in the budget left (those never
                 # solved for these reservations all: they have no plan yet)
                 budget = min(budget, max(0.0, self.work_cap() - self.work))
@@ -913,9 +938,9 @@ class Decomposer:
                     (i for i in fresh if keys[i] in self.unit_runs),
                     key=lambda i: (-(self.unit_runs[keys[i]].gap() or 0.0), i),
                 )
-                while rest and not self.affordable(len(new) + len(rest), budget):
-                    rest = rest[: len(rest) // 2]
-                if not new + rest or not self.affordable(len(new) + len(rest), budget):
+                while rest and not fit(len(new) + len(rest)):
+                    rest = rest[: int(len(rest) * DEEPEN_SHRINK)]
+                if not new + rest or not fit(len(new) + len(rest)):
                     self.log.append(
                         f"{len(fresh)} blocks not proven optimal: no time left to search them again"
                     )
@@ -1150,6 +1175,7 @@ class Decomposer:
         from capdsl.solve.verify import verify
 
         plan = self.ctx.plan
+        self.work += len(use) * CHECK_S_PER_ENTRY
         allocations = split_standard(self.ctx, use, buys)
         priced = price_solution(plan, allocations, purchases_of(self.ctx, buys))
         sol = Solution(
@@ -1220,6 +1246,7 @@ class Decomposer:
             )
 
     def schedule(self, use: Mapping[UseKey, int]) -> dict[BuyKey, int] | None:
+        self.work += len(use) * SCHEDULE_S_PER_ENTRY
         return schedule_reservations(
             self.ctx,
             usage_of(self.ctx, use),
@@ -1250,9 +1277,10 @@ class Decomposer:
            cheaper plan replaces the best one, so the result is never dearer than the
            spreadsheet plan it starts from;
         6. on a cold start, the work budget the search leaves (``spare``): the best plan's
-           blocks not proven optimal searched again while that gains (the M benchmark at
-           10 s: $66,909 -> $66,569; seasonal-ecommerce at 20 s $9,540 -> $9,514), then
-           the integer floors, for the bound;
+           blocks not proven optimal searched again while that gains, as many as fit in it,
+           those with the most slack first (the M benchmark at 10 s: $66,909 -> $66,669;
+           seasonal-ecommerce at 20 s $9,540 -> $9,515), then the integer floors, for the
+           bound;
         7. however the search ended (out of its work budget after any phase), the batch
            work of each month placed again, the month whole (``place_best_batch``).
 
@@ -1275,7 +1303,9 @@ class Decomposer:
             and self.infeasible_unit is None
             and not self.out_of_time()
         ):
-            cand = self.evaluate(self.best.buys, self.spare(), self.best.use, deepen=True)
+            cand = self.evaluate(
+                self.best.buys, self.spare(), self.best.use, deepen=True, within=True
+            )
             if not self.consider(cand):
                 break
             self.log.append(

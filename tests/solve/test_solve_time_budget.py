@@ -91,12 +91,12 @@ def test_a_deepening_that_does_not_fit_searches_the_blocks_with_the_most_slack(
 
     # eight blocks end unproven, each with its own slack
     d, slack, first, limits = unproven_start(monkeypatch, 8, 5.0)
-    # a second of work a block, three and a half left: of the eight, the two with the
-    # most slack (halving from eight)
+    # a second of work a block, three and a half left: of the eight, the three with the
+    # most slack (eight, six, four, three: ``DEEPEN_SHRINK``)
     monkeypatch.setattr(Decomposer, "pass_estimate", lambda self, n, budget: float(n))
     d.work = d.work_cap() - 3.5
     deeper = d.evaluate(first.buys, 5.0, first.use, deepen=True)
-    top = sorted(slack, key=slack.__getitem__)[-2:]
+    top = sorted(slack, key=slack.__getitem__)[-3:]
     assert sorted(limits) == sorted(top)
     assert deeper is not None and deeper.cost <= first.cost + 1e-6
     # nothing left: not searched, and said so
@@ -165,3 +165,34 @@ def test_a_warm_start_does_not_spend_the_work_the_search_leaves(
     assert called == []
     d.run(use, None)
     assert called  # (cold: asked)
+
+
+def test_the_time_the_search_leaves_searches_the_blocks_with_the_most_slack_that_fit_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from test_solve_decompose_rounds import unproven_start
+
+    d, slack, first, limits = unproven_start(monkeypatch, 8, 5.0)
+    monkeypatch.setattr(Decomposer, "pass_estimate", lambda self, n, budget: float(n))
+    d.work = 0.0  # the work budget is far from spent
+    # the time the search leaves must hold the pass itself: 2.5 s at a second a block are
+    # the two with the most slack (eight, six, four, three, two)
+    deeper = d.evaluate(first.buys, 2.5, first.use, deepen=True, within=True)
+    assert sorted(limits) == sorted(sorted(slack, key=slack.__getitem__)[-2:])
+    assert deeper is not None and deeper.cost <= first.cost + 1e-6
+    # a deepening's own share only has to fit in the work budget: all eight
+    limits.clear()
+    assert d.evaluate(first.buys, 2.5, first.use, deepen=True) is not None
+    assert sorted(limits) == sorted(slack)
+
+
+def test_scheduling_and_checking_a_plan_count_in_the_work_by_its_size() -> None:
+    # (the XL plan's start took 7.3 s of them, uncounted: at 20 s it ran on to 28.7 s)
+    d, _, use = seasonal_start()
+    before = d.work
+    scheduled = d.schedule(use)
+    assert scheduled is not None
+    assert d.work - before == pytest.approx(len(use) * decompose.SCHEDULE_S_PER_ENTRY)
+    before = d.work
+    assert d.checked(scheduled, use) is not None
+    assert d.work - before == pytest.approx(len(use) * decompose.CHECK_S_PER_ENTRY)
