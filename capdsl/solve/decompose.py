@@ -235,6 +235,10 @@ AGGREGATE_S_PER_VARIABLE = 1.7e-5
 # half a second more wall.
 FLOOR_SHARE = 0.1
 FLOOR_IDLE_SHARE = 0.4
+# The floors run before the first plan only when the family LPs they re-solve take at most
+# this share of the floors' time (the XL benchmark's take 3 s; the L benchmark's 0.35 s: at
+# 10 s, with a quarter, it ended with no floors and a 16% gap, now 8.4%)
+FLOOR_LP_RATIO = 0.5
 # The share of the work budget not given to the floors when the search leaves time (the
 # evaluations' pricing, the batch placement's Python and the solution's extraction are not
 # counted in it).
@@ -275,6 +279,8 @@ UNCALIBRATED = 0.5
 # blocks takes more than a short share): saas-growth at 5 s, 421 blocks, took 4.4 s of the
 # first plan's 2.25, and ended at 6.8 s ($53,081); in 9 groups a month, 5.3 s ($52,992).
 PASS_OVERRUN = 2.0
+# Blocks run to calibrate the estimates before a pass is declared too large (``probe``).
+PROBE_BLOCKS = 4
 # Past this many time limits of wall clock, and at least this many seconds past the
 # deadline, no new pass starts even if the estimated work says it may (a machine far slower
 # than calibrated). The floor keeps short limits (a quick first plan of 0.45 s on a busy
@@ -924,6 +930,13 @@ class Decomposer:
             )
 
         if not self.affordable(len(fresh), budget, PASS_OVERRUN) or not fit(len(fresh)):
+            before = self.work
+            if self.probe(fresh, keys, (owned, cost), budget, hint_use):
+                # the estimates calibrated on a few of its blocks: decided again, for the
+                # others, with the budget they leave
+                return self.evaluate(
+                    buys, max(0.0, budget - (self.work - before)), hint_use, deepen, within
+                )
             # far over its share of the time: in groups of blocks if that is cheap enough
             # in capacity, else block by block if the work budget left allows
             groups = None if deepen else self.affordable_groups(budget)
@@ -1054,6 +1067,36 @@ class Decomposer:
         if not deepen:
             self.evaluated.append(cand)
         return cand
+
+    def probe(
+        self,
+        fresh: list[int],
+        keys: list[tuple[Unit, tuple[tuple[str, int], ...]]],
+        reservations: tuple[Mapping[tuple[str, int], int], tuple[Fraction, ...]],
+        budget: float,
+        hint_use: Mapping[UseKey, int],
+    ) -> bool:
+        """Before any unit has run, ``PROBE_BLOCKS`` of a pass's blocks ``fresh`` (spread
+        over the plan) run at the limit the whole pass would give them, so that a pass is
+        declared too large on calibrated estimates, not on the uncalibrated share (the L
+        benchmark at 10 s: its first pass was estimated at 10.4 s of work, 5 s once
+        calibrated; skipped, the run ended at 5.4 s with the spreadsheet's plan). Their
+        plans are kept for the pass. False when the estimates are calibrated already or
+        the probe does not fit."""
+        k = min(len(fresh), PROBE_BLOCKS)
+        share = budget * k / max(1, len(fresh))
+        if self.units_estimated > 0 or k == 0 or not self.fits(self.pass_estimate(k, share)):
+            return False
+        picked = [fresh[(j * len(fresh)) // k] for j in range(k)]
+        owned, cost = reservations
+        subs = [
+            unit_context(self.ctx, self.units[i], "fixed", owned, cost, batch="split")
+            for i in picked
+        ]
+        for i, r in zip(picked, self.run_all(subs, share, hint_use), strict=True):
+            if r.status in ("optimal", "feasible"):
+                self.unit_runs[keys[i]] = r
+        return self.units_estimated > 0
 
     def place_batch(
         self,
@@ -1356,10 +1399,10 @@ class Decomposer:
         families = self.aggregate_bound(T * 0.1)
         self.report()  # a bound at once, before any plan (the LPs take seconds on large plans)
         # what whole instances cost each service, in that bound and the monthly LPs (unless
-        # its LPs cost more than a quarter of the floors' time: the XL benchmark's take 3 s)
+        # its LPs cost more than half the floors' time: ``FLOOR_LP_RATIO``)
         if (
             families
-            and self.family_work <= T * FLOOR_SHARE / 4
+            and self.family_work <= T * FLOOR_SHARE * FLOOR_LP_RATIO
             and self.floor_bound(T * FLOOR_SHARE)
         ):
             self.report()

@@ -36,6 +36,8 @@ def test_the_grouping_overhead_is_the_capacity_hours_the_groups_add() -> None:
 
 def test_a_pass_far_over_its_share_of_the_time_runs_in_groups_of_blocks() -> None:
     d, buys, use = seasonal_start()  # 72 blocks, one thread
+    # calibrated already (at the uncalibrated share): no probe
+    d.units_estimated, d.units_measured = 1.0, decompose.UNCALIBRATED
     grouped = d.evaluate(buys, 0.5, use)
     assert grouped is not None and grouped.groups is not None
     assert f"blocks in {grouped.groups} groups a month" in grouped.outcome()
@@ -196,3 +198,29 @@ def test_scheduling_and_checking_a_plan_count_in_the_work_by_its_size() -> None:
     before = d.work
     assert d.checked(scheduled, use) is not None
     assert d.work - before == pytest.approx(len(use) * decompose.CHECK_S_PER_ENTRY)
+
+
+def test_a_pass_too_large_on_uncalibrated_estimates_is_decided_again_after_a_probe(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # before any unit ran, the estimate is a guess (L at 10 s: 10.4 s, measured 5 s): a few
+    # blocks run first, their plans kept, and the pass decided on the calibrated estimates
+    def estimate(self: Decomposer, n: int, budget: float) -> float:
+        if n == decompose.PROBE_BLOCKS:
+            return 0.0  # the probe fits
+        return 1e9 if self.units_estimated <= 0 else 0.0
+
+    monkeypatch.setattr(Decomposer, "pass_estimate", estimate)
+    d, buys, use = seasonal_start()
+    cand = d.evaluate(buys, 5.0, use)
+    assert cand is not None and not d.too_large
+    assert len(d.unit_runs) == len(d.units)  # the probe's blocks and the rest
+    # calibrated and still too large: skipped, and no second probe
+    d2, buys, use = seasonal_start()
+    monkeypatch.setattr(
+        Decomposer,
+        "pass_estimate",
+        lambda self, n, budget: 0.0 if n == decompose.PROBE_BLOCKS else 1e9,
+    )
+    assert d2.evaluate(buys, 5.0, use) is None
+    assert d2.too_large and len(d2.unit_runs) == decompose.PROBE_BLOCKS
