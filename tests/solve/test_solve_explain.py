@@ -7,11 +7,20 @@ import importlib
 import pytest
 from solve_factory import offering, plan, workload
 
-from capdsl.model.plan import Plan
+from capdsl.model.plan import Plan, PlanOffering
 from capdsl.solve import solve
 from capdsl.solve.solution import Solution
 
 explain_mod = importlib.import_module("capdsl.solve.explain")  # the package exports explain()
+
+
+def _small_or_big() -> tuple[Plan, PlanOffering, PlanOffering]:
+    """``web`` at 250 req/s, surviving a zone, on 100 req/s instances or 8x ones at 7x the
+    price (12.5% cheaper per unit of capacity)."""
+    small = offering("s.large", od="0.1000", zones=("z1", "z2", "z3"))
+    big = offering("s.8xlarge", od="0.7000", zones=("z1", "z2", "z3"))
+    w = workload("web", [(small, 100), (big, 800)], survive_zones=1)
+    return plan([small, big], [w], [{"web": [250] * 24}] * 2), small, big
 
 
 def test_a_coarse_type_cheaper_per_unit_is_not_shown_as_a_saving(
@@ -19,10 +28,7 @@ def test_a_coarse_type_cheaper_per_unit_is_not_shown_as_a_saving(
 ) -> None:
     # big is 12.5% cheaper per unit of capacity, but one big instance carries 8 small ones:
     # at 250 req/s spread over three zones, whole big instances cost far more
-    small = offering("s.large", od="0.1000", zones=("z1", "z2", "z3"))
-    big = offering("s.8xlarge", od="0.7000", zones=("z1", "z2", "z3"))
-    w = workload("web", [(small, 100), (big, 800)], survive_zones=1)
-    p = plan([small, big], [w], [{"web": [250] * 24}] * 2)
+    p, small, big = _small_or_big()
     monkeypatch.setattr(explain_mod, "RESOLVE_MAX_WORKLOADS", 0)  # force the estimate
     sol = solve(p, time_limit=5)
     assert sol.status == "optimal"
@@ -65,10 +71,7 @@ def test_a_re_solve_that_finds_nothing_in_time_falls_back_to_the_estimate(
 ) -> None:
     # a re-solve cut short proves nothing: the estimate is shown, labelled as one, never
     # "no plan meets every setting"
-    small = offering("s.large", od="0.1000", zones=("z1", "z2", "z3"))
-    big = offering("s.8xlarge", od="0.7000", zones=("z1", "z2", "z3"))
-    w = workload("web", [(small, 100), (big, 800)], survive_zones=1)
-    p = plan([small, big], [w], [{"web": [250] * 24}] * 2)
+    p, _, big = _small_or_big()
     sol = solve(p, time_limit=5)
     solver_mod = importlib.import_module("capdsl.solve.solver")
     monkeypatch.setattr(
