@@ -243,6 +243,10 @@ FLOOR_LP_RATIO = 0.5
 # evaluations' pricing, the batch placement's Python and the solution's extraction are not
 # counted in it).
 IDLE_MARGIN = 0.1
+# ... unless the family bound with the floors so far is further than this below the plan's
+# bound (``Decomposer.floors_may_raise_the_bound``): more floor models raised it by
+# 0.1-0.3% on the benchmarks.
+IDLE_FAMILY_GAP = 0.02
 # Work (s) per entry of a plan's usage (instances of one service, offering, zone and kind in
 # one block) of scheduling its reservations (``schedule``) and of pricing and verifying a
 # plan (``checked``), measured on the benchmarks and examples: 21-62 and 22-38 us (the XL
@@ -258,10 +262,6 @@ AGAIN_SHARE = 0.05
 # A deepening that does not fit keeps this share of its blocks with the most slack, again
 # until it fits.
 DEEPEN_SHRINK = 0.8
-# ... unless the family bound with the floors so far is further than this below the plan's
-# bound (``Decomposer.floors_may_raise_the_bound``): more floor models raised it by
-# 0.1-0.3% on the benchmarks.
-IDLE_FAMILY_GAP = 0.02
 # The wall time of the floors' estimated work (``FloorSearch.work``), measured on the
 # benchmarks and examples: 0.5-0.8.
 FLOOR_WALL_PER_WORK = 0.6
@@ -1328,7 +1328,7 @@ class Decomposer:
            work of each month placed again, the month whole (``place_best_batch``).
 
         The work counted is what the units measured (``MonthRun.work``), the LPs' and
-        floors' estimates; a pass of blocks estimated far over its share of the time
+        floors' estimates and those of scheduling and checking plans; a pass of blocks estimated far over its share of the time
         (``PASS_OVERRUN``) runs in groups of similar blocks when that adds little capacity
         (``affordable_groups``), else block by block if the budget left allows."""
         self.search(hint_use, hint_buys)
