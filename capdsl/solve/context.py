@@ -133,6 +133,7 @@ class SolveContext:
     # How new reservations enter the model: "buy" (purchases over the horizon, the exact
     # model), "rent" (per month at their monthly rate: a relaxation, for bounds) or "fixed"
     # (already decided: ``fixed_owned`` per (offering, month), costing ``fixed_cost`` per month).
+    # With "rent", ``fixed_owned`` are reservations already bought, beside the rented ones.
     reservations: str = "buy"
     fixed_owned: Mapping[tuple[str, int], int] = field(default_factory=dict)
     fixed_cost: tuple[Fraction, ...] = ()

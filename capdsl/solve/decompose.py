@@ -318,8 +318,54 @@ BATCH_SHARE = 0.1
 # The least search limit of a month's batch model there (s): with 0.05 s, saas-growth's
 # found nothing better than the blocks' placement; with 0.3 s, $1,700 less
 BATCH_MONTH_S = 0.3
+# The chained plan (``Decomposer.chain``): built when each service's month model has at most
+# this many variables (months of one or a few demand levels), within this share of the time
+# limit for its models and the same again for its blocks, each model searched this long.
+CHAIN_MAX_VARIABLES = 1000
+CHAIN_SHARE = 0.1
+CHAIN_UNIT_S = 0.1
+CHAIN_MONTH_S = 0.3
 
 Unit = tuple[int, int | None]  # (month, block index or None for the whole month)
+
+
+def reserved_by_service(
+    ctx: SolveContext, use: Mapping[UseKey, int], owned: Mapping[tuple[str, int], int], month: int
+) -> dict[str, dict[str, int]]:
+    """How many of the reservations owned in ``month`` each workload's standard instances
+    run on, per offering (its most at once over the month's blocks; the workloads served in
+    name order, each offering's reservations shared out until none is left)."""
+    peak: dict[tuple[str, str], int] = defaultdict(int)
+    per_block: dict[tuple[str, str, int], int] = defaultdict(int)
+    for (w, t, _z, kind, m, b), n in use.items():
+        if kind == STANDARD and m == month:
+            per_block[(w, t, b)] += n
+    for (w, t, _b), n in per_block.items():
+        peak[(w, t)] = max(peak[(w, t)], n)
+    left = {t: n for (t, m), n in owned.items() if m == month}
+    out: dict[str, dict[str, int]] = defaultdict(dict)
+    for (w, t), n in sorted(peak.items()):
+        take = min(n, left.get(t, 0))
+        if take > 0:
+            out[w][t] = take
+            left[t] -= take
+    return dict(out)
+
+
+def canonical_zones(ctx: SolveContext, use: Mapping[UseKey, int]) -> dict[UseKey, int]:
+    """``use`` with the zones of each group of interchangeable zones (``ctx.zone_groups``)
+    renamed so that they run the most instances first, as the models' symmetry breaking
+    (``formulate._Builder.symmetry``) requires of a plan: the same plan up to the zones'
+    names, at the same cost."""
+    rename: dict[str, str] = {}
+    for group in ctx.zone_groups:
+        totals = {z: 0 for z in group}
+        for (_w, _t, z, _k, _m, _b), n in use.items():
+            if z in totals:
+                totals[z] += n
+        ranked = sorted(group, key=lambda z: -totals[z])
+        rename.update(zip(ranked, group, strict=True))
+    return {(w, t, rename.get(z, z), k, m, b): n for (w, t, z, k, m, b), n in use.items()}
 
 
 def by_weight(per: float, weights: list[float | None]) -> list[float]:
@@ -598,7 +644,11 @@ class Decomposer:
     # ------------------------------------------------------------------ units
 
     def run_unit(
-        self, sub: SolveContext, time_limit: float, hint_use: Mapping[UseKey, int]
+        self,
+        sub: SolveContext,
+        time_limit: float,
+        hint_use: Mapping[UseKey, int],
+        hint_buy: Mapping[tuple[str, int, str, str, int], int] | None = None,
     ) -> MonthRun:
         month = next(i for i, bs in enumerate(sub.blocks) if bs)
         if self.stopped():
@@ -609,7 +659,7 @@ class Decomposer:
             return MonthRun(month, "unknown")
         keys = {(month, b.index) for b in sub.blocks[month]}
         hint = {k: v for k, v in hint_use.items() if (k[4], k[5]) in keys} if hint_use else None
-        form, _ = formulate(sub, hint_use=hint)
+        form, _ = formulate(sub, hint_use=hint, hint_buy=hint_buy)
         leaning = self.leaning and sub.reservations == "fixed"
         dtime_per_second = (
             (BLOCK_DTIME_PER_SECOND if len(keys) == 1 else MONTH_DTIME_PER_SECOND)
@@ -1203,6 +1253,100 @@ class Decomposer:
                     bad.add(m)
         return sorted(bad)
 
+    def chain(
+        self, budget: float, hint_use: Mapping[UseKey, int]
+    ) -> tuple[dict[BuyKey, int], dict[UseKey, int]] | None:
+        """Reservations chosen month by month, for plans whose months are small: each month's
+        services, one at a time, planned for the whole month on the reservations bought in
+        earlier months and by the services before it (free: already paid for), new ones
+        rented at their monthly rate (``reservations="rent"`` with ``fixed_owned``); what a
+        month rents is bought at its start, for the rest of its term. The month models of
+        the relaxation choose the mix of sizes that fits each month's demand (the flat M
+        benchmark's first month: 12xlarge, 8xlarge, 2xlarge and large, where the
+        spreadsheet's plan runs one size per service), and the chain keeps what earlier
+        months bought. None when a model is too large (``CHAIN_MAX_VARIABLES``), the models'
+        estimated work is over ``budget``, or one of them finds no plan. Batch workloads are
+        left to the blocks."""
+        ctx = self.ctx
+        services = sorted(self.services)
+        if not services or self.out_of_time():
+            return None
+        # each model's variables: the service's lanes, and for each of its offerings the
+        # on-demand overflows per block and the reservations rented
+        blocks = max(len(bs) for bs in ctx.blocks)
+        sizes = []
+        for w in services:
+            lanes = [ln for ln in ctx.lanes if ln.workload == w]
+            pools = [ctx.pools[t] for t in {ln.offering for ln in lanes} if t in ctx.pools]
+            sizes.append(len(lanes) * blocks + sum(blocks + len(p.choices) for p in pools))
+        if max(sizes) > CHAIN_MAX_VARIABLES:
+            return None
+        joint = self.unit_cost(CHAIN_MONTH_S, variables=sum(sizes)) if len(sizes) > 1 else 0.0
+        estimate = self.calibrated(
+            ctx.plan.horizon
+            * (sum(self.unit_cost(CHAIN_UNIT_S, variables=n) for n in sizes) + joint)
+        )
+        if estimate > budget or not self.fits(estimate):
+            self.log.append(
+                f"chained plan skipped (estimated {estimate:.1f} s of work, more than its "
+                f"{budget:.1f} s)"
+            )
+            return None
+        buys: dict[BuyKey, int] = defaultdict(int)
+        use: dict[UseKey, int] = {}
+        before: dict[str, dict[str, int]] = {}  # last month's reserved instances, by service
+        for m in range(ctx.plan.horizon):
+            held: dict[UseKey, int] = {}  # the month's services planned so far
+            for k, w in enumerate(services):
+                owned, _ = owned_by_month(ctx, buys)
+                # the reservations the services after this one ran last month stay theirs
+                # (planned first, a service would take every free one, and the next rent
+                # again what it had)
+                for later in services[k + 1 :]:
+                    for t, n in before.get(later, {}).items():
+                        owned[(t, m)] = owned.get((t, m), 0) - n
+                owned = {key: n for key, n in owned.items() if n > 0}
+                sub = replace(
+                    unit_context(ctx, (m, None), "rent", owned, only=frozenset({w})),
+                    fixed_use=dict(held),
+                )
+                run = self.run_unit(sub, CHAIN_UNIT_S, hint_use)
+                self.work += run.work
+                self.units_estimated += self.unit_cost(CHAIN_UNIT_S, variables=sizes[k])
+                self.units_measured += run.work
+                if run.status not in ("optimal", "feasible"):
+                    return None
+                for (t, i, _s), n in run.rent.items():
+                    if n:
+                        buys[(t, i, m)] += n
+                held.update((key, n) for key, n in run.use.items() if n)
+            if len(services) > 1:
+                # then the month's services together, from that plan (which the model's
+                # symmetry breaking accepts once its zones are renamed): a reservation one
+                # service had may serve another better (the flat M benchmark: $40,632 ->
+                # $40,268, L $22,779 -> $22,421)
+                rented = {key: n for key, n in buys.items() if key[2] == m}
+                for key in rented:
+                    del buys[key]
+                owned, _ = owned_by_month(ctx, buys)
+                sub = unit_context(ctx, (m, None), "rent", owned, only=frozenset(services))
+                choices: dict[tuple[str, int, str, str, int], int] = {
+                    (t, c.term_months, c.payment, c.offering_class, m): n
+                    for (t, i, _s), n in rented.items()
+                    for c in (ctx.pools[t].choices[i],)
+                }
+                run = self.run_unit(
+                    sub, CHAIN_MONTH_S, canonical_zones(ctx, held), hint_buy=choices
+                )
+                self.work += run.work
+                if run.status in ("optimal", "feasible"):
+                    held = {key: n for key, n in run.use.items() if n}
+                    rented = {(t, i, m): n for (t, i, _s), n in run.rent.items() if n}
+                buys.update(rented)
+            use.update(held)
+            before = reserved_by_service(ctx, held, owned_by_month(ctx, buys)[0], m)
+        return dict(buys), use
+
     def consider(self, cand: Candidate | None) -> bool:
         if cand is None:
             return False
@@ -1447,6 +1591,16 @@ class Decomposer:
                 "its reservations, every block re-planned: "
                 + (better.outcome() if better else "no plan")
             )
+            chained = self.chain(T * CHAIN_SHARE, self.best.use if self.best else use)
+            if chained is not None and not self.out_of_time():
+                cand = self.evaluate(chained[0], T * CHAIN_SHARE, chained[1])
+                improved = self.consider(cand)
+                self.log.append(
+                    f"chained plan, month by month ({sum(chained[0].values())} reservations), "
+                    "blocks re-planned: "
+                    + (cand.outcome() if cand else "no plan")
+                    + (" (best)" if improved else "")
+                )
         self.leaning = False
         if self.too_large and self.floor_bound(T * FLOOR_IDLE_SHARE):
             # the blocks cannot be re-planned, so the search ends here: the time it leaves

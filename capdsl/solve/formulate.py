@@ -291,7 +291,9 @@ class _Builder:
         if mode == "fixed":
             return pool.existing[m] + self.ctx.fixed_owned.get((t, m), 0), []
         if mode == "rent":
-            return pool.existing[m], [
+            # (with ``fixed_owned``: reservations already bought, free to the month, beside
+            # the new ones rented: ``Decomposer.chain``)
+            return pool.existing[m] + self.ctx.fixed_owned.get((t, m), 0), [
                 v for i in range(len(pool.choices)) if (v := self.f.buy.get((t, i, m))) is not None
             ]
         active: list[cp_model.IntVar] = []

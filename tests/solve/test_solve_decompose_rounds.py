@@ -72,8 +72,8 @@ def patch_outcomes(monkeypatch, change) -> None:  # type: ignore[no-untyped-def]
     ends (a test double for searches that end otherwise, or a recorder)."""
     real = Decomposer.run_unit
 
-    def run(self, sub, time_limit, hint_use):  # type: ignore[no-untyped-def]
-        r = real(self, sub, time_limit, hint_use)
+    def run(self, sub, time_limit, hint_use, **kw):  # type: ignore[no-untyped-def]
+        r = real(self, sub, time_limit, hint_use, **kw)
         change((r.month, sub.blocks[r.month][0].index), r, time_limit)
         return r
 

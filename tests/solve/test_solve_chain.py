@@ -1,0 +1,130 @@
+"""The chained plan (``Decomposer.chain``): reservations chosen month by month, each month's
+services planned whole on what earlier months bought (free) and new reservations rented at
+their monthly rate, then together from that plan."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+import solve_factory as f
+from test_solve_decompose_rounds import decompose_alone, decomposer
+
+import capdsl.solve.decompose as decompose
+from capdsl.solve import solver
+from capdsl.solve.context import STANDARD
+from capdsl.solve.decompose import canonical_zones, reserved_by_service, unit_context
+from capdsl.solve.formulate import formulate
+from capdsl.solve.prune import prepare
+from capdsl.solve.search import run_model
+
+
+def mixed_plan(levels: list[tuple[float, float]]):  # type: ignore[no-untyped-def]
+    """Two services on three sizes of one family (reserved 1y at 60% of on-demand), each
+    surviving a zone of three; ``levels[m]``: the two services' flat demand in month m."""
+    small = f.offering("a.x10", od="0.10", reserved={"1y-no_upfront": (0, "0.06")})
+    mid = f.offering("a.x25", od="0.25", vcpu=4, reserved={"1y-no_upfront": (0, "0.15")})
+    big = f.offering("a.x40", od="0.40", vcpu=8, reserved={"1y-no_upfront": (0, "0.24")})
+    offs = [small, mid, big]
+    web = f.workload("web", [(small, 10.0), (mid, 25.0), (big, 40.0)], survive_zones=1)
+    api = f.workload("api", [(small, 10.0), (mid, 25.0), (big, 40.0)], survive_zones=1)
+    return f.plan(
+        offs,
+        [web, api],
+        [{"web": [a], "api": [b]} for a, b in levels],
+        options=["1y-no_upfront"],
+    )
+
+
+def test_one_month_of_one_level_chained_is_the_optimum() -> None:
+    # a one-month horizon: renting a reservation for the month costs what buying it does
+    # (amortised), so the month's model is the plan's, and its blocks re-planned on its
+    # reservations are the optimum the whole-plan search proves
+    p = mixed_plan([(130.0, 75.0)])
+    d = decomposer(prepare(p))
+    chained = d.chain(60.0, {})
+    assert chained is not None
+    buys, use = chained
+    cand = d.evaluate(buys, 5.0, use)
+    best = solver.solve(p, time_limit=20, seed=0)
+    assert best.status == "optimal"
+    assert cand is not None and cand.cost == pytest.approx(float(best.objective), rel=1e-9)
+    assert d.checked(dict(cand.buys), dict(cand.use)) is not None  # the verifier agrees
+
+
+def test_what_earlier_months_bought_is_not_bought_again() -> None:
+    # the same demand every month: everything is bought in the first month, and the later
+    # months run on it (free to them), renting nothing
+    d = decomposer(prepare(mixed_plan([(130.0, 75.0)] * 3)))
+    chained = d.chain(60.0, {})
+    assert chained is not None
+    buys, use = chained
+    assert buys and all(start == 0 for (_t, _i, start) in buys)
+    for m in range(3):
+        assert any(k[4] == m and n for k, n in use.items())  # every month planned
+
+
+def test_a_rented_month_runs_first_on_the_reservations_already_bought() -> None:
+    ctx = prepare(mixed_plan([(130.0, 75.0)]))
+    alone = unit_context(ctx, (0, None), "rent")
+    plain = run_model(formulate(alone)[0], time_limit=10, seed=0, workers=1)
+    assert plain.status == "optimal" and any(plain.buy.values())
+    # the month's reservations already bought: they are free, nothing more is rented
+    owned = {(t, 0): n for (t, _i, _s), n in plain.buy.items() if n}
+    given = unit_context(ctx, (0, None), "rent", owned)
+    free = run_model(formulate(given)[0], time_limit=10, seed=0, workers=1)
+    assert free.status == "optimal" and not any(free.buy.values())
+    assert plain.objective is not None and free.objective is not None
+    assert free.objective < plain.objective
+
+
+def test_zones_are_renamed_to_run_the_most_instances_first() -> None:
+    ctx = replace(prepare(mixed_plan([(130.0, 75.0)])), zone_groups=(("z1", "z2", "z3"),))
+    use = {
+        ("web", "a.x10", "z1", STANDARD, 0, 0): 1,
+        ("web", "a.x10", "z2", STANDARD, 0, 0): 3,
+        ("api", "a.x40", "z3", STANDARD, 0, 0): 2,
+        ("api", "a.x10", "elsewhere", STANDARD, 0, 0): 5,  # in no group: kept
+    }
+    assert canonical_zones(ctx, use) == {
+        ("web", "a.x10", "z3", STANDARD, 0, 0): 1,
+        ("web", "a.x10", "z1", STANDARD, 0, 0): 3,
+        ("api", "a.x40", "z2", STANDARD, 0, 0): 2,
+        ("api", "a.x10", "elsewhere", STANDARD, 0, 0): 5,
+    }
+
+
+def test_reservations_owned_are_shared_out_by_the_services_peak_use() -> None:
+    ctx = prepare(mixed_plan([(130.0, 75.0)]))
+    use = {
+        ("web", "a.x10", "z1", STANDARD, 0, 0): 2,
+        ("api", "a.x10", "z2", STANDARD, 0, 0): 1,
+        ("api", "a.x10", "z3", STANDARD, 0, 0): 1,
+        ("api", "a.x10", "z3", STANDARD, 0, 1): 1,  # a quieter block: its peak is 2
+        ("web", "a.x40", "z1", STANDARD, 0, 0): 1,  # none of these owned
+        ("web", "a.x10", "z1", STANDARD, 1, 0): 9,  # another month
+    }
+    owned = {("a.x10", 0): 3, ("a.x10", 1): 9}
+    # api first by name: its 2, then web the 1 left
+    assert reserved_by_service(ctx, use, owned, 0) == {"api": {"a.x10": 2}, "web": {"a.x10": 1}}
+
+
+def test_the_search_tries_the_chained_plan_where_months_are_small() -> None:
+    p = mixed_plan([(130.0, 75.0), (150.0, 80.0), (170.0, 90.0)])
+    res, d = decompose_alone(prepare(p), time_limit=10)
+    assert res.status in ("optimal", "feasible")
+    assert any(line.startswith("chained plan, month by month") for line in d.log)
+    assert d.best is not None and d.checked(dict(d.best.buys), dict(d.best.use)) is not None
+
+
+def test_the_chained_plan_is_skipped_when_its_models_are_too_large_or_too_long(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    ctx = prepare(mixed_plan([(130.0, 75.0), (150.0, 80.0)]))
+    monkeypatch.setattr(decompose, "CHAIN_MAX_VARIABLES", 1)
+    d = decomposer(ctx)
+    assert d.chain(60.0, {}) is None and d.work == 0
+    monkeypatch.setattr(decompose, "CHAIN_MAX_VARIABLES", 1000)
+    d = decomposer(ctx)
+    assert d.chain(1e-6, {}) is None and d.work == 0
+    assert d.log[-1].startswith("chained plan skipped (estimated")
