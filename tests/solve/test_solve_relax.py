@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from ortools.sat.python import cp_model
 from solve_factory import existing, offering, plan, sized_service, workload
+from test_solve_decompose_rounds import decomposer
 
 from capdsl.model.plan import Plan, SpotPolicy
 from capdsl.solve import solve
@@ -305,6 +306,11 @@ def test_the_family_bound_is_below_the_optimum(
     ]
     assert all(v is not None for v in months)
     assert sum(v for v in months if v is not None) <= optimum * (1 + 1e-6)
+    # and the decomposition's block relaxation (each block's model counts its month's fleet
+    # cost: once a month in the sum)
+    d = decomposer(ctx)
+    d.bound(5.0, {})
+    assert d.lower is not None and d.lower <= optimum * (1 + 1e-6)
 
 
 def test_in_the_family_bound_an_instance_counts_for_at_most_the_demand() -> None:
