@@ -930,16 +930,27 @@ class Decomposer:
             self.infeasible_unit = (r.month, None)
             self.infeasible_context = sub
             return {}
+        # Beside the services' blocks, the batch work's months are no relaxation: the
+        # services rent a reservation for their blocks' share of the month, the batch work
+        # for the whole month, where a plan runs the batch work on the services' idle
+        # reservations (a service busy half the day on one reservation, and half a day of
+        # batch work: $25 a month, and $37.50 in the sum). The services' blocks alone are one
+        # (they rent at most what a plan holds, and the batch work costs no less than nothing)
+        counted = [
+            r
+            for r, sub in zip(runs, subs, strict=True)
+            if not (self.services and sub.only == self.batch)
+        ]
         if all(r.bound is not None for r in runs):
             # each unit's value includes its month's existing-fleet cost, and a month has
             # several units: that cost counted once a month (a fleet of 2 reservations at
             # $0.50 an hour took a 2-month plan of 3 blocks a month from $1,488 to $4,349)
             fleet = existing_fleet_cost(ctx.plan)
             self.raise_lower(
-                sum((r.bound or 0.0) - float(fleet[r.month]) for r in runs)
+                sum((r.bound or 0.0) - float(fleet[r.month]) for r in counted)
                 + float(sum(fleet, Fraction(0)))
             )
-        self.log.append(f"bound from {len(subs)} relaxed units (reservations rented per use)")
+        self.log.append(f"bound from {len(counted)} relaxed units (reservations rented per use)")
         members = {(m, b.index): b.members for m, bs in enumerate(grouped.blocks) for b in bs}
         rented: dict[UseKey, int] = {}
         for r, sub in zip(runs, subs, strict=True):

@@ -6,6 +6,7 @@ the services leave idle, and never beside them beyond a quota."""
 from __future__ import annotations
 
 from dataclasses import replace
+from decimal import Decimal
 from fractions import Fraction
 
 import pytest
@@ -13,6 +14,7 @@ from solve_factory import existing, offering, plan, workload
 from test_solve_decompose_rounds import decompose_alone, decomposer
 
 from capdsl.model.plan import Plan, Quota, SpotPolicy
+from capdsl.solve import solve
 from capdsl.solve.context import SolveContext
 from capdsl.solve.costing import price_solution
 from capdsl.solve.decompose import RUN_S, RUN_S_PER_VARIABLE, Decomposer, unit_context
@@ -71,6 +73,29 @@ def test_the_months_batch_work_moves_onto_the_reservations_idle_at_night() -> No
     # two reservations carry the 24 units at night for nothing, before and after
     saved = _batch_in(first.use, DAY) * 12 * 30 * 0.10
     assert first.cost - checked.cost == pytest.approx(saved)
+
+
+def test_the_block_relaxation_bound_holds_with_batch_work_on_the_services_reservations() -> None:
+    # a service busy half the day on one instance, and half a day's batch work: one
+    # reservation ($25 a month) runs both. Its blocks rent it for half the month ($12.50),
+    # the batch work's month, alone, for all of it: summed, $37.50 a month, above the plan;
+    # the bound counts the services' blocks alone
+    a = offering("a.large", od="0.10", reserved={"1y-all_upfront": ("300", "0")})
+    api = workload("api", [(a, 100.0)])
+    jobs = workload("jobs", [(a, 1.0)], kind="batch")
+    p = plan(
+        [a],
+        [api, jobs],
+        [{"api": [100.0] * 12 + [0.0] * 12}] * 2,
+        work=[{"jobs": 12.0}] * 2,
+        options=["1y-all_upfront"],
+    )
+    best = solve(p, time_limit=10, seed=0)
+    assert best.status == "optimal" and best.objective == Decimal("50.00")
+    d = decomposer(prepare(p))
+    d.bound(5.0, {})
+    assert d.lower is not None and d.lower <= 50.0 + 1e-6
+    assert d.lower == pytest.approx(25.0)  # the services' half months
 
 
 def test_the_services_instances_held_fixed_count_in_the_quota() -> None:
