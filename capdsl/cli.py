@@ -663,13 +663,25 @@ def bench(
     fmt: Annotated[DataFormat, typer.Option("--format", "-f")] = DataFormat.table,
     time_limit: Annotated[float | None, typer.Option("--time-limit", "-t")] = None,
     seed: Annotated[int, typer.Option()] = 0,
+    demand: Annotated[
+        str,
+        typer.Option(
+            "--demand",
+            help="daily: daily and weekly shapes (about 25 demand blocks a month); monthly: "
+            "one level a month, the issue's sizes as it counts them (M: 22k variables).",
+        ),
+    ] = "daily",
 ) -> None:
     """Benchmark the optimiser on a generated plan over the bundled catalog."""
     from capdsl.bench import run_bench
 
     if size.upper() not in ("S", "M", "L", "XL"):
         raise _usage_error(f"unknown size `{size}` (expected S, M, L or XL)")
-    raise typer.Exit(run_bench(size.upper(), fmt=fmt.value, time_limit=time_limit, seed=seed))
+    if demand not in ("daily", "monthly"):
+        raise _usage_error(f"unknown demand shape `{demand}` (expected daily or monthly)")
+    raise typer.Exit(
+        run_bench(size.upper(), fmt=fmt.value, time_limit=time_limit, seed=seed, demand=demand)
+    )
 
 
 @app.callback(invoke_without_command=True)

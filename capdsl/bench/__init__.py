@@ -29,16 +29,22 @@ def _num(x: Any) -> float | None:
 
 
 def measure(
-    size: str, *, time_limit: float | None = None, seed: int = 0, naive: bool = True
+    size: str,
+    *,
+    time_limit: float | None = None,
+    seed: int = 0,
+    naive: bool = True,
+    demand: str = "daily",
 ) -> dict[str, Any]:
-    """Every figure of one benchmark size (see ``capdsl bench --help``)."""
+    """Every figure of one benchmark size (see ``capdsl bench --help``); ``demand``: the
+    plan's demand shape (``generate.DEMANDS``)."""
     from capdsl.bench.generate import generate
     from capdsl.solve import solve, verify
     from capdsl.solve.greedy import greedy_plan
 
     limit = time_limit if time_limit is not None else DEFAULT_TIME_LIMIT[size]
     started = time.perf_counter()
-    plan = generate(size, seed)
+    plan = generate(size, seed, demand)
     generate_s = time.perf_counter() - started
     sol = solve(plan, time_limit=limit, seed=seed)
     rss = _rss_mb()
@@ -47,6 +53,7 @@ def measure(
     greedy_ok = verify(plan, greedy).ok
     out: dict[str, Any] = {
         "size": size,
+        "demand": demand,
         "time_limit_s": limit,
         "plan": {
             "workloads": len(plan.workloads),
@@ -128,13 +135,18 @@ def _naive(
 
 
 def run_bench(
-    size: str, *, fmt: str = "table", time_limit: float | None = None, seed: int = 0
+    size: str,
+    *,
+    fmt: str = "table",
+    time_limit: float | None = None,
+    seed: int = 0,
+    demand: str = "daily",
 ) -> int:
     """Run one size and print it; exit 0 when capdsl found a verified plan."""
     if size not in SIZES:
         sys.stderr.write(f"unknown size {size}\n")
         return 2
-    figures = measure(size, time_limit=time_limit, seed=seed)
+    figures = measure(size, time_limit=time_limit, seed=seed, demand=demand)
     if fmt == "json":
         sys.stdout.write(json.dumps(figures, sort_keys=True) + "\n")
     else:
@@ -164,8 +176,9 @@ def table(rows: list[dict[str, Any]]) -> str:
             (1 - c["objective"] / g["objective"]) if c["objective"] and g["objective"] else None
         )
         naive_s = "not built" if nv.get("status") == "not built" else f"{nv.get('solve_s', '-')}"
+        label = r["size"] + (f" ({r['demand']})" if r.get("demand", "daily") != "daily" else "")
         lines.append(
-            f"| {r['size']} | {r['plan']['blocks']} | {c['vars_before']:,} -> {c['vars_after']:,} | {c['solve_s']} | "
+            f"| {label} | {r['plan']['blocks']} | {c['vars_before']:,} -> {c['vars_after']:,} | {c['solve_s']} | "
             f"{_usd(c['objective'])} | {_usd(c['bound'])} | {_pct(c['gap'])} | {c['peak_rss_mb']} MB | {naive_s} | "
             f"{_usd(nv.get('objective'))} | {_pct(nv.get('gap'))} | {r['naive_time_to_capdsl_gap_s'] or 'never'} | "
             f"{_usd(g['objective'])} | {_usd(a['objective'])} | {_pct(saving)} |"
