@@ -12,8 +12,11 @@ blocks in one model stall it -- and a *month* otherwise.
    Holding a reservation for its whole term is never cheaper than renting it for the hours
    it is used, and every other constraint of the unit is kept, so the sum of the units'
    optima -- and of CP-SAT's bounds on them -- is a valid lower bound on the plan's cost.
-   In block units, batch work (due per month) is bounded by one batch-only model per month;
-   a total budget is left out (a relaxation too). Monthly LP relaxations with reservations
+   In block units, batch work (due per month) is bounded by one batch-only model per month
+   when the plan has no services (beside them it would be no relaxation: renting for the
+   whole month what a plan runs on the services' idle reservations; their blocks alone
+   bound the plan then); each unit's existing-fleet cost is counted once a month; a total
+   budget is left out (a relaxation too). Monthly LP relaxations with reservations
    rented per month are tighter and used when the months are small enough; before either,
    ``relax.capacity_bound`` gives a weak bound from prices per unit of capacity alone (no
    model built), then ``relax.aggregate_bound`` one from monthly LPs over instance
@@ -37,6 +40,14 @@ blocks in one model stall it -- and a *month* otherwise.
    that usage would be the same again; each block is re-solved from its plan, its cost
    capped, for as few reserved instances as it needs (the example plans: retail at 10 s
    $15,535 -> $14,331, saas-growth at 20 s $52,776 -> $48,742);
+3b. **chain** (months small enough: ``CHAIN_MAX_VARIABLES``): reservations chosen month by
+   month (``chain``): each month's services planned whole on what earlier months bought
+   (free) and new reservations rented at their monthly rate, one service at a time (each
+   keeping the reservations it ran the month before), then together from that plan; what a
+   month rents is bought at its start. The relaxation's month models pick the mix of sizes
+   that fits each month's demand, where the spreadsheet runs one size per service (the M
+   benchmark with one demand level a month: $44,152 -> $40,268, L $23,657 -> $22,421);
+   its reservations are then evaluated like the first plan's;
 4. **alternate**: while time remains, the reservations rescheduled for the instances the
    best plan runs (priced on that same usage first: still feasible, never dearer), then the
    blocks of the months whose reservations changed re-planned (a block whose month owns the
@@ -793,6 +804,48 @@ class Decomposer:
             idle -= self.batch_budget(self.time_limit * BATCH_SHARE) * UNCALIBRATED
         return idle
 
+    def service_bound(self, budget: float) -> bool:
+        """The bound from each service's blocks alone, each with reservations rented for its
+        share of the month (``reservations="rent"``): a plan's services use at most the
+        reservations it holds in every block, so what they rent for their blocks' shares
+        costs no more than it; quotas and budgets shared with other services, and the batch
+        work, are left out (relaxations too). Exact integer models, unlike the LPs: in a
+        month of one demand level, the month's own relaxation (the L benchmark with one
+        level a month: $21,775 from the LPs with the floors -> $21,866). False when its
+        units' estimated work is over ``budget`` or a unit's search gave no bound, and not
+        tried on months of several blocks: there the monthly LPs, which hold a reservation
+        for the whole month, are well above it (the retail example: $7,115 against $10,802;
+        seasonal-ecommerce, budget-overrun likewise)."""
+        ctx = self.ctx
+        if not self.services or self.out_of_time() or any(len(bs) > 1 for bs in ctx.blocks):
+            return False
+        subs = [
+            unit_context(ctx, (m, b.index), "rent", batch="drop", only=frozenset({w}))
+            for m, bs in enumerate(ctx.blocks)
+            for b in bs
+            for w in sorted(self.services)
+        ]
+        size = self.unit_variables() / len(self.services)
+        per = self.unit_limit(len(subs), budget)
+        estimate = self.calibrated(len(subs) * self.unit_cost(per, variables=size) / self.threads)
+        if estimate > budget or not self.fits(estimate):
+            return False
+        runs = self.run_all(subs, budget, {}, sizes=[size] * len(subs))
+        if any(r.bound is None for r in runs) or self.stopped():
+            return False
+        fleet = existing_fleet_cost(ctx.plan)
+        value = sum((r.bound or 0.0) - float(fleet[r.month]) for r in runs) + float(
+            sum(fleet, Fraction(0))
+        )
+        raised = self.lower is None or value > self.lower
+        self.raise_lower(value)
+        self.log.append(
+            f"bound from {len(subs)} service blocks alone (reservations rented per use): "
+            f"{value:,.2f}" + ("" if raised else " (not above the others)")
+        )
+        del per
+        return raised
+
     def floors_may_raise_the_bound(self) -> bool:
         """Whether more floors may raise the plan's bound: none found yet, or the family
         bound with those found within ``IDLE_FAMILY_GAP`` of the plan's (the floors raise
@@ -1519,6 +1572,15 @@ class Decomposer:
             )
             if not self.out_of_time():
                 self.reprice_best()
+        if (
+            cold
+            and self.spare() > 0
+            and self.infeasible_unit is None
+            and not self.closed()
+            and not self.stopped()
+            and self.service_bound(self.spare())
+        ):
+            self.report()
         idle = self.spare() if cold else 0.0
         if (
             idle > 0

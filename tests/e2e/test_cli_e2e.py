@@ -56,6 +56,7 @@ def test_usage_errors_exit_2(tmp_path: Path) -> None:
     assert capdsl("solve", str(SMALL), "--format", "yaml").returncode == 2
     assert capdsl("explain", "E9999").returncode == 2
     assert capdsl("bench", "--size", "XXL").returncode == 2
+    assert capdsl("bench", "--size", "S", "--demand", "hourly").returncode == 2
     assert capdsl("solve", str(SMALL), "--against", "nope").returncode == 2
 
 
@@ -158,3 +159,21 @@ def test_solve_other_formats(fmt: str, tmp_path: Path) -> None:
     out = capdsl("solve", str(SMALL), "--format", fmt, "-o", str(target), "-t", "10")
     assert out.returncode == 0, out.stderr
     assert target.stat().st_size > 200
+
+
+def test_bench_prints_the_issues_figures_as_one_json_object() -> None:
+    out = capdsl(
+        "bench", "--size", "S", "--demand", "monthly", "--format", "json", "--time-limit", "2"
+    )
+    assert out.returncode == 0, out.stderr
+    figures = json.loads(out.stdout)
+    assert figures["size"] == "S" and figures["demand"] == "monthly"
+    c = figures["capdsl"]
+    for key in ("solve_s", "objective", "bound", "gap", "vars_before", "vars_after", "peak_rss_mb"):
+        assert key in c
+    assert c["verified"] is True and c["vars_before"] >= c["vars_after"] > 0
+    assert c["bound"] <= c["objective"] <= figures["all_on_demand"]["objective"]
+    assert set(figures["naive"]) >= {"solve_s", "objective", "bound", "gap"}
+    assert "naive_time_to_capdsl_gap_s" in figures
+    assert figures["greedy"]["objective"] >= c["objective"]
+    assert figures["plan"]["blocks"] == 1  # one month, one level

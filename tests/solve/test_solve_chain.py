@@ -1,6 +1,9 @@
-"""The chained plan (``Decomposer.chain``): reservations chosen month by month, each month's
+"""Plans whose months are small (one or a few demand levels a month).
+
+The chained plan (``Decomposer.chain``): reservations chosen month by month, each month's
 services planned whole on what earlier months bought (free) and new reservations rented at
-their monthly rate, then together from that plan."""
+their monthly rate, then together from that plan. The bound from each service's blocks
+alone (``Decomposer.service_bound``), for months of one level."""
 
 from __future__ import annotations
 
@@ -16,6 +19,7 @@ from capdsl.solve.context import STANDARD
 from capdsl.solve.decompose import canonical_zones, reserved_by_service, unit_context
 from capdsl.solve.formulate import formulate
 from capdsl.solve.prune import prepare
+from capdsl.solve.relax import capacity_bound
 from capdsl.solve.search import run_model
 
 
@@ -128,3 +132,32 @@ def test_the_chained_plan_is_skipped_when_its_models_are_too_large_or_too_long(
     d = decomposer(ctx)
     assert d.chain(1e-6, {}) is None and d.work == 0
     assert d.log[-1].startswith("chained plan skipped (estimated")
+
+
+@pytest.mark.parametrize("fleet", [0, 2])
+def test_the_services_blocks_alone_bound_the_plan(fleet: int) -> None:
+    p = mixed_plan([(130.0, 75.0), (150.0, 80.0)])
+    if fleet:  # reservations owned, at an hourly cost: counted once a month
+        owned = f.existing(p.offerings[0], fleet, zone=None, hourly=0.05)
+        p = p.model_copy(update={"fleet": [owned]})
+    best = solver.solve(p, time_limit=20, seed=0)
+    assert best.status == "optimal" and best.objective is not None
+    d = decomposer(prepare(p))
+    assert d.service_bound(30.0)
+    assert d.lower is not None
+    # the objective sums each month's cost rounded to the cent
+    assert d.lower <= float(best.objective) + 0.01 * p.horizon
+    assert d.log[-1].startswith("bound from 4 service blocks alone")
+    assert d.lower >= capacity_bound(prepare(p))  # integer models: not below the prices'
+    if not fleet:
+        # one level a month, the reservations held for the whole horizon at the same rate
+        # every month: each month's relaxation is the plan's month, the bound its optimum
+        assert d.lower == pytest.approx(float(best.objective), abs=0.01 * p.horizon)
+
+
+def test_the_services_blocks_alone_are_not_tried_on_months_of_several_levels() -> None:
+    small = f.offering("a.x10", od="0.10", reserved={"1y-no_upfront": (0, "0.06")})
+    web = f.workload("web", [(small, 10.0)])
+    p = f.plan([small], [web], [{"web": [30.0] * 12 + [10.0] * 12}], options=["1y-no_upfront"])
+    d = decomposer(prepare(p))
+    assert not d.service_bound(30.0) and d.lower is None and d.work == 0
