@@ -825,7 +825,10 @@ class Decomposer:
             for b in bs
             for w in sorted(self.services)
         ]
-        size = self.unit_variables() / len(self.services)
+        # (each unit's model is built from the whole block's lanes: estimated at the
+        # block's size, the XL benchmark's 1,200 units, counted at a service's, ran 7 s past
+        # its time limit)
+        size = self.unit_variables()
         per = self.unit_limit(len(subs), budget)
         estimate = self.calibrated(len(subs) * self.unit_cost(per, variables=size) / self.threads)
         if estimate > budget or not self.fits(estimate):
@@ -1335,9 +1338,9 @@ class Decomposer:
         the relaxation choose the mix of sizes that fits each month's demand (the flat M
         benchmark's first month: 12xlarge, 8xlarge, 2xlarge and large, where the
         spreadsheet's plan runs one size per service), and the chain keeps what earlier
-        months bought. None when a model is too large (``CHAIN_MAX_VARIABLES``), the models'
-        estimated work is over ``budget``, or one of them finds no plan. Batch workloads are
-        left to the blocks."""
+        months bought; then the reservations that serve that usage best. None when a model
+        is too large (``CHAIN_MAX_VARIABLES``), the models' estimated work is over
+        ``budget``, or one of them finds no plan. Batch workloads are left to the blocks."""
         ctx = self.ctx
         services = sorted(self.services)
         if not services or self.out_of_time():
@@ -1416,7 +1419,10 @@ class Decomposer:
                 buys.update(rented)
             use.update(held)
             before = reserved_by_service(ctx, held, owned_by_month(ctx, buys)[0], m)
-        return dict(buys), use
+        # the reservations that serve that usage best (``schedule``: the same on the M and L
+        # benchmarks, and the commitment cap kept, which the months, each alone, do not see)
+        scheduled = self.schedule(use)
+        return None if scheduled is None else (scheduled, use)
 
     def consider(self, cand: Candidate | None) -> bool:
         if cand is None:
@@ -1572,15 +1578,6 @@ class Decomposer:
             )
             if not self.out_of_time():
                 self.reprice_best()
-        if (
-            cold
-            and self.spare() > 0
-            and self.infeasible_unit is None
-            and not self.closed()
-            and not self.stopped()
-            and self.service_bound(self.spare())
-        ):
-            self.report()
         idle = self.spare() if cold else 0.0
         if (
             idle > 0
@@ -1590,6 +1587,18 @@ class Decomposer:
             and not self.closed()
             and not self.stopped()
             and self.floor_bound(idle)
+        ):
+            self.report()
+        # then, with what the floors leave, the services' blocks alone (months of one
+        # level: L with one level a month, $21,775 -> $21,866; on XL they leave nothing, and
+        # its 1,200 units in that time bounded less than the floors)
+        if (
+            cold
+            and self.spare() > 0
+            and self.infeasible_unit is None
+            and not self.closed()
+            and not self.stopped()
+            and self.service_bound(self.spare())
         ):
             self.report()
         # the blocks did each their share of the batch work, pro rata to their hours; last,

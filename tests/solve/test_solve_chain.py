@@ -23,7 +23,7 @@ from capdsl.solve.relax import capacity_bound
 from capdsl.solve.search import run_model
 
 
-def mixed_plan(levels: list[tuple[float, float]]):  # type: ignore[no-untyped-def]
+def mixed_plan(levels: list[tuple[float, float]], **kw):  # type: ignore[no-untyped-def]
     """Two services on three sizes of one family (reserved 1y at 60% of on-demand), each
     surviving a zone of three; ``levels[m]``: the two services' flat demand in month m."""
     small = f.offering("a.x10", od="0.10", reserved={"1y-no_upfront": (0, "0.06")})
@@ -37,6 +37,7 @@ def mixed_plan(levels: list[tuple[float, float]]):  # type: ignore[no-untyped-de
         [web, api],
         [{"web": [a], "api": [b]} for a, b in levels],
         options=["1y-no_upfront"],
+        **kw,
     )
 
 
@@ -66,6 +67,33 @@ def test_what_earlier_months_bought_is_not_bought_again() -> None:
     assert buys and all(start == 0 for (_t, _i, start) in buys)
     for m in range(3):
         assert any(k[4] == m and n for k, n in use.items())  # every month planned
+
+
+def test_the_chained_plans_reservations_keep_the_commitment_cap() -> None:
+    # each month alone would rent what pays off ($1.02 an hour of reservations for this
+    # demand); the reservations bought are those that serve the chain's usage best within
+    # the cap of $0.30 an hour, and the verifier accepts the plan
+    levels = [(130.0, 75.0), (150.0, 80.0)]
+    free = decomposer(prepare(mixed_plan(levels)))
+    chained = free.chain(60.0, {})
+    assert chained is not None
+
+    def hourly(ctx, buys):  # type: ignore[no-untyped-def]
+        return max(
+            sum(
+                float(ctx.pools[t].choices[i].hourly) * n for (t, i, s), n in buys.items() if s <= m
+            )
+            for m in range(2)
+        )
+
+    assert hourly(free.ctx, chained[0]) > 0.3
+    d = decomposer(prepare(mixed_plan(levels, max_hourly=0.3)))
+    capped = d.chain(60.0, {})
+    assert capped is not None
+    buys, use = capped
+    assert 0 < hourly(d.ctx, buys) <= 0.3 + 1e-9
+    cand = d.evaluate(buys, 5.0, use)
+    assert cand is not None and d.checked(dict(cand.buys), dict(cand.use)) is not None
 
 
 def test_a_rented_month_runs_first_on_the_reservations_already_bought() -> None:
