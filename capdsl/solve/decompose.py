@@ -217,6 +217,10 @@ RUN_S = 0.0056
 RUN_S_PER_VARIABLE = 2.8e-5
 BLOCK_S_PER_DTIME = 3.9
 MONTH_S_PER_DTIME = 2.4
+# ... and of a unit with reservations rented (its deterministic limit at the default
+# ``DTIME_PER_SECOND``): 1.9-2.4 on the chained plans of the M and L benchmarks with one
+# level a month (3.9 counted their chains at 1.7-1.9 times their wall time)
+RENT_S_PER_DTIME = 2.2
 # The least search limit of a unit (s), and the most a unit gets when units share their
 # time by what each may gain, as a multiple of the average (``by_weight``).
 UNIT_MIN_S = 0.02
@@ -332,9 +336,14 @@ BATCH_SHARE = 0.1
 BATCH_MONTH_S = 0.3
 # The chained plan (``Decomposer.chain``): built when each service's month model has at most
 # this many variables (months of one or a few demand levels), within this share of the time
-# limit for its models and the same again for its blocks, each model searched this long.
+# limit for its models and the same again for its blocks, each service's model searched
+# CHAIN_UNIT_S, the month's together CHAIN_MONTH_S. (A tenth of the time limit skipped it on
+# the M benchmark with one level a month at 5 s and L at 10 and 20 s, which then ended at a
+# third of their limits with the spreadsheet's plan: M at 5 s $44,152 -> $40,268, L at 10 s
+# $23,657 -> $22,421; budget-overrun at 5 s $253,821 -> $253,885, where its blocks then find
+# no plan in the time left.)
 CHAIN_MAX_VARIABLES = 1000
-CHAIN_SHARE = 0.1
+CHAIN_SHARE = 0.3
 CHAIN_UNIT_S = 0.1
 CHAIN_MONTH_S = 0.3
 
@@ -689,7 +698,13 @@ class Decomposer:
             keep_values=leaning,
         )
         use = res.use
-        per_dtime = BLOCK_S_PER_DTIME if len(keys) == 1 else MONTH_S_PER_DTIME
+        per_dtime = (
+            RENT_S_PER_DTIME
+            if sub.reservations == "rent"
+            else BLOCK_S_PER_DTIME
+            if len(keys) == 1
+            else MONTH_S_PER_DTIME
+        )
         work = RUN_S + form.n_variables * RUN_S_PER_VARIABLE + res.dtime * per_dtime
         if leaning and res.status in ("optimal", "feasible"):
             spent: list[float] = []
