@@ -53,7 +53,7 @@ def run_size(size: str, seed: int, demand: str) -> dict:  # type: ignore[type-ar
 
 
 def section(rows: list[dict], seed: int) -> str:  # type: ignore[type-arg]
-    from capdsl.bench import table
+    from capdsl.bench import label, table
 
     cores = os.cpu_count()
     lines = [
@@ -102,12 +102,9 @@ def section(rows: list[dict], seed: int) -> str:  # type: ignore[type-arg]
 TARGETS = {"M": (0.001, 10.0), "L": (0.005, 30.0), "XL": (0.01, 60.0)}
 
 
-def label(r: dict) -> str:  # type: ignore[type-arg]
-    demand = r.get("demand", "daily")
-    return r["size"] + ("" if demand == "daily" else f" ({demand})")
-
-
 def targets(rows: list[dict]) -> list[str]:  # type: ignore[type-arg]
+    from capdsl.bench import label
+
     out = []
     for r in rows:
         c = r["capdsl"]

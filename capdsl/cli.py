@@ -674,11 +674,12 @@ def bench(
 ) -> None:
     """Benchmark the optimiser on a generated plan over the bundled catalog."""
     from capdsl.bench import run_bench
+    from capdsl.bench.generate import DEMANDS
 
     if size.upper() not in ("S", "M", "L", "XL"):
         raise _usage_error(f"unknown size `{size}` (expected S, M, L or XL)")
-    if demand not in ("daily", "monthly"):
-        raise _usage_error(f"unknown demand shape `{demand}` (expected daily or monthly)")
+    if demand not in DEMANDS:
+        raise _usage_error(f"unknown demand shape `{demand}` (expected {' or '.join(DEMANDS)})")
     raise typer.Exit(
         run_bench(size.upper(), fmt=fmt.value, time_limit=time_limit, seed=seed, demand=demand)
     )

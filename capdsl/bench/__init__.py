@@ -162,6 +162,12 @@ def _usd(x: float | None) -> str:
     return "-" if x is None else f"${x:,.0f}"
 
 
+def label(row: dict[str, Any]) -> str:
+    """A row's size, and its demand shape unless daily: ``M``, ``M (monthly)``."""
+    demand = row.get("demand", "daily")
+    return row["size"] + ("" if demand == "daily" else f" ({demand})")
+
+
 def table(rows: list[dict[str, Any]]) -> str:
     """A Markdown table of benchmark figures (one row per size)."""
     head = (
@@ -176,9 +182,8 @@ def table(rows: list[dict[str, Any]]) -> str:
             (1 - c["objective"] / g["objective"]) if c["objective"] and g["objective"] else None
         )
         naive_s = "not built" if nv.get("status") == "not built" else f"{nv.get('solve_s', '-')}"
-        label = r["size"] + (f" ({r['demand']})" if r.get("demand", "daily") != "daily" else "")
         lines.append(
-            f"| {label} | {r['plan']['blocks']} | {c['vars_before']:,} -> {c['vars_after']:,} | {c['solve_s']} | "
+            f"| {label(r)} | {r['plan']['blocks']} | {c['vars_before']:,} -> {c['vars_after']:,} | {c['solve_s']} | "
             f"{_usd(c['objective'])} | {_usd(c['bound'])} | {_pct(c['gap'])} | {c['peak_rss_mb']} MB | {naive_s} | "
             f"{_usd(nv.get('objective'))} | {_pct(nv.get('gap'))} | {r['naive_time_to_capdsl_gap_s'] or 'never'} | "
             f"{_usd(g['objective'])} | {_usd(a['objective'])} | {_pct(saving)} |"

@@ -825,8 +825,9 @@ class Decomposer:
         reservations it holds in every block, so what they rent for their blocks' shares
         costs no more than it; quotas and budgets shared with other services, and the batch
         work, are left out (relaxations too). Exact integer models, unlike the LPs: in a
-        month of one demand level, the month's own relaxation (the L benchmark with one
-        level a month: $21,775 from the LPs with the floors -> $21,866). False when its
+        month of one demand level, the month's own relaxation (the M benchmark with one
+        level a month at 10 s: $39,917 from the LPs with the floors -> $39,956; L at 30 s,
+        when the chained plan had a tenth of the time, $21,775 -> $21,866). False when its
         units' estimated work is over ``budget`` or a unit's search gave no bound, and not
         tried on months of several blocks: there the monthly LPs, which hold a reservation
         for the whole month, are well above it (the retail example: $7,115 against $10,802;
@@ -861,7 +862,6 @@ class Decomposer:
             f"bound from {len(subs)} service blocks alone (reservations rented per use): "
             f"{value:,.2f}" + ("" if raised else " (not above the others)")
         )
-        del per
         return raised
 
     def floors_may_raise_the_bound(self) -> bool:
@@ -1605,8 +1605,8 @@ class Decomposer:
         ):
             self.report()
         # then, with what the floors leave, the services' blocks alone (months of one
-        # level: L with one level a month, $21,775 -> $21,866; on XL they leave nothing, and
-        # its 1,200 units in that time bounded less than the floors)
+        # level: M with one level a month at 10 s, $39,917 -> $39,956; on XL the floors
+        # leave nothing, and its 1,200 units in that time bounded less than the floors)
         if (
             cold
             and self.spare() > 0
