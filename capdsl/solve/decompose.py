@@ -1439,6 +1439,24 @@ class Decomposer:
         scheduled = self.schedule(use)
         return None if scheduled is None else (scheduled, use)
 
+    def within_cap(self, buys: Mapping[BuyKey, int]) -> bool:
+        """Whether ``buys`` keep the commitment cap in every month (what they commit an
+        hour, upfront fees spread over their terms, as ``schedule.py`` and the verifier
+        count it)."""
+        cap = self.ctx.plan.commitments.max_hourly
+        if cap is None:
+            return True
+        hpm = self.ctx.plan.hours_per_month
+        for m in range(self.ctx.plan.horizon):
+            rate = Fraction(0)
+            for (t, i, s), n in buys.items():
+                c = self.ctx.pools[t].choices[i]
+                if s <= m < s + c.term_months:
+                    rate += n * Fraction(c.effective_hourly(hpm))
+            if rate > Fraction(cap):
+                return False
+        return True
+
     def consider(self, cand: Candidate | None) -> bool:
         if cand is None:
             return False
@@ -1683,6 +1701,10 @@ class Decomposer:
                     f"rescheduled: plan {rc.cost:,.2f}"
                 )
             else:
+                if not self.within_cap(buys):
+                    # the spreadsheet reserves without the commitment cap; its reservations
+                    # would go on to every block (and the plan fail verification at the end)
+                    buys = {}
                 cand = self.checked(buys, use)
                 self.consider(cand)
                 self.log.append(

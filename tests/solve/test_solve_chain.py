@@ -189,3 +189,22 @@ def test_the_services_blocks_alone_are_not_tried_on_months_of_several_levels() -
     p = f.plan([small], [web], [{"web": [30.0] * 12 + [10.0] * 12}], options=["1y-no_upfront"])
     d = decomposer(prepare(p))
     assert not d.service_bound(30.0) and d.lower is None and d.work == 0
+
+
+def test_a_spreadsheet_start_over_the_commitment_cap_is_not_reserved(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # the spreadsheet reserves without the cap; when its usage cannot be rescheduled (the
+    # scheduler's model found nothing in its time), its own reservations must not start the
+    # search: every plan the search keeps stays within the cap
+    p = mixed_plan([(130.0, 75.0), (150.0, 80.0)], max_hourly=0.1)
+    ctx = prepare(p)
+    d = decomposer(ctx)
+    buys, _use = d.spreadsheet(reserved=True)
+    assert not d.within_cap(buys) and d.within_cap({})
+    monkeypatch.setattr(decompose.Decomposer, "schedule", lambda self, use: None)
+    monkeypatch.setattr(decompose, "CHAIN_MAX_VARIABLES", 0)  # (its reservations: scheduled)
+    res, d = decompose_alone(ctx, time_limit=5)
+    assert res.status == "feasible" and d.best is not None
+    assert d.within_cap(d.best.buys)
+    assert d.checked(dict(d.best.buys), dict(d.best.use)) is not None  # the verifier agrees
