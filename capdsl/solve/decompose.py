@@ -123,7 +123,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 
-from capdsl.solve.context import STANDARD, SolveContext, count_variables
+from capdsl.solve.context import STANDARD, SolveContext, count_variables, purchase_months
 from capdsl.solve.costing import price_solution
 from capdsl.solve.extract import purchases_of, split_standard
 from capdsl.solve.floors import Floors, FloorSearch
@@ -1439,10 +1439,12 @@ class Decomposer:
         scheduled = self.schedule(use)
         return None if scheduled is None else (scheduled, use)
 
-    def within_cap(self, buys: Mapping[BuyKey, int]) -> bool:
-        """Whether ``buys`` keep the commitment cap in every month (what they commit an
-        hour, upfront fees spread over their terms, as ``schedule.py`` and the verifier
-        count it)."""
+    def purchasable(self, buys: Mapping[BuyKey, int]) -> bool:
+        """Whether ``buys`` may be bought: none starts before the lead time, and they keep
+        the commitment cap in every month (what they commit an hour, upfront fees spread
+        over their terms, as ``schedule.py`` and the verifier count it)."""
+        if any(n and s not in purchase_months(self.ctx.plan) for (_t, _i, s), n in buys.items()):
+            return False
         cap = self.ctx.plan.commitments.max_hourly
         if cap is None:
             return True
@@ -1681,6 +1683,10 @@ class Decomposer:
         lp = lp or families
         self.leaning = True
         if hint_buys is not None:
+            if not self.purchasable(hint_buys):
+                # an edit moved the lead time or lowered the commitment cap under the
+                # previous plan's purchases: the reservations that serve its usage instead
+                hint_buys = self.schedule(hint_use) or {}
             self.consider(self.evaluate(hint_buys, T * 0.35, hint_use))
             self.log.append("warm start: the previous plan's reservations first")
         else:
@@ -1701,7 +1707,7 @@ class Decomposer:
                     f"rescheduled: plan {rc.cost:,.2f}"
                 )
             else:
-                if not self.within_cap(buys):
+                if not self.purchasable(buys):
                     # the spreadsheet reserves without the commitment cap; its reservations
                     # would go on to every block (and the plan fail verification at the end)
                     buys = {}

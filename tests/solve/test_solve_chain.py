@@ -16,11 +16,30 @@ from test_solve_decompose_rounds import decompose_alone, decomposer
 import capdsl.solve.decompose as decompose
 from capdsl.solve import solver
 from capdsl.solve.context import STANDARD
-from capdsl.solve.decompose import canonical_zones, reserved_by_service, unit_context
+from capdsl.solve.decompose import (
+    canonical_zones,
+    reserved_by_service,
+    solve_decomposed,
+    unit_context,
+)
 from capdsl.solve.formulate import formulate
 from capdsl.solve.prune import prepare
 from capdsl.solve.relax import capacity_bound
 from capdsl.solve.search import run_model
+
+
+def decompose_alone_warm(ctx, use, buys):  # type: ignore[no-untyped-def]
+    """The decomposition on one thread from a previous plan (a what-if's warm start)."""
+    return solve_decomposed(
+        ctx,
+        time_limit=5,
+        seed=0,
+        threads=1,
+        stop=None,
+        on_progress=None,
+        hint_use=use,
+        hint_buys=dict(buys),
+    )
 
 
 def mixed_plan(levels: list[tuple[float, float]], **kw):  # type: ignore[no-untyped-def]
@@ -201,10 +220,31 @@ def test_a_spreadsheet_start_over_the_commitment_cap_is_not_reserved(
     ctx = prepare(p)
     d = decomposer(ctx)
     buys, _use = d.spreadsheet(reserved=True)
-    assert not d.within_cap(buys) and d.within_cap({})
+    assert not d.purchasable(buys) and d.purchasable({})
     monkeypatch.setattr(decompose.Decomposer, "schedule", lambda self, use: None)
     monkeypatch.setattr(decompose, "CHAIN_MAX_VARIABLES", 0)  # (its reservations: scheduled)
     res, d = decompose_alone(ctx, time_limit=5)
     assert res.status == "feasible" and d.best is not None
-    assert d.within_cap(d.best.buys)
+    assert d.purchasable(d.best.buys)
     assert d.checked(dict(d.best.buys), dict(d.best.use)) is not None  # the verifier agrees
+
+
+def test_a_warm_start_whose_purchases_an_edit_ruled_out_is_rescheduled() -> None:
+    # the previous plan bought in its first month; the edited plan orders a month ahead and
+    # caps what reservations commit an hour: its purchases are not the warm start's
+    levels = [(130.0, 75.0), (150.0, 80.0), (150.0, 80.0)]
+    before = decomposer(prepare(mixed_plan(levels)))
+    chained = before.chain(60.0, {})
+    assert chained is not None
+    buys, use = chained
+    assert any(s == 0 for (_t, _i, s) in buys)
+    for edit in ({"lead_time": 1}, {"max_hourly": 0.1}):
+        ctx = prepare(mixed_plan(levels, **edit))
+        d = decomposer(ctx)
+        assert not d.purchasable(buys)
+        res, d = decompose_alone_warm(ctx, use, buys)
+        assert res.status in ("optimal", "feasible") and d.best is not None
+        # (taken as they were, they made a plan below the bound: "optimal", and refused by
+        # the verifier)
+        assert d.purchasable(d.best.buys)
+        assert d.checked(dict(d.best.buys), dict(d.best.use)) is not None
