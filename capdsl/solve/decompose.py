@@ -15,8 +15,9 @@ blocks in one model stall it -- and a *month* otherwise.
    In block units, batch work (due per month) is bounded by one batch-only model per month
    when the plan has no services (beside them it would be no relaxation: renting for the
    whole month what a plan runs on the services' idle reservations; their blocks alone
-   bound the plan then); each unit's existing-fleet cost is counted once a month; a total
-   budget is left out (a relaxation too). Monthly LP relaxations with reservations
+   bound the plan then); each unit's existing-fleet cost is counted once a month, and the
+   sum is no bound when that cost alone overruns a soft monthly budget (``units_add_up``);
+   a total budget is left out (a relaxation too). Monthly LP relaxations with reservations
    rented per month are tighter and used when the months are small enough; before either,
    ``relax.capacity_bound`` gives a weak bound from prices per unit of capacity alone (no
    model built), then ``relax.aggregate_bound`` one from monthly LPs over instance
@@ -819,6 +820,19 @@ class Decomposer:
             idle -= self.batch_budget(self.time_limit * BATCH_SHARE) * UNCALIBRATED
         return idle
 
+    def units_add_up(self) -> bool:
+        """Whether the units of a month (its blocks, or its services) bound it by their sum
+        under its soft budgets: each unit pays the overrun of what it costs with the
+        month's existing-fleet cost, and those overruns add up to no more than the month's
+        only when that fleet cost alone is within the budget (else each unit pays the
+        fleet's overrun again: a fleet of $720 a month against a soft budget of $500 gave
+        a plan of $2,341 a bound of $2,666)."""
+        fleet = max(existing_fleet_cost(self.ctx.plan), default=Fraction(0))
+        return all(
+            b.hard or b.monthly is None or Fraction(b.monthly) >= fleet
+            for b in self.ctx.plan.budgets
+        )
+
     def service_bound(self, budget: float) -> bool:
         """The bound from each service's blocks alone, each with reservations rented for its
         share of the month (``reservations="rent"``): a plan's services use at most the
@@ -833,7 +847,12 @@ class Decomposer:
         for the whole month, are well above it (the retail example: $7,115 against $10,802;
         seasonal-ecommerce, budget-overrun likewise)."""
         ctx = self.ctx
-        if not self.services or self.out_of_time() or any(len(bs) > 1 for bs in ctx.blocks):
+        if (
+            not self.services
+            or self.out_of_time()
+            or any(len(bs) > 1 for bs in ctx.blocks)
+            or not self.units_add_up()
+        ):
             return False
         subs = [
             unit_context(ctx, (m, b.index), "rent", batch="drop", only=frozenset({w}))
@@ -1012,7 +1031,7 @@ class Decomposer:
             for r, sub in zip(runs, subs, strict=True)
             if not (self.services and sub.only == self.batch)
         ]
-        if all(r.bound is not None for r in runs):
+        if all(r.bound is not None for r in runs) and self.units_add_up():
             # each unit's value includes its month's existing-fleet cost, and a month has
             # several units: that cost counted once a month (a fleet of 2 reservations at
             # $0.50 an hour took a 2-month plan of 3 blocks a month from $1,488 to $4,349)

@@ -8,12 +8,14 @@ alone (``Decomposer.service_bound``), for months of one level."""
 from __future__ import annotations
 
 from dataclasses import replace
+from decimal import Decimal
 
 import pytest
 import solve_factory as f
 from test_solve_decompose_rounds import decompose_alone, decomposer
 
 import capdsl.solve.decompose as decompose
+from capdsl.model.plan import Budget
 from capdsl.solve import solver
 from capdsl.solve.context import STANDARD
 from capdsl.solve.decompose import (
@@ -248,3 +250,35 @@ def test_a_warm_start_whose_purchases_an_edit_ruled_out_is_rescheduled() -> None
         # the verifier)
         assert d.purchasable(d.best.buys)
         assert d.checked(dict(d.best.buys), dict(d.best.use)) is not None
+
+
+@pytest.mark.parametrize("monthly", [500, 2000])
+def test_sums_of_units_bound_a_plan_under_a_soft_budget_only_above_the_fleets_cost(
+    monthly: int,
+) -> None:
+    # an existing fleet of $720 a month: under a soft budget of $500 each unit (a block, a
+    # service) would pay the fleet's overrun again, and the sums were above the optimum
+    # ($2,666 for a plan of $2,341); under $2,000 they bound it
+    a = f.offering("a.x10", od="0.10", reserved={"1y-no_upfront": (0, "0.06")})
+    web = f.workload("web", [(a, 10.0)])
+    api = f.workload("api", [(a, 10.0)])
+    soft = [Budget(name="budget", monthly=Decimal(monthly), hard=False, penalty=Decimal(1))]
+    owned = [f.existing(a, 2, zone=None, hourly=0.5)]
+    for demand in (
+        {"web": [30.0] * 12 + [10.0] * 12, "api": [20.0] * 24},
+        {"web": [30.0], "api": [20.0]},
+    ):
+        p = f.plan(
+            [a], [web, api], [demand] * 2, options=["1y-no_upfront"], fleet=owned, budgets=soft
+        )
+        best = solver.solve(p, time_limit=10, seed=0)
+        assert best.status == "optimal" and best.objective is not None
+        d = decomposer(prepare(p))
+        if len(d.ctx.blocks[0]) > 1:
+            d.bound(5.0, {})  # the blocks' relaxation
+        else:
+            d.service_bound(5.0)  # one level a month: each service alone
+        if monthly < 720:
+            assert d.lower is None
+        else:
+            assert d.lower is not None and d.lower <= float(best.objective) + 0.01 * p.horizon
