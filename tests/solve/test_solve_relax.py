@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import replace
+from decimal import Decimal
 from types import SimpleNamespace
 
 import pytest
@@ -15,7 +16,7 @@ from ortools.sat.python import cp_model
 from solve_factory import existing, offering, plan, sized_service, workload
 from test_solve_decompose_rounds import decomposer
 
-from capdsl.model.plan import Plan, SpotPolicy
+from capdsl.model.plan import Budget, Plan, Quota, SpotPolicy
 from capdsl.solve import solve
 from capdsl.solve.decompose import unit_context
 from capdsl.solve.floors import FloorSearch
@@ -327,3 +328,85 @@ def test_in_the_family_bound_an_instance_counts_for_at_most_the_demand() -> None
     sol = solve(p, time_limit=5)
     assert sol.status == "optimal" and sol.objective is not None
     assert float(sol.objective) == pytest.approx(0.10 * _billed(p), rel=1e-6)
+
+
+@settings(max_examples=15, deadline=None, derandomize=True)
+@given(
+    flat=st.booleans(),
+    shape=st.lists(st.sampled_from([0.0, 80.0, 150.0, 260.0, 420.0]), min_size=4, max_size=4),
+    redundancy=st.integers(0, 1),
+    survive=st.booleans(),
+    spot=st.booleans(),
+    work=st.sampled_from([None, 10.0, 120.0]),
+    fleet=st.sampled_from([None, (1, 0.05), (3, 0.5)]),
+    budget=st.sampled_from([None, (300, False), (800, False), (800, True)]),
+    quota=st.sampled_from([None, 2]),
+)
+def test_every_bound_of_the_decomposition_is_below_the_optimum(
+    flat: bool,
+    shape: list[float],
+    redundancy: int,
+    survive: bool,
+    spot: bool,
+    work: float | None,
+    fleet: tuple[int, float] | None,
+    budget: tuple[int, bool] | None,
+    quota: int | None,
+) -> None:
+    # a service (one level a month, or four), batch work beside it, reservations owned at
+    # an hourly cost, a soft or hard monthly budget (the fleet alone may overrun it), a
+    # quota: the prices' bound, the family LPs and the monthly LPs with the integer floors,
+    # the blocks' relaxation and the services' blocks alone all stay below the optimum
+    res = {"1y-no_upfront": ("0", "0.055"), "1y-all_upfront": ("400", "0")}
+    small = offering("m.large", od="0.10", vcpu=2, spot="0.035", reserved=res)
+    big = offering("m.xlarge", od="0.20", vcpu=4, spot="0.07", reserved=res)
+    web = workload(
+        "web",
+        [(small, 90.0), (big, 200.0)],
+        redundancy=redundancy,
+        survive_zones=int(survive),
+        spot=SpotPolicy(allowed=True, max_share=0.4) if spot else None,
+    )
+    services = [web]
+    level = {"web": shape[:1] if flat else [v for v in shape for _ in range(6)]}
+    if work is not None:
+        services.append(workload("jobs", [(small, 2.0), (big, 4.0)], kind="batch"))
+        level["jobs"] = [0.0] * len(level["web"])
+    p = plan(
+        [small, big],
+        services,
+        [level, level],
+        work=[{"jobs": work}] * 2 if work is not None else None,
+        options=tuple(res),
+        fleet=[existing(small, fleet[0], zone=None, hourly=fleet[1])] if fleet else [],
+        budgets=[Budget(name="budget", monthly=Decimal(budget[0]), hard=budget[1])]
+        if budget
+        else [],
+        quotas=[Quota(name="q", offerings=(big.id,), max_instances=quota)] if quota else [],
+    )
+    sol = solve(p, time_limit=10)
+    if sol.status != "optimal":
+        return  # nothing proven to compare with
+    assert sol.objective is not None
+    optimum = float(sol.objective) + 0.01 * p.horizon  # (months rounded to the cent)
+    ctx = prepare(p)
+    search = FloorSearch(ctx)
+    search.run(1e9)
+    floors = search.floors()
+    bounds = {
+        "prices": capacity_bound(ctx),
+        "families": aggregate_bound(ctx, time_limit=5, floors=floors)[0],
+    }
+    months = [
+        lp_bound(formulate(unit_context(ctx, (m, None), "rent"))[0], time_limit=5, floors=floors)
+        for m in range(p.horizon)
+    ]
+    bounds["monthly LPs"] = sum(v for v in months if v is not None)
+    blocks = decomposer(ctx)
+    blocks.bound(5.0, {})
+    bounds["blocks"] = blocks.lower
+    alone = decomposer(ctx)
+    alone.service_bound(5.0)
+    bounds["services alone"] = alone.lower
+    over = {k: v for k, v in bounds.items() if v is not None and v > optimum * (1 + 1e-6)}
+    assert not over, (optimum, over)
