@@ -130,7 +130,7 @@ from capdsl.solve.extract import purchases_of, split_standard
 from capdsl.solve.floors import Floors, FloorSearch
 from capdsl.solve.formulate import BuyKey, Formulation, UseKey, formulate
 from capdsl.solve.greedy import greedy_counts
-from capdsl.solve.money import existing_fleet_cost
+from capdsl.solve.money import existing_fleet_cost, to_cents
 from capdsl.solve.progress import Progress
 from capdsl.solve.prune import coarsen
 from capdsl.solve.schedule import owned_by_month, schedule_reservations
@@ -1499,7 +1499,9 @@ class Decomposer:
         sol = Solution(
             plan=plan.name,
             status="feasible",
-            objective=priced.totals.cost,
+            # (with a soft budget's penalty, as ``solver.to_solution`` reports it: without it,
+            # the verifier refused every plan overrunning a soft budget)
+            objective=priced.totals.cost + to_cents(priced.penalty),
             allocations=allocations,
             **priced.solution_fields(),
         )

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import time
 from dataclasses import replace
+from decimal import Decimal
 
 import pytest
 import solve_factory as f
 from test_solve_seasonal import plans
 
+from capdsl.model.plan import Budget
 from capdsl.solve import verify
 from capdsl.solve.context import STANDARD, purchase_months
 from capdsl.solve.costing import price_solution
@@ -599,3 +601,21 @@ def test_a_plan_whose_reservations_serve_its_usage_best_is_not_rescheduled(
     d.reprice_best()  # the same usage would get the same reservations: not scheduled again
     assert len(calls) == 1
     assert d.schedule(use) == d.best.buys  # what it would have found
+
+
+def test_a_plan_overrunning_a_soft_budget_is_checked_at_its_cost_and_penalty() -> None:
+    # the verifier recomputes the objective with the soft budget's penalty: a plan built
+    # outside CP-SAT (the spreadsheet's, a repriced one) must report it so, or every plan
+    # overrunning a soft budget is refused
+    a = f.offering("a.large", od="0.10", reserved={"1y-no_upfront": ("0", "0.06")})
+    web = f.workload("web", [(a, 100.0)])
+    soft = Budget(name="budget", monthly=Decimal(20), hard=False, penalty=Decimal(2))
+    p = f.plan([a], [web], [{"web": [250.0]}] * 2, options=["1y-no_upfront"], budgets=[soft])
+    ctx = prepare(p)
+    d = decomposer(ctx)
+    buys, use = d.spreadsheet(reserved=True)
+    cand = d.checked(buys, use)
+    assert cand is not None
+    priced = price_solution(p, split_standard(ctx, use, buys), purchases_of(ctx, buys))
+    assert priced.penalty > 0  # over the budget every month
+    assert cand.cost == pytest.approx(float(priced.exact_cost + priced.penalty))
