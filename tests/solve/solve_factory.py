@@ -257,6 +257,23 @@ def plan(
     )
 
 
+def limits(
+    owned: tuple[PlanOffering, int, float] | None = None,
+    budget: tuple[int, bool] | None = None,
+    quota: tuple[PlanOffering, int] | None = None,
+) -> dict[str, Any]:
+    """``plan`` keywords for property tests: reservations already owned (offering, count,
+    hourly price), a monthly budget (amount, hard) and a quota (offering, instances); each
+    left out when None."""
+    return {
+        "fleet": [existing(owned[0], owned[1], zone=None, hourly=owned[2])] if owned else [],
+        "budgets": [Budget(name="budget", monthly=D(budget[0]), hard=budget[1])] if budget else [],
+        "quotas": [Quota(name="q", offerings=(quota[0].id,), max_instances=quota[1])]
+        if quota
+        else [],
+    }
+
+
 def existing(
     po: PlanOffering,
     count: int,

@@ -7,14 +7,12 @@ commitment cap."""
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from solve_factory import existing, offering, plan, workload
+from solve_factory import limits, offering, plan, workload
 from test_solve_decompose_rounds import decompose_alone
 
-from capdsl.model.plan import Budget, Quota, SpotPolicy
+from capdsl.model.plan import SpotPolicy
 from capdsl.solve import solve
 from capdsl.solve.prune import prepare
 
@@ -82,11 +80,7 @@ def test_the_decomposition_is_verified_and_between_its_bound_and_the_optimum(
         months,
         work=[{"jobs": work}] * 3 if work is not None else None,
         options=tuple(RESERVED),
-        fleet=[existing(small, fleet[0], zone=None, hourly=fleet[1])] if fleet else [],
-        budgets=[Budget(name="budget", monthly=Decimal(budget[0]), hard=budget[1])]
-        if budget
-        else [],
-        quotas=[Quota(name="q", offerings=(big.id,), max_instances=quota)] if quota else [],
+        **limits((small, *fleet) if fleet else None, budget, (big, quota) if quota else None),
         lead_time=lead_time,
         max_hourly=cap,
     )

@@ -6,17 +6,16 @@ from __future__ import annotations
 
 import threading
 from dataclasses import replace
-from decimal import Decimal
 from types import SimpleNamespace
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from ortools.sat.python import cp_model
-from solve_factory import existing, offering, plan, sized_service, workload
+from solve_factory import existing, limits, offering, plan, sized_service, workload
 from test_solve_decompose_rounds import decomposer
 
-from capdsl.model.plan import Budget, Plan, Quota, SpotPolicy
+from capdsl.model.plan import Plan, SpotPolicy
 from capdsl.solve import solve
 from capdsl.solve.decompose import unit_context
 from capdsl.solve.floors import FloorSearch
@@ -378,11 +377,7 @@ def test_every_bound_of_the_decomposition_is_below_the_optimum(
         [level, level],
         work=[{"jobs": work}] * 2 if work is not None else None,
         options=tuple(res),
-        fleet=[existing(small, fleet[0], zone=None, hourly=fleet[1])] if fleet else [],
-        budgets=[Budget(name="budget", monthly=Decimal(budget[0]), hard=budget[1])]
-        if budget
-        else [],
-        quotas=[Quota(name="q", offerings=(big.id,), max_instances=quota)] if quota else [],
+        **limits((small, *fleet) if fleet else None, budget, (big, quota) if quota else None),
     )
     sol = solve(p, time_limit=10)
     if sol.status != "optimal":
