@@ -128,7 +128,14 @@ from capdsl.solve.context import STANDARD, SolveContext, count_variables, purcha
 from capdsl.solve.costing import price_solution
 from capdsl.solve.extract import purchases_of, split_standard
 from capdsl.solve.floors import Floors, FloorSearch
-from capdsl.solve.formulate import BuyKey, Formulation, UseKey, formulate
+from capdsl.solve.formulate import (
+    BuyKey,
+    Formulation,
+    OptionKey,
+    UseKey,
+    by_option,
+    formulate,
+)
 from capdsl.solve.greedy import greedy_counts
 from capdsl.solve.money import existing_fleet_cost, to_cents
 from capdsl.solve.progress import Progress
@@ -670,7 +677,7 @@ class Decomposer:
         sub: SolveContext,
         time_limit: float,
         hint_use: Mapping[UseKey, int],
-        hint_buy: Mapping[tuple[str, int, str, str, int], int] | None = None,
+        hint_buy: Mapping[OptionKey, int] | None = None,
     ) -> MonthRun:
         month = next(i for i, bs in enumerate(sub.blocks) if bs)
         if self.stopped():
@@ -833,6 +840,16 @@ class Decomposer:
             for b in self.ctx.plan.budgets
         )
 
+    def units_total(self, runs: list[MonthRun]) -> float:
+        """The sum of units' bounds, each month's existing-fleet cost counted once: each
+        unit's value includes its month's, and a month has several units (counted each
+        time, a fleet of 2 reservations at $0.50 an hour took a 2-month plan of 3 blocks a
+        month, optimum $1,488, to a bound of $4,349)."""
+        fleet = existing_fleet_cost(self.ctx.plan)
+        return sum((r.bound or 0.0) - float(fleet[r.month]) for r in runs) + float(
+            sum(fleet, Fraction(0))
+        )
+
     def service_bound(self, budget: float) -> bool:
         """The bound from each service's blocks alone, each with reservations rented for its
         share of the month (``reservations="rent"``): a plan's services use at most the
@@ -860,21 +877,15 @@ class Decomposer:
             for b in bs
             for w in sorted(self.services)
         ]
-        # (each unit's model is built from the whole block's lanes: estimated at the
-        # block's size, the XL benchmark's 1,200 units, counted at a service's, ran 7 s past
-        # its time limit)
-        size = self.unit_variables()
-        per = self.unit_limit(len(subs), budget)
-        estimate = self.calibrated(len(subs) * self.unit_cost(per, variables=size) / self.threads)
-        if estimate > budget or not self.fits(estimate):
+        # (each unit's model is built from the whole block's lanes: estimated as a block
+        # unit, not at a service's size, with which the XL benchmark's 1,200 units ran 7 s
+        # past its time limit)
+        if not self.affordable(len(subs), budget, 1.0):
             return False
-        runs = self.run_all(subs, budget, {}, sizes=[size] * len(subs))
+        runs = self.run_all(subs, budget, {})
         if any(r.bound is None for r in runs) or self.stopped():
             return False
-        fleet = existing_fleet_cost(ctx.plan)
-        value = sum((r.bound or 0.0) - float(fleet[r.month]) for r in runs) + float(
-            sum(fleet, Fraction(0))
-        )
+        value = self.units_total(runs)
         raised = self.lower is None or value > self.lower
         self.raise_lower(value)
         self.log.append(
@@ -1032,14 +1043,7 @@ class Decomposer:
             if not (self.services and sub.only == self.batch)
         ]
         if all(r.bound is not None for r in runs) and self.units_add_up():
-            # each unit's value includes its month's existing-fleet cost, and a month has
-            # several units: that cost counted once a month (a fleet of 2 reservations at
-            # $0.50 an hour took a 2-month plan of 3 blocks a month from $1,488 to $4,349)
-            fleet = existing_fleet_cost(ctx.plan)
-            self.raise_lower(
-                sum((r.bound or 0.0) - float(fleet[r.month]) for r in counted)
-                + float(sum(fleet, Fraction(0)))
-            )
+            self.raise_lower(self.units_total(counted))
         self.log.append(f"bound from {len(counted)} relaxed units (reservations rented per use)")
         members = {(m, b.index): b.members for m, bs in enumerate(grouped.blocks) for b in bs}
         rented: dict[UseKey, int] = {}
@@ -1438,13 +1442,8 @@ class Decomposer:
                     del buys[key]
                 owned, _ = owned_by_month(ctx, buys)
                 sub = unit_context(ctx, (m, None), "rent", owned, only=frozenset(services))
-                choices: dict[tuple[str, int, str, str, int], int] = {
-                    (t, c.term_months, c.payment, c.offering_class, m): n
-                    for (t, i, _s), n in rented.items()
-                    for c in (ctx.pools[t].choices[i],)
-                }
                 run = self.run_unit(
-                    sub, CHAIN_MONTH_S, canonical_zones(ctx, held), hint_buy=choices
+                    sub, CHAIN_MONTH_S, canonical_zones(ctx, held), hint_buy=by_option(ctx, rented)
                 )
                 self.work += run.work
                 if run.status in ("optimal", "feasible"):
@@ -1605,9 +1604,10 @@ class Decomposer:
            work of each month placed again, the month whole (``place_best_batch``).
 
         The work counted is what the units measured (``MonthRun.work``), the LPs' and
-        floors' estimates and those of scheduling and checking plans; a pass of blocks estimated far over its share of the time
-        (``PASS_OVERRUN``) runs in groups of similar blocks when that adds little capacity
-        (``affordable_groups``), else block by block if the budget left allows."""
+        floors' estimates and those of scheduling and checking plans; a pass of blocks
+        estimated far over its share of the time (``PASS_OVERRUN``) runs in groups of
+        similar blocks when that adds little capacity (``affordable_groups``), else block
+        by block if the budget left allows."""
         self.search(hint_use, hint_buys)
         # the work budget the search leaves: the best plan's blocks not proven optimal
         # searched again while that gains, then more integer floors for the bound (not on a

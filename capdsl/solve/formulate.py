@@ -54,6 +54,20 @@ from capdsl.solve.prune import batch_factor, choice_cost
 
 UseKey = tuple[str, str, str, str, int, int]  # workload, offering, zone, kind, month, block
 BuyKey = tuple[str, int, int]  # offering, choice index, start month
+# a purchase by its option, as ``formulate``'s ``hint_buy`` takes it: offering, term (months),
+# payment, offering class, start month
+OptionKey = tuple[str, int, str, str, int]
+
+
+def by_option(ctx: SolveContext, buys: Mapping[BuyKey, int]) -> dict[OptionKey, int]:
+    """``buys`` keyed by their options (``hint_buy``'s keys) instead of choice indices."""
+    out: dict[OptionKey, int] = {}
+    for (t, i, s), n in buys.items():
+        c = ctx.pools[t].choices[i]
+        key = (t, c.term_months, c.payment, c.offering_class, s)
+        out[key] = out.get(key, 0) + n
+    return out
+
 
 _EPS = 1e-12
 # Rounding cuts (``_Builder._rounding_cuts``): how many instance sizes each covering rule is
@@ -1014,7 +1028,7 @@ def formulate(
     *,
     assumptions: bool = False,
     hint_use: Mapping[UseKey, int] | None = None,
-    hint_buy: Mapping[tuple[str, int, str, str, int], int] | None = None,
+    hint_buy: Mapping[OptionKey, int] | None = None,
     minimize: bool = True,
     cuts: bool = False,
 ) -> tuple[Formulation, int]:

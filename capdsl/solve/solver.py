@@ -22,7 +22,7 @@ from capdsl.model.plan import Plan
 from capdsl.solve.context import SPOT, STANDARD, SolveContext, count_variables
 from capdsl.solve.costing import price_solution
 from capdsl.solve.extract import purchases_of, split_standard
-from capdsl.solve.formulate import formulate
+from capdsl.solve.formulate import by_option, formulate
 from capdsl.solve.money import to_cents
 from capdsl.solve.progress import Progress
 from capdsl.solve.prune import PASSES, Pass, prepare
@@ -265,16 +265,7 @@ def solve(
             )
             if quick.status in ("optimal", "feasible"):
                 use_hint = dict(quick.use)
-                buy_hint = {
-                    (
-                        t,
-                        ctx.pools[t].choices[i].term_months,
-                        ctx.pools[t].choices[i].payment,
-                        ctx.pools[t].choices[i].offering_class,
-                        st,
-                    ): n
-                    for (t, i, st), n in quick.buy.items()
-                }
+                buy_hint = by_option(ctx, quick.buy)
                 first_bound = quick.bound
         given = bool(hint) or first_bound is not None
         form, matched = formulate(
