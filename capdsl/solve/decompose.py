@@ -137,6 +137,7 @@ from capdsl.solve.formulate import (
     formulate,
 )
 from capdsl.solve.greedy import greedy_counts
+from capdsl.solve.mix import Column, Pair, column, master, moved
 from capdsl.solve.money import existing_fleet_cost, to_cents
 from capdsl.solve.progress import Progress
 from capdsl.solve.prune import coarsen
@@ -354,6 +355,14 @@ CHAIN_MAX_VARIABLES = 1000
 CHAIN_SHARE = 0.3
 CHAIN_UNIT_S = 0.1
 CHAIN_MONTH_S = 0.3
+# The services' month plans mixed (``mix``): this share of the time, at most this share of
+# it spent checking later months' plans in earlier months, the master's work per unit of
+# CP-SAT's deterministic time
+MIX_SHARE = 0.3
+SERVICE_SHARE = 0.15  # (the services' bound before it: its units take milliseconds)
+MIX_CHECK_SHARE = 0.2
+MIX_ALTERNATIVES_SHARE = 0.5
+MIX_S_PER_DTIME = 1.0
 
 Unit = tuple[int, int | None]  # (month, block index or None for the whole month)
 
@@ -546,6 +555,10 @@ class Decomposer:
         # blocks solved now are made lean: fewer reserved instances at the same cost
         self.leaning = False
         self.evaluated: list[Candidate] = []  # every plan whose blocks were re-planned
+        # each service's month alone, reservations rented (``service_bound``), by (service,
+        # month): the month's best plan of that service, a column of ``mix``
+        self.service_runs: dict[tuple[str, int], MonthRun] = {}
+        self.mixed = False  # ``mix`` gave the best plan (no second descent then)
         # block runs by (unit, reservations owned in its month): a block whose month owns
         # the same reservations as in an earlier evaluation is the same model; its earlier
         # result is reused (re-solving it from that result would not find more) and its
@@ -867,24 +880,35 @@ class Decomposer:
         if (
             not self.services
             or self.out_of_time()
-            or any(len(bs) > 1 for bs in ctx.blocks)
+            or any(len(bs) != 1 for bs in ctx.blocks)
             or not self.units_add_up()
         ):
             return False
-        subs = [
-            unit_context(ctx, (m, b.index), "rent", batch="drop", only=frozenset({w}))
-            for m, bs in enumerate(ctx.blocks)
-            for b in bs
-            for w in sorted(self.services)
-        ]
+        keys = [(w, m) for m in range(ctx.horizon) for w in sorted(self.services)]
+        subs = [self.service_month(w, m) for w, m in keys]
         # (each unit's model is built from the whole block's lanes: estimated as a block
         # unit, not at a service's size, with which the XL benchmark's 1,200 units ran 7 s
         # past its time limit)
         if not self.affordable(len(subs), budget, 1.0):
             return False
+        before = self.work
         runs = self.run_all(subs, budget, {})
         if any(r.bound is None for r in runs) or self.stopped():
             return False
+        # the units not proven in their share searched again, from their plans, with what
+        # the others left: most are proven in milliseconds, and one unproven unit weighs on
+        # the sum by its whole gap (the L benchmark with one level a month at 30 s: a month
+        # of one service at $508 against its optimum of $547)
+        left = budget - (self.work - before)
+        again = [i for i, r in enumerate(runs) if r.status != "optimal"]
+        if again and not self.out_of_time() and self.affordable(len(again), left, 1.0):
+            redo = self.run_all([subs[i] for i in again], left, {})
+            for i, r in zip(again, redo, strict=True):
+                if r.bound is not None and r.bound > (runs[i].bound or 0.0):
+                    runs[i] = r
+            if self.stopped():
+                return False
+        self.service_runs = dict(zip(keys, runs, strict=True))
         value = self.units_total(runs)
         raised = self.lower is None or value > self.lower
         self.raise_lower(value)
@@ -893,6 +917,134 @@ class Decomposer:
             f"{value:,.2f}" + ("" if raised else " (not above the others)")
         )
         return raised
+
+    def service_month(self, service: str, month: int) -> SolveContext:
+        """One service's month alone, reservations rented (``service_bound``), on plans of
+        one block a month."""
+        return unit_context(
+            self.ctx,
+            (month, self.ctx.blocks[month][0].index),
+            "rent",
+            batch="drop",
+            only=frozenset({service}),
+        )
+
+    def serves(self, service: str, month: int, use: Mapping[UseKey, int]) -> bool:
+        """Whether ``use`` (of ``service``, moved to ``month``) meets the service's needs in
+        that month: its model with every instance fixed, found feasible."""
+        form, _ = formulate(self.service_month(service, month))
+        if any(k not in form.use or n > form.ub[k] for k, n in use.items() if n):
+            return False
+        for k, v in form.use.items():
+            form.model.add(v == use.get(k, 0))
+        res = run_model(form, time_limit=CHAIN_UNIT_S, stop=self.stop, seed=self.seed, workers=1)
+        self.work += RUN_S + form.n_variables * RUN_S_PER_VARIABLE + res.dtime * RENT_S_PER_DTIME
+        return res.status in ("optimal", "feasible")
+
+    def mix(self, budget: float) -> bool:
+        """A plan from each service's month plans (``mix.py``): its plan in every plan the
+        search made, its month's best plan alone (``service_runs``), and those of its later
+        months that also serve the month (``serves``: with growth, most do), the master
+        choosing one for each (service, month) and the reservations for them; then the
+        reservations that serve that usage best, and its check (``repriced``). On plans of
+        one level a month, after ``service_bound``. True if it gave the best plan."""
+        ctx = self.ctx
+        if not self.service_runs or self.best is None or self.closed() or self.out_of_time():
+            return False
+        start = self.work
+        services = sorted(self.services)
+        columns: dict[Pair, list[Column]] = defaultdict(list)
+        seen: dict[Pair, set[object]] = defaultdict(set)
+
+        def add(pair: Pair, use: Mapping[UseKey, int]) -> int | None:
+            col = column(ctx, use)
+            if col.signature in seen[pair]:
+                return next(k for k, c in enumerate(columns[pair]) if c.signature == col.signature)
+            seen[pair].add(col.signature)
+            columns[pair].append(col)
+            return len(columns[pair]) - 1
+
+        def split(use: Mapping[UseKey, int]) -> dict[Pair, dict[UseKey, int]]:
+            out: dict[Pair, dict[UseKey, int]] = {p: {} for p in self.service_runs}
+            for k, n in use.items():
+                if n and (k[0], k[4]) in out:
+                    out[(k[0], k[4])][k] = n
+            return out
+
+        hint: dict[Pair, int] = {}
+        for pair, part in split(self.best.use).items():
+            k = add(pair, part)
+            if k is not None:
+                hint[pair] = k
+        for made in self.evaluated:
+            for pair, part in split(made.use).items():
+                add(pair, part)
+        for pair, run in self.service_runs.items():
+            add(pair, run.use)
+        # the plans of later months, where they serve this one too (each checked once),
+        # while their share of the time lasts
+        own = {pair: list(cols) for pair, cols in columns.items()}
+        later = (
+            (w, m, moved(ctx, col.use, m))
+            for w in services
+            for m in range(ctx.horizon)
+            for after in range(m + 1, ctx.horizon)
+            for col in own.get((w, after), [])
+        )
+        for w, m, use in later:
+            if self.work - start > budget * MIX_CHECK_SHARE or self.out_of_time():
+                break
+            if column(ctx, use).signature not in seen[(w, m)] and self.serves(w, m, use):
+                add((w, m), use)
+        # each service's month without one of the offerings its plans run (its next best
+        # mixes, which may nest in the next month's where the best does not), as many
+        # pairs as fit in the share left for them
+        alternatives: list[tuple[Pair, SolveContext]] = []
+        for w, m in sorted(columns):
+            banned = sorted({t for c in own.get((w, m), []) for t in c.std})
+            sub = self.service_month(w, m)
+            for t in banned:
+                lanes = tuple(ln for ln in sub.lanes if not (ln.workload == w and ln.offering == t))
+                alternatives.append(((w, m), replace(sub, lanes=lanes)))
+        share = budget * MIX_ALTERNATIVES_SHARE - (self.work - start)
+        if alternatives and share > 0:
+            per = max(1, len(alternatives) // max(1, len(self.service_runs)))
+            fit = len(alternatives)
+            while fit > per and not self.affordable(fit, share, 1.0):
+                fit -= per
+            if self.affordable(fit, share, 1.0):
+                runs = self.run_all([sub for _, sub in alternatives[:fit]], share, {})
+                for (pair, _sub), run in zip(alternatives[:fit], runs, strict=True):
+                    if run.status in ("optimal", "feasible"):
+                        add(pair, run.use)
+        # (its two interleaved workers run past their deterministic limit, up to twice)
+        dtime = max(0.0, budget - (self.work - start)) / MIX_S_PER_DTIME / 2
+        res = master(
+            ctx,
+            columns,
+            hint,
+            hint_buys=self.best.buys,
+            dtime=dtime,
+            seed=self.seed,
+            workers=self.threads,
+            stop=self.stop,
+        )
+        self.work += res.dtime * MIX_S_PER_DTIME
+        n = sum(len(c) for c in columns.values())
+        if res.status not in ("optimal", "feasible") or self.stopped():
+            self.log.append(f"services' month plans mixed ({n} plans): no plan")
+            return False
+        use = {k: v for k, v in self.best.use.items() if k[0] not in self.services}
+        for col in res.chosen.values():
+            use.update(col.use)
+        cand = self.repriced(use)
+        improved = self.consider(cand)
+        self.log.append(
+            f"services' month plans mixed ({n} plans, {res.status}): "
+            + (cand.outcome() if cand else "no other plan")
+            + (" (best)" if improved else "")
+        )
+        return improved
 
     def floors_may_raise_the_bound(self) -> bool:
         """Whether more floors may raise the plan's bound: none found yet, or the family
@@ -1583,7 +1735,9 @@ class Decomposer:
         1. a first plan: the previous plan's reservations (warm start), or the spreadsheet
            plan (each service on the offering cheapest with reservations) with the
            reservations that pay off for its usage (``repriced``), every block re-planned
-           from it and made lean (``search.lean``);
+           from it and made lean (``search.lean``); on plans of small months, the chained
+           plan (``chain``), then each service's month alone (``service_bound``) and the
+           plan mixed from the services' month plans (``mix``);
         2. without the LPs, the block relaxation (a bound, and a proposal of what to
            reserve);
         3. rounds: the best plan's usage repriced, then the blocks of the months whose
@@ -1647,13 +1801,15 @@ class Decomposer:
             self.report()
         # then, with what the floors leave, the services' blocks alone (months of one
         # level: M with one level a month at 10 s, $39,917 -> $39,956; on XL the floors
-        # leave nothing, and its 1,200 units in that time bounded less than the floors)
+        # leave nothing, and its 1,200 units in that time bounded less than the floors),
+        # unless they ran after the chained plan (``search``: the columns of ``mix``)
         if (
             cold
             and self.spare() > 0
             and self.infeasible_unit is None
             and not self.closed()
             and not self.stopped()
+            and not self.service_runs
             and self.service_bound(self.spare())
         ):
             self.report()
@@ -1754,6 +1910,11 @@ class Decomposer:
                     + (cand.outcome() if cand else "no plan")
                     + (" (best)" if improved else "")
                 )
+                # then each service's month alone (a bound), and a plan mixed from the
+                # services' month plans so far
+                if self.service_bound(T * SERVICE_SHARE):
+                    self.report()
+                self.mixed = self.mix(T * MIX_SHARE)
         self.leaning = False
         if self.too_large and self.floor_bound(T * FLOOR_IDLE_SHARE):
             # the blocks cannot be re-planned, so the search ends here: the time it leaves
@@ -1815,6 +1976,7 @@ class Decomposer:
         if (
             unused > 0
             and hint_buys is None
+            and not self.mixed
             and self.best is not None
             and not self.closed()
             and not self.too_large
