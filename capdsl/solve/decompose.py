@@ -359,10 +359,11 @@ CHAIN_MONTH_S = 0.3
 # it spent checking later months' plans in earlier months, the master's work per unit of
 # CP-SAT's deterministic time
 MIX_SHARE = 0.3
-SERVICE_SHARE = 0.15  # (the services' bound before it: its units take milliseconds)
+SERVICE_SHARE = 0.3  # (the services' bound before it: its units take milliseconds)
 MIX_CHECK_SHARE = 0.2
-MIX_ALTERNATIVES_SHARE = 0.5
-MIX_S_PER_DTIME = 1.0
+MIX_EXTEND_SHARE = 0.5
+MIX_S_PER_DTIME = 1.2
+MIX_BUILD_S_PER_COLUMN = 0.001
 
 Unit = tuple[int, int | None]  # (month, block index or None for the whole month)
 
@@ -559,6 +560,9 @@ class Decomposer:
         # month): the month's best plan of that service, a column of ``mix``
         self.service_runs: dict[tuple[str, int], MonthRun] = {}
         self.mixed = False  # ``mix`` gave the best plan (no second descent then)
+        # ``mix``'s columns by (service, month), and those it worked from
+        self.columns: dict[Pair, list[Column]] = defaultdict(list)
+        self.columns_done: set[tuple[Pair, object]] = set()
         # block runs by (unit, reservations owned in its month): a block whose month owns
         # the same reservations as in an earlier evaluation is the same model; its earlier
         # result is reused (re-solving it from that result would not find more) and its
@@ -885,38 +889,53 @@ class Decomposer:
         ):
             return False
         keys = [(w, m) for m in range(ctx.horizon) for w in sorted(self.services)]
-        subs = [self.service_month(w, m) for w, m in keys]
-        # (each unit's model is built from the whole block's lanes: estimated as a block
-        # unit, not at a service's size, with which the XL benchmark's 1,200 units ran 7 s
-        # past its time limit)
-        if not self.affordable(len(subs), budget, 1.0):
-            return False
-        before = self.work
-        runs = self.run_all(subs, budget, {})
-        if any(r.bound is None for r in runs) or self.stopped():
-            return False
-        # the units not proven in their share searched again, from their plans, with what
-        # the others left: most are proven in milliseconds, and one unproven unit weighs on
-        # the sum by its whole gap (the L benchmark with one level a month at 30 s: a month
-        # of one service at $508 against its optimum of $547)
-        left = budget - (self.work - before)
-        again = [i for i, r in enumerate(runs) if r.status != "optimal"]
-        if again and not self.out_of_time() and self.affordable(len(again), left, 1.0):
-            redo = self.run_all([subs[i] for i in again], left, {})
-            for i, r in zip(again, redo, strict=True):
-                if r.bound is not None and r.bound > (runs[i].bound or 0.0):
-                    runs[i] = r
-            if self.stopped():
+        if self.service_runs:
+            # called again (with the time the search left): its units not proven yet
+            again = [k for k in keys if self.service_runs[k].status != "optimal"]
+            if not again or not self.search_services_again(again, budget):
                 return False
-        self.service_runs = dict(zip(keys, runs, strict=True))
-        value = self.units_total(runs)
+        else:
+            # (each unit's model is built from the whole block's lanes: estimated as a block
+            # unit, not at a service's size, with which the XL benchmark's 1,200 units ran
+            # 7 s past its time limit)
+            if not self.affordable(len(keys), budget, 1.0):
+                return False
+            before = self.work
+            runs = self.run_all([self.service_month(w, m) for w, m in keys], budget, {})
+            if any(r.bound is None for r in runs) or self.stopped():
+                return False
+            self.service_runs = dict(zip(keys, runs, strict=True))
+            # the units not proven in their share searched again, with what the others
+            # left: most are proven in milliseconds, and one unproven unit weighs on the
+            # sum by its whole gap (the L benchmark with one level a month at 30 s: a month
+            # of one service at $508 against its optimum of $547)
+            again = [k for k in keys if self.service_runs[k].status != "optimal"]
+            left = budget - (self.work - before)
+            if again and not self.search_services_again(again, left) and self.stopped():
+                return False
+        value = self.units_total(list(self.service_runs.values()))
         raised = self.lower is None or value > self.lower
         self.raise_lower(value)
         self.log.append(
-            f"bound from {len(subs)} service blocks alone (reservations rented per use): "
-            f"{value:,.2f}" + ("" if raised else " (not above the others)")
+            f"bound from {len(keys)} service blocks alone (reservations rented per use"
+            + (f", {len(again)} searched again" if again else "")
+            + f"): {value:,.2f}"
+            + ("" if raised else " (not above the others)")
         )
         return raised
+
+    def search_services_again(self, keys: list[tuple[str, int]], budget: float) -> bool:
+        """The services' months ``keys`` (``service_runs``) searched again sharing ``budget``,
+        each bound kept where it rose. False if that is not affordable or was stopped."""
+        if self.out_of_time() or not self.affordable(len(keys), budget, 1.0):
+            return False
+        runs = self.run_all([self.service_month(w, m) for w, m in keys], budget, {})
+        if self.stopped():
+            return False
+        for k, r in zip(keys, runs, strict=True):
+            if r.bound is not None and r.bound > (self.service_runs[k].bound or 0.0):
+                self.service_runs[k] = r
+        return True
 
     def service_month(self, service: str, month: int) -> SolveContext:
         """One service's month alone, reservations rented (``service_bound``), on plans of
@@ -941,28 +960,34 @@ class Decomposer:
         self.work += RUN_S + form.n_variables * RUN_S_PER_VARIABLE + res.dtime * RENT_S_PER_DTIME
         return res.status in ("optimal", "feasible")
 
+    def add_column(self, pair: Pair, use: Mapping[UseKey, int]) -> int:
+        """``use`` (a service's month) among the columns of ``mix``, unless one of the same
+        signature is; its place there."""
+        col = column(self.ctx, use)
+        cols = self.columns[pair]
+        for k, c in enumerate(cols):
+            if c.signature == col.signature:
+                return k
+        cols.append(col)
+        return len(cols) - 1
+
     def mix(self, budget: float) -> bool:
-        """A plan from each service's month plans (``mix.py``): its plan in every plan the
-        search made, its month's best plan alone (``service_runs``), and those of its later
-        months that also serve the month (``serves``: with growth, most do), the master
-        choosing one for each (service, month) and the reservations for them; then the
-        reservations that serve that usage best, and its check (``repriced``). On plans of
-        one level a month, after ``service_bound``. True if it gave the best plan."""
+        """A plan from each service's month plans (``mix.py``), the master choosing one for
+        each (service, month) and the reservations for them, then the reservations that
+        serve that usage best, and its check (``repriced``). The columns, kept from one call
+        to the next: each service's month in every plan the search made and alone
+        (``service_runs``); and from each column not worked from yet (by service and month;
+        the best plan's first gave worse plans: L $22,043 -> $22,270), as the share of
+        ``budget`` for them lasts, the same plan in the earlier
+        months it serves (``serves``: with growth, most do), and the service's best plan of
+        the next month with the column's reservations already bought (free), which nests in
+        it where the next month's best plan does not (the L benchmark with one level a month
+        at 30 s: $22,306 -> $22,119 against plans without an offering the column runs). On
+        plans of one level a month, after ``service_bound``. True if it gave the best plan."""
         ctx = self.ctx
         if not self.service_runs or self.best is None or self.closed() or self.out_of_time():
             return False
         start = self.work
-        services = sorted(self.services)
-        columns: dict[Pair, list[Column]] = defaultdict(list)
-        seen: dict[Pair, set[object]] = defaultdict(set)
-
-        def add(pair: Pair, use: Mapping[UseKey, int]) -> int | None:
-            col = column(ctx, use)
-            if col.signature in seen[pair]:
-                return next(k for k, c in enumerate(columns[pair]) if c.signature == col.signature)
-            seen[pair].add(col.signature)
-            columns[pair].append(col)
-            return len(columns[pair]) - 1
 
         def split(use: Mapping[UseKey, int]) -> dict[Pair, dict[UseKey, int]]:
             out: dict[Pair, dict[UseKey, int]] = {p: {} for p in self.service_runs}
@@ -971,66 +996,76 @@ class Decomposer:
                     out[(k[0], k[4])][k] = n
             return out
 
-        hint: dict[Pair, int] = {}
-        for pair, part in split(self.best.use).items():
-            k = add(pair, part)
-            if k is not None:
-                hint[pair] = k
+        hint = {pair: self.add_column(pair, part) for pair, part in split(self.best.use).items()}
         for made in self.evaluated:
             for pair, part in split(made.use).items():
-                add(pair, part)
+                self.add_column(pair, part)
         for pair, run in self.service_runs.items():
-            add(pair, run.use)
-        # the plans of later months, where they serve this one too (each checked once),
-        # while their share of the time lasts
-        own = {pair: list(cols) for pair, cols in columns.items()}
-        later = (
-            (w, m, moved(ctx, col.use, m))
-            for w in services
-            for m in range(ctx.horizon)
-            for after in range(m + 1, ctx.horizon)
-            for col in own.get((w, after), [])
-        )
-        for w, m, use in later:
-            if self.work - start > budget * MIX_CHECK_SHARE or self.out_of_time():
-                break
-            if column(ctx, use).signature not in seen[(w, m)] and self.serves(w, m, use):
-                add((w, m), use)
-        # each service's month without one of the offerings its plans run (its next best
-        # mixes, which may nest in the next month's where the best does not), as many
-        # pairs as fit in the share left for them
-        alternatives: list[tuple[Pair, SolveContext]] = []
-        for w, m in sorted(columns):
-            banned = sorted({t for c in own.get((w, m), []) for t in c.std})
-            sub = self.service_month(w, m)
-            for t in banned:
-                lanes = tuple(ln for ln in sub.lanes if not (ln.workload == w and ln.offering == t))
-                alternatives.append(((w, m), replace(sub, lanes=lanes)))
-        share = budget * MIX_ALTERNATIVES_SHARE - (self.work - start)
-        if alternatives and share > 0:
-            per = max(1, len(alternatives) // max(1, len(self.service_runs)))
-            fit = len(alternatives)
-            while fit > per and not self.affordable(fit, share, 1.0):
-                fit -= per
-            if self.affordable(fit, share, 1.0):
-                runs = self.run_all([sub for _, sub in alternatives[:fit]], share, {})
-                for (pair, _sub), run in zip(alternatives[:fit], runs, strict=True):
-                    if run.status in ("optimal", "feasible"):
-                        add(pair, run.use)
-        # (its two interleaved workers run past their deterministic limit, up to twice)
-        dtime = max(0.0, budget - (self.work - start)) / MIX_S_PER_DTIME / 2
+            self.add_column(pair, run.use)
+        fresh = [
+            (pair, k, col)
+            for pair, cols in sorted(self.columns.items())
+            for k, col in enumerate(cols)
+            if (pair, col.signature) not in self.columns_done
+        ]
+        self.columns_done.update((pair, col.signature) for pair, _k, col in fresh)
+        # each month's best plan alone also in the earlier months it serves (the latest
+        # months' first, the services in turn: the share may not reach them all)
+        best_alone = [
+            (pair, column(ctx, run.use))
+            for pair, run in self.service_runs.items()
+            if (pair, ("alone", column(ctx, run.use).signature)) not in self.columns_done
+        ]
+        self.columns_done.update((pair, ("alone", col.signature)) for pair, col in best_alone)
+        for (w, after), col in sorted(best_alone, key=lambda f: (-f[0][1], f[0][0])):
+            for m in range(after):
+                if self.work - start > budget * MIX_CHECK_SHARE or self.out_of_time():
+                    break
+                use = moved(ctx, col.use, m)
+                known = {c.signature for c in self.columns[(w, m)]}
+                if column(ctx, use).signature not in known and self.serves(w, m, use):
+                    self.add_column((w, m), use)
+        # each extended into the next month, as many as fit in their share
+        nexts = [
+            (
+                (w, m + 1),
+                unit_context(
+                    ctx,
+                    (m + 1, ctx.blocks[m + 1][0].index),
+                    "rent",
+                    {(t, m + 1): n for t, n in col.std.items()},
+                    batch="drop",
+                    only=frozenset({w}),
+                ),
+            )
+            for (w, m), _k, col in sorted(fresh, key=lambda f: (f[0][1], f[0][0]))
+            if m + 1 < ctx.horizon
+        ]
+        share = budget * MIX_EXTEND_SHARE - (self.work - start)
+        fit = len(nexts)
+        while fit > 0 and not self.affordable(fit, share, 1.0):
+            fit = fit * 3 // 4
+        if fit and share > 0:
+            runs = self.run_all([sub for _, sub in nexts[:fit]], share, {})
+            for (pair, _sub), run in zip(nexts[:fit], runs, strict=True):
+                if run.status in ("optimal", "feasible"):
+                    self.add_column(pair, run.use)
+        n = sum(len(c) for c in self.columns.values())
+        # one worker: two interleaved ones ran up to three times past their deterministic
+        # limit, and found no better plans in the same wall time (the L benchmark's master)
+        dtime = max(0.0, budget - (self.work - start) - MIX_BUILD_S_PER_COLUMN * n)
+        dtime /= MIX_S_PER_DTIME
         res = master(
             ctx,
-            columns,
+            self.columns,
             hint,
             hint_buys=self.best.buys,
             dtime=dtime,
             seed=self.seed,
-            workers=self.threads,
+            workers=1,
             stop=self.stop,
         )
-        self.work += res.dtime * MIX_S_PER_DTIME
-        n = sum(len(c) for c in columns.values())
+        self.work += MIX_BUILD_S_PER_COLUMN * n + res.dtime * MIX_S_PER_DTIME
         if res.status not in ("optimal", "feasible") or self.stopped():
             self.log.append(f"services' month plans mixed ({n} plans): no plan")
             return False
@@ -1809,10 +1844,21 @@ class Decomposer:
             and self.infeasible_unit is None
             and not self.closed()
             and not self.stopped()
-            and not self.service_runs
             and self.service_bound(self.spare())
         ):
             self.report()
+        # and while the services' month plans mixed gain, again, from the columns they made
+        while (
+            cold
+            and self.mixed
+            and self.spare() >= self.time_limit * AGAIN_SHARE
+            and not self.closed()
+            and not self.stopped()
+            and not self.out_of_time()
+        ):
+            # (less a fifth: M with one level a month, seed 1, at 10 s: a round given 1.7 s
+            # took 1.9 s, and the search ended at 10.1 s)
+            self.mixed = self.mix(self.spare() * 0.8)
         # the blocks did each their share of the batch work, pro rata to their hours; last,
         # each month's placed again, the month whole, and the reservations for that usage.
         # It runs even when the work counted is past the budget (a second or two on the
