@@ -124,6 +124,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 
+from capdsl.solve.columns import Column, Pair, column, master, moved
 from capdsl.solve.context import STANDARD, SolveContext, count_variables, purchase_months
 from capdsl.solve.costing import price_solution
 from capdsl.solve.extract import purchases_of, split_standard
@@ -137,7 +138,6 @@ from capdsl.solve.formulate import (
     formulate,
 )
 from capdsl.solve.greedy import greedy_counts
-from capdsl.solve.mix import Column, Pair, column, master, moved
 from capdsl.solve.money import existing_fleet_cost, to_cents
 from capdsl.solve.progress import Progress
 from capdsl.solve.prune import coarsen
@@ -972,7 +972,7 @@ class Decomposer:
         return len(cols) - 1
 
     def mix(self, budget: float) -> bool:
-        """A plan from each service's month plans (``mix.py``), the master choosing one for
+        """A plan from each service's month plans (``columns.py``), the master choosing one for
         each (service, month) and the reservations for them, then the reservations that
         serve that usage best, and its check (``repriced``). The columns, kept from one call
         to the next: each service's month in every plan the search made and alone

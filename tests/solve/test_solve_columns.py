@@ -1,4 +1,4 @@
-"""The services' month plans mixed (``mix.py``, ``Decomposer.mix``): on plans of one demand
+"""The services' month plans mixed (``columns.py``, ``Decomposer.mix``): on plans of one demand
 level a month, one plan per (service, month) picked among candidates, with the reservations
 bought for them, by a master model."""
 
@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 from collections import defaultdict
+from dataclasses import replace
 from fractions import Fraction
 
 import pytest
@@ -14,9 +15,9 @@ from test_solve_chain import mixed_plan
 from test_solve_decompose_rounds import decomposer
 
 from capdsl.solve import solver
+from capdsl.solve.columns import Column, column, master, moved, undominated
 from capdsl.solve.context import SPOT, STANDARD
 from capdsl.solve.formulate import monthly_rate
-from capdsl.solve.mix import Column, column, master, moved, undominated
 from capdsl.solve.prune import prepare
 
 # the chained plan keeps, month by month, what earlier months bought: here $3,952.80
@@ -55,6 +56,25 @@ def test_mixing_is_skipped_once_the_plan_meets_the_bound() -> None:
     assert d.closed()
     logged = len(d.log)
     assert not d.mix(60.0)
+    assert len(d.log) == logged
+
+
+def test_the_services_bound_called_again_searches_only_its_unproven_months() -> None:
+    d, _ = searched(LEVELS)
+    key = sorted(d.service_runs)[3]
+    proven = d.service_runs[key]
+    assert proven.status == "optimal" and proven.bound is not None
+    # as if its search had been cut short
+    d.service_runs[key] = replace(proven, status="feasible", bound=proven.bound - 50.0)
+    others = {k: r for k, r in d.service_runs.items() if k != key}
+    d.service_bound(60.0)
+    again = d.service_runs[key]
+    assert again.status == "optimal" and again.bound == pytest.approx(proven.bound)
+    assert all(d.service_runs[k] is r for k, r in others.items())  # not searched again
+    assert "1 searched again" in d.log[-1]
+    # every month proven: nothing more to do
+    logged = len(d.log)
+    assert not d.service_bound(60.0)
     assert len(d.log) == logged
 
 
