@@ -937,13 +937,16 @@ class Decomposer:
                 self.service_runs[k] = r
         return True
 
-    def service_month(self, service: str, month: int) -> SolveContext:
+    def service_month(
+        self, service: str, month: int, owned: Mapping[str, int] | None = None
+    ) -> SolveContext:
         """One service's month alone, reservations rented (``service_bound``), on plans of
-        one block a month."""
+        one block a month; with ``owned``, these reservations already bought (free)."""
         return unit_context(
             self.ctx,
             (month, self.ctx.blocks[month][0].index),
             "rent",
+            {(t, month): n for t, n in (owned or {}).items()},
             batch="drop",
             only=frozenset({service}),
         )
@@ -1026,22 +1029,12 @@ class Decomposer:
                 if column(ctx, use).signature not in known and self.serves(w, m, use):
                     self.add_column((w, m), use)
         # each extended into the next month, as many as fit in their share
+        share = budget * MIX_EXTEND_SHARE - (self.work - start)
         nexts = [
-            (
-                (w, m + 1),
-                unit_context(
-                    ctx,
-                    (m + 1, ctx.blocks[m + 1][0].index),
-                    "rent",
-                    {(t, m + 1): n for t, n in col.std.items()},
-                    batch="drop",
-                    only=frozenset({w}),
-                ),
-            )
+            ((w, m + 1), self.service_month(w, m + 1, col.std))
             for (w, m), _k, col in sorted(fresh, key=lambda f: (f[0][1], f[0][0]))
             if m + 1 < ctx.horizon
         ]
-        share = budget * MIX_EXTEND_SHARE - (self.work - start)
         fit = len(nexts)
         while fit > 0 and not self.affordable(fit, share, 1.0):
             fit = fit * 3 // 4
