@@ -355,15 +355,21 @@ CHAIN_MAX_VARIABLES = 1000
 CHAIN_SHARE = 0.3
 CHAIN_UNIT_S = 0.1
 CHAIN_MONTH_S = 0.3
-# The services' month plans mixed (``mix``): this share of the time, at most this share of
-# it spent checking later months' plans in earlier months, the master's work per unit of
-# CP-SAT's deterministic time
+# The services' month plans mixed (``mix``), after the chained plan: the services' bound
+# first with this share of the time, then the mix with this one, of which at most this share
+# goes to checking months' best plans in earlier months and up to this one (with the
+# checks) to the extensions; the master's work per unit of CP-SAT's deterministic time, and
+# per column for building its model
 MIX_SHARE = 0.3
 SERVICE_SHARE = 0.3  # (the services' bound before it: its units take milliseconds)
 MIX_CHECK_SHARE = 0.2
 MIX_EXTEND_SHARE = 0.5
 MIX_S_PER_DTIME = 1.2
 MIX_BUILD_S_PER_COLUMN = 0.001
+# Rounds of the mix at the end get this share of the work budget left (M with one level a
+# month, seed 1, at 10 s: a round given 1.7 s took 1.9 s, and the search ended at 10.1 s;
+# at 0.6, 9.6 s; seed 4's second round still finds its plan, 1.38% -> 0.94%)
+MIX_AGAIN = 0.6
 
 Unit = tuple[int, int | None]  # (month, block index or None for the whole month)
 
@@ -560,9 +566,12 @@ class Decomposer:
         # month): the month's best plan of that service, a column of ``mix``
         self.service_runs: dict[tuple[str, int], MonthRun] = {}
         self.mixed = False  # ``mix`` gave the best plan (no second descent then)
-        # ``mix``'s columns by (service, month), and those it worked from
+        # ``mix``'s columns by (service, month), those it has worked from (extended into the
+        # next month as far as the share went: not again), and the months' plans alone it
+        # moved into earlier months (by signature)
         self.columns: dict[Pair, list[Column]] = defaultdict(list)
         self.columns_done: set[tuple[Pair, object]] = set()
+        self.alone_moved: set[tuple[Pair, object]] = set()
         # block runs by (unit, reservations owned in its month): a block whose month owns
         # the same reservations as in an earlier evaluation is the same model; its earlier
         # result is reused (re-solving it from that result would not find more) and its
@@ -979,14 +988,14 @@ class Decomposer:
         each (service, month) and the reservations for them, then the reservations that
         serve that usage best, and its check (``repriced``). The columns, kept from one call
         to the next: each service's month in every plan the search made and alone
-        (``service_runs``); and from each column not worked from yet (by service and month;
-        the best plan's first gave worse plans: L $22,043 -> $22,270), as the share of
-        ``budget`` for them lasts, the same plan in the earlier
-        months it serves (``serves``: with growth, most do), and the service's best plan of
-        the next month with the column's reservations already bought (free), which nests in
-        it where the next month's best plan does not (the L benchmark with one level a month
-        at 30 s: $22,306 -> $22,119 against plans without an offering the column runs). On
-        plans of one level a month, after ``service_bound``. True if it gave the best plan."""
+        (``service_runs``); each month's plan alone also in the earlier months it serves
+        (``serves``: with growth, most do); and, from each column not worked from yet (by
+        month and service; the best plan's first gave worse plans: L $22,043 -> $22,270), the
+        service's best plan of the next month with the column's reservations already bought
+        (free), which nests in it where the next month's best plan does not (the L benchmark
+        with one level a month at 30 s: $22,306 -> $22,119 against plans without one of the
+        offerings the column runs) -- as far as their shares of ``budget`` go. On plans of
+        one level a month, after ``service_bound``. True if it gave the best plan."""
         ctx = self.ctx
         if not self.service_runs or self.best is None or self.closed() or self.out_of_time():
             return False
@@ -1017,9 +1026,9 @@ class Decomposer:
         best_alone = [
             (pair, column(ctx, run.use))
             for pair, run in self.service_runs.items()
-            if (pair, ("alone", column(ctx, run.use).signature)) not in self.columns_done
+            if (pair, column(ctx, run.use).signature) not in self.alone_moved
         ]
-        self.columns_done.update((pair, ("alone", col.signature)) for pair, col in best_alone)
+        self.alone_moved.update((pair, col.signature) for pair, col in best_alone)
         for (w, after), col in sorted(best_alone, key=lambda f: (-f[0][1], f[0][0])):
             for m in range(after):
                 if self.work - start > budget * MIX_CHECK_SHARE or self.out_of_time():
@@ -1849,9 +1858,7 @@ class Decomposer:
             and not self.stopped()
             and not self.out_of_time()
         ):
-            # (less a fifth: M with one level a month, seed 1, at 10 s: a round given 1.7 s
-            # took 1.9 s, and the search ended at 10.1 s)
-            self.mixed = self.mix(self.spare() * 0.8)
+            self.mixed = self.mix(self.spare() * MIX_AGAIN)
         # the blocks did each their share of the batch work, pro rata to their hours; last,
         # each month's placed again, the month whole, and the reservations for that usage.
         # It runs even when the work counted is past the budget (a second or two on the
@@ -1953,7 +1960,7 @@ class Decomposer:
                 # services' month plans so far
                 if self.service_bound(T * SERVICE_SHARE):
                     self.report()
-                self.mixed = self.mix(T * MIX_SHARE)
+                self.mixed = self.mix(min(T * MIX_SHARE, self.spare()))
         self.leaning = False
         if self.too_large and self.floor_bound(T * FLOOR_IDLE_SHARE):
             # the blocks cannot be re-planned, so the search ends here: the time it leaves
