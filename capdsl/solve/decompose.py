@@ -1020,7 +1020,6 @@ class Decomposer:
             for k, col in enumerate(cols)
             if (pair, col.signature) not in self.columns_done
         ]
-        self.columns_done.update((pair, col.signature) for pair, _k, col in fresh)
         # each month's best plan alone also in the earlier months it serves (the latest
         # months' first, the services in turn: the share may not reach them all)
         best_alone = [
@@ -1039,9 +1038,10 @@ class Decomposer:
                     self.add_column((w, m), use)
         # each extended into the next month, as many as fit in their share
         share = budget * MIX_EXTEND_SHARE - (self.work - start)
+        order = sorted(fresh, key=lambda f: (f[0][1], f[0][0]))
         nexts = [
             ((w, m + 1), self.service_month(w, m + 1, col.std))
-            for (w, m), _k, col in sorted(fresh, key=lambda f: (f[0][1], f[0][0]))
+            for (w, m), _k, col in order
             if m + 1 < ctx.horizon
         ]
         fit = len(nexts)
@@ -1052,6 +1052,12 @@ class Decomposer:
             for (pair, _sub), run in zip(nexts[:fit], runs, strict=True):
                 if run.status in ("optimal", "feasible"):
                     self.add_column(pair, run.use)
+        else:
+            fit = 0
+        # worked from: those extended, and those of the last month (none to extend into)
+        last = [f for f in order if f[0][1] + 1 >= ctx.horizon]
+        extended = [f for f in order if f[0][1] + 1 < ctx.horizon][:fit]
+        self.columns_done.update((pair, col.signature) for pair, _k, col in extended + last)
         n = sum(len(c) for c in self.columns.values())
         # one worker: two interleaved ones ran up to three times past their deterministic
         # limit, and found no better plans in the same wall time (the L benchmark's master)
