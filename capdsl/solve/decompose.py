@@ -972,10 +972,9 @@ class Decomposer:
         self.work += RUN_S + form.n_variables * RUN_S_PER_VARIABLE + res.dtime * RENT_S_PER_DTIME
         return res.status in ("optimal", "feasible")
 
-    def add_column(self, pair: Pair, use: Mapping[UseKey, int]) -> int:
-        """``use`` (a service's month) among the columns of ``mix``, unless one of the same
+    def add_column(self, pair: Pair, col: Column) -> int:
+        """``col`` (a service's month) among the columns of ``mix``, unless one of the same
         signature is; its place there."""
-        col = column(self.ctx, use)
         cols = self.columns[pair]
         for k, c in enumerate(cols):
             if c.signature == col.signature:
@@ -1008,12 +1007,16 @@ class Decomposer:
                     out[(k[0], k[4])][k] = n
             return out
 
-        hint = {pair: self.add_column(pair, part) for pair, part in split(self.best.use).items()}
+        hint = {
+            pair: self.add_column(pair, column(ctx, part))
+            for pair, part in split(self.best.use).items()
+        }
         for made in self.evaluated:
             for pair, part in split(made.use).items():
-                self.add_column(pair, part)
-        for pair, run in self.service_runs.items():
-            self.add_column(pair, run.use)
+                self.add_column(pair, column(ctx, part))
+        alone = {pair: column(ctx, run.use) for pair, run in self.service_runs.items()}
+        for pair, col in alone.items():
+            self.add_column(pair, col)
         fresh = [
             (pair, k, col)
             for pair, cols in sorted(self.columns.items())
@@ -1023,41 +1026,37 @@ class Decomposer:
         # each month's best plan alone also in the earlier months it serves (the latest
         # months' first, the services in turn: the share may not reach them all)
         best_alone = [
-            (pair, column(ctx, run.use))
-            for pair, run in self.service_runs.items()
-            if (pair, column(ctx, run.use).signature) not in self.alone_moved
+            (pair, col)
+            for pair, col in alone.items()
+            if (pair, col.signature) not in self.alone_moved
         ]
         self.alone_moved.update((pair, col.signature) for pair, col in best_alone)
         for (w, after), col in sorted(best_alone, key=lambda f: (-f[0][1], f[0][0])):
             for m in range(after):
                 if self.work - start > budget * MIX_CHECK_SHARE or self.out_of_time():
                     break
-                use = moved(ctx, col.use, m)
+                there = column(ctx, moved(ctx, col.use, m))
                 known = {c.signature for c in self.columns[(w, m)]}
-                if column(ctx, use).signature not in known and self.serves(w, m, use):
-                    self.add_column((w, m), use)
+                if there.signature not in known and self.serves(w, m, there.use):
+                    self.add_column((w, m), there)
         # each extended into the next month, as many as fit in their share
         share = budget * MIX_EXTEND_SHARE - (self.work - start)
         order = sorted(fresh, key=lambda f: (f[0][1], f[0][0]))
-        nexts = [
-            ((w, m + 1), self.service_month(w, m + 1, col.std))
-            for (w, m), _k, col in order
-            if m + 1 < ctx.horizon
-        ]
-        fit = len(nexts)
+        movable = [f for f in order if f[0][1] + 1 < ctx.horizon]
+        fit = len(movable)
         while fit > 0 and not self.affordable(fit, share, 1.0):
             fit = fit * 3 // 4
-        if fit and share > 0:
-            runs = self.run_all([sub for _, sub in nexts[:fit]], share, {})
-            for (pair, _sub), run in zip(nexts[:fit], runs, strict=True):
-                if run.status in ("optimal", "feasible"):
-                    self.add_column(pair, run.use)
-        else:
+        if share <= 0:
             fit = 0
+        if fit:
+            subs = [self.service_month(w, m + 1, col.std) for (w, m), _k, col in movable[:fit]]
+            runs = self.run_all(subs, share, {})
+            for ((w, m), _k, _col), run in zip(movable[:fit], runs, strict=True):
+                if run.status in ("optimal", "feasible"):
+                    self.add_column((w, m + 1), column(ctx, run.use))
         # worked from: those extended, and those of the last month (none to extend into)
         last = [f for f in order if f[0][1] + 1 >= ctx.horizon]
-        extended = [f for f in order if f[0][1] + 1 < ctx.horizon][:fit]
-        self.columns_done.update((pair, col.signature) for pair, _k, col in extended + last)
+        self.columns_done.update((pair, col.signature) for pair, _k, col in movable[:fit] + last)
         n = sum(len(c) for c in self.columns.values())
         # one worker: two interleaved ones ran up to three times past their deterministic
         # limit, and found no better plans in the same wall time (the L benchmark's master)
