@@ -463,7 +463,7 @@ def test_no_lp_bound_when_a_month_is_too_large_and_the_others_are_not_built(
 
 
 def test_the_deepening_leaves_the_best_plan_only_for_a_clearly_better_prospect() -> None:
-    from capdsl.solve.decompose import SWITCH_MARGIN, Candidate
+    from capdsl.solve.decompose import SWITCH_MARGIN, SWITCH_MAX, Candidate
 
     plan, _ = plans()
     ctx = prepare(plan)
@@ -479,6 +479,14 @@ def test_the_deepening_leaves_the_best_plan_only_for_a_clearly_better_prospect()
     farther = Candidate({}, {}, 105.0, False, slack=14.0)  # 91
     d.evaluated = [best, near, farther, far]
     assert d.deepening_target() is far  # the lowest cost - slack
+    # a plan far above the best (its blocks cut short: nearly all its cost is slack) is
+    # not a prospect, however low its cost less slack
+    cut_short = Candidate({}, {}, 100.0 * SWITCH_MAX + 1.0, False, slack=100.0)  # 21
+    d.evaluated = [best, near, farther, far, cut_short]
+    assert d.deepening_target() is far
+    at_most = Candidate({}, {}, 100.0 * SWITCH_MAX, False, slack=100.0)  # 20
+    d.evaluated = [best, near, farther, far, cut_short, at_most]
+    assert d.deepening_target() is at_most
 
 
 def test_every_re_planned_plan_records_its_blocks_slack() -> None:
