@@ -2075,11 +2075,11 @@ class Decomposer:
         blocks could save at most (``slack``, from CP-SAT's bounds on them) below the best
         plan's by more than ``SWITCH_MARGIN`` of its cost (and costing at most ``SWITCH_MAX``
         times as much: a plan far above, its blocks cut short, has slack it will not
-        realise). A plan reached from other
-        reservations, with blocks searched less, can be the better start: the M benchmark
-        at 60 s, $74,632 with $12,368 of slack against the best $73,614 with $2,783,
-        deepened to $69,504 (the best plan deepened: $72,618). Block bounds without cuts are
-        loose, hence the margin (the examples' alternatives within 0.3% lost 0.3-0.8%)."""
+        realise). A plan reached from other reservations, with blocks searched less, can be
+        the better start: the M benchmark at 60 s, $74,632 with $12,368 of slack against the
+        best $73,614 with $2,783, deepened to $69,504 (the best plan deepened: $72,618).
+        Block bounds without cuts are loose, hence the margin (the examples' alternatives
+        within 0.3% lost 0.3-0.8%)."""
         assert self.best is not None
         best = self.best
         floor = best.cost - best.slack - SWITCH_MARGIN * best.cost

@@ -51,8 +51,9 @@ BLOCK_PARAMS: dict[str, bool | int | float] = {
 # A single worker's search is also capped at this many conflicts per second of its time
 # limit: CP-SAT's deterministic time misses some searches' work. A chain month of the M
 # benchmark with one level a month (seed 3: 69 variables, limit 0.1 s) ran 9,539 conflicts
-# in 1.87 s for 0.04 of deterministic time, where the others run at most 19,000 per second
-# of their limits; one worker runs 5,000-7,000 a second of wall time
+# in 1.87 s for 0.04 of deterministic time, where the other units of M (seeds 0, 3, 5) and L
+# (seed 0) run at most 19,000 per second of their limits; one worker runs 5,000-7,000 a
+# second of wall time. Several workers count conflicts together: not capped
 CONFLICTS_PER_SECOND = 25_000
 # Deterministic time per wall-clock second of one worker on those models with those
 # parameters (the LP at every node makes a unit of CP-SAT's work counter cost more wall time
@@ -180,7 +181,9 @@ def run_model(
     """Solve a formulation; never raises for solver outcomes. ``params``: further CP-SAT
     parameters by name (``BLOCK_PARAMS`` for the decomposition's small block models);
     ``keep_values``: the result keeps the solver's objective value and every variable's
-    value (for ``lean``)."""
+    value (for ``lean``). A deterministic search ends at its deterministic time and, on one
+    worker, its conflicts (``CONFLICTS_PER_SECOND``) for ``time_limit``; the wall clock only
+    at five times that, plus two seconds (a safety net)."""
     solver = cp_model.CpSolver()
     prm = solver.parameters
     n_workers = workers or default_workers()
