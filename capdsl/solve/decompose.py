@@ -1048,11 +1048,9 @@ class Decomposer:
         share = budget * MIX_EXTEND_SHARE - (self.work - start)
         order = sorted(fresh, key=lambda f: (f[0][1], f[0][0]))
         movable = [f for f in order if f[0][1] + 1 < ctx.horizon]
-        fit = len(movable)
+        fit = len(movable) if share > 0 else 0
         while fit > 0 and not self.affordable(fit, share, 1.0):
             fit = fit * 3 // 4
-        if share <= 0:
-            fit = 0
         if fit:
             subs = [self.service_month(w, m + 1, col.std) for (w, m), _k, col in movable[:fit]]
             runs = self.run_all(subs, share, {})
