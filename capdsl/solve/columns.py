@@ -24,12 +24,14 @@ unchanged), seeds 1 and 2: 0.94% -> 0.70%, 4.80% -> 2.69%."""
 
 from __future__ import annotations
 
+import math
 import threading
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
+from ortools.linear_solver import pywraplp  # type: ignore[attr-defined]
 from ortools.sat.python import cp_model
 
 from capdsl.solve.context import SPOT, STANDARD, SolveContext, purchase_months
@@ -264,3 +266,88 @@ def master(
         out.objective = solver.objective_value / money
         out.bound = solver.best_objective_bound / money
     return out
+
+
+@dataclass
+class Prices:
+    """The duals of the master's LP relaxation (``master_lp``): what one standard instance
+    of an offering with reservations is worth in a month (``rent``, (offering, month) ->
+    money; at most its on-demand cost, and over any reservation's term at most what the
+    reservation costs), and what each (service, month) pays at best for its columns
+    (``pair``). ``value`` is the LP's optimum, over the columns it has."""
+
+    value: float
+    rent: dict[tuple[str, int], float]
+    pair: dict[Pair, float]
+
+
+def master_lp(ctx: SolveContext, columns: Mapping[Pair, Sequence[Column]]) -> Prices | None:
+    """The master's LP relaxation (GLOP): each (service, month) a convex combination of its
+    columns, reservations bought in fractions (each held for its term, priced as the exact
+    model prices it) or on-demand, each offering's standard instances of a month within
+    them (with those already owned). Its duals, made exactly feasible for the reservations
+    and the on-demand (``Prices``: a simplex's tolerances left alone, a Lagrangian bound
+    from them could exceed the optimum), price the services' months in
+    ``Decomposer.price_columns``. None if GLOP does not solve it."""
+    plan = ctx.plan
+    H = plan.horizon
+    hpm = ctx.hours_per_month
+    mode = plan.commitments.beyond_horizon
+    offerings = {o.id: o.offering for o in plan.offerings}
+    lp = pywraplp.Solver.CreateSolver("GLOP")
+    assert lp is not None
+    inf = lp.infinity()
+    objective = lp.Objective()
+    convex: dict[Pair, pywraplp.Constraint] = {}
+    cover: dict[tuple[str, int], pywraplp.Constraint] = {}
+    for pair, cols in sorted(columns.items()):
+        convex[pair] = lp.Constraint(1, 1)
+        for col in cols:
+            v = lp.NumVar(0, inf, "")
+            convex[pair].SetCoefficient(v, 1)
+            objective.SetCoefficient(v, float(col.other))
+            for t, n in col.std.items():
+                key = (t, pair[1])
+                if key not in cover:
+                    cover[key] = lp.Constraint(-inf, ctx.pools[t].existing[pair[1]])
+                cover[key].SetCoefficient(v, n)
+    # what a reservation bought at ``s`` costs, and the months it serves, per offering
+    terms: dict[str, list[tuple[float, range]]] = defaultdict(list)
+    for t in sorted({t for t, _m in cover}):
+        for c in ctx.pools[t].choices:
+            for s in purchase_months(plan):
+                served = range(s, min(H, s + c.term_months))
+                cost = float(choice_cost(c, s, H, hpm, mode))
+                terms[t].append((cost, served))
+                y = lp.NumVar(0, inf, "")
+                objective.SetCoefficient(y, cost)
+                for m in served:
+                    if (t, m) in cover:
+                        cover[(t, m)].SetCoefficient(y, -1)
+    od_cost: dict[tuple[str, int], float] = {}
+    for (t, m), row in cover.items():
+        price = offerings[t].on_demand_hourly
+        if price is not None:
+            od_cost[(t, m)] = float(Fraction(price) * ctx.blocks[m][0].billed)
+            od = lp.NumVar(0, inf, "")
+            objective.SetCoefficient(od, od_cost[(t, m)])
+            row.SetCoefficient(od, -1)
+    objective.SetMinimization()
+    if lp.Solve() != pywraplp.Solver.OPTIMAL:
+        return None
+    rent = {
+        k: min(max(0.0, -row.dual_value()), od_cost.get(k, math.inf)) for k, row in cover.items()
+    }
+    # no reservation worth more than it costs over the months it serves (scaled down where
+    # the simplex's tolerance left one a hair over)
+    for t, options in terms.items():
+        scale = 1.0
+        for cost, served in options:
+            worth = sum(rent.get((t, m), 0.0) for m in served)
+            if worth > cost:
+                scale = min(scale, cost / worth * (1 - 1e-12))
+        if scale < 1.0:
+            for m in range(H):
+                if (t, m) in rent:
+                    rent[(t, m)] *= scale
+    return Prices(objective.Value(), rent, {p: row.dual_value() for p, row in convex.items()})

@@ -122,10 +122,17 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
+from decimal import Decimal
 from fractions import Fraction
 
-from capdsl.solve.columns import Column, Pair, column, master, moved
-from capdsl.solve.context import STANDARD, SolveContext, count_variables, purchase_months
+from capdsl.solve.columns import Column, Pair, column, master, master_lp, moved
+from capdsl.solve.context import (
+    STANDARD,
+    Choice,
+    SolveContext,
+    count_variables,
+    purchase_months,
+)
 from capdsl.solve.costing import price_solution
 from capdsl.solve.extract import purchases_of, split_standard
 from capdsl.solve.floors import Floors, FloorSearch
@@ -375,6 +382,26 @@ MIX_BUILD_S_PER_COLUMN = 0.001
 # month, seed 1, at 10 s: a round given 1.7 s took 1.9 s, and the search ended at 10.1 s;
 # at 0.6, 9.6 s; seed 4's second round still finds its plan, 1.38% -> 0.94%)
 MIX_AGAIN = 0.6
+# Column generation (``Decomposer.price_columns``): each service's month searched at most this
+# long for the column the master's LP duals price lowest (most are proven in 20-60 ms); a
+# column is added when its reduced cost is below minus this much money
+PRICE_UNIT_S = 0.5
+# It starts only if the work left fits this many rounds, at this much work per month priced
+# (measured on the M benchmark with one level a month: 0.004-0.013 a month; it converges in
+# 12-22 rounds, its first few giving no bound)
+PRICE_MIN_ROUNDS = 10
+PRICE_UNIT_WORK = 0.01
+# The share of its budget kept for the master over the columns found
+PRICE_MASTER_SHARE = 0.15
+PRICE_MIN_GAIN = 0.005
+# (with light parameters: no probing, one presolve round, no symmetry detection)
+PRICE_PARAMS: dict[str, bool | int | float] = {
+    "max_presolve_iterations": 1,
+    "cp_model_probing_level": 0,
+    "symmetry_level": 0,
+}
+# Estimated work of building and solving the master's LP, per column (GLOP)
+PRICE_LP_S_PER_COLUMN = 0.0005
 
 Unit = tuple[int, int | None]  # (month, block index or None for the whole month)
 
@@ -437,6 +464,10 @@ def by_weight(per: float, weights: list[float | None]) -> list[float]:
     raw = [min(SLACK_CAP * per, max(UNIT_MIN_S, per * n * w / total)) for w in full]
     scale = per * n / sum(raw)
     return [min(SLACK_CAP * per, max(UNIT_MIN_S, x * scale)) for x in raw]
+
+
+def _decimal(x: Fraction) -> Decimal:
+    return Decimal(x.numerator) / Decimal(x.denominator)
 
 
 def unit_context(
@@ -709,6 +740,7 @@ class Decomposer:
         time_limit: float,
         hint_use: Mapping[UseKey, int],
         hint_buy: Mapping[OptionKey, int] | None = None,
+        params: Mapping[str, bool | int | float] | None = None,
     ) -> MonthRun:
         month = next(i for i, bs in enumerate(sub.blocks) if bs)
         if self.stopped():
@@ -732,7 +764,7 @@ class Decomposer:
             stop=self.stop,
             seed=self.seed,
             workers=1,
-            params=BLOCK_PARAMS if sub.reservations == "fixed" else None,
+            params=params or (BLOCK_PARAMS if sub.reservations == "fixed" else None),
             dtime_per_second=dtime_per_second,
             keep_values=leaning,
         )
@@ -783,6 +815,7 @@ class Decomposer:
         hint_use: Mapping[UseKey, int],
         weights: list[float | None] | None = None,
         sizes: list[float] | None = None,
+        params: Mapping[str, bool | int | float] | None = None,
     ) -> list[MonthRun]:
         """Solve units in parallel, each with an equal share of ``budget`` -- or, given
         ``weights`` (what each unit may gain), shares in proportion to them
@@ -817,7 +850,7 @@ class Decomposer:
 
         with ThreadPoolExecutor(max_workers=self.threads, thread_name_prefix="capdsl-unit") as pool:
             futures = [
-                pool.submit(self.run_unit, sub, p, hint_of(sub))
+                pool.submit(self.run_unit, sub, p, hint_of(sub), None, params)
                 for sub, p in zip(subs, pers, strict=True)
             ]
             runs = [f.result() for f in futures]
@@ -1060,11 +1093,19 @@ class Decomposer:
         # worked from: those extended, and those of the last month (none to extend into)
         last = [f for f in order if f[0][1] + 1 >= ctx.horizon]
         self.columns_done.update((pair, col.signature) for pair, _k, col in movable[:fit] + last)
+        return self.master_plan(hint, budget - (self.work - start), "services' month plans mixed")
+
+    def master_plan(self, hint: Mapping[Pair, int], budget: float, what: str) -> bool:
+        """The master (``columns.master``) over the columns so far, from ``hint`` (a column
+        per (service, month): the best plan's), within ``budget`` of work; its plan with the
+        reservations that serve it best, checked (``repriced``). True if that is the best
+        plan."""
+        assert self.best is not None
+        ctx = self.ctx
         n = sum(len(c) for c in self.columns.values())
         # one worker: two interleaved ones ran up to three times past their deterministic
         # limit, and found no better plans in the same wall time (the L benchmark's master)
-        dtime = max(0.0, budget - (self.work - start) - MIX_BUILD_S_PER_COLUMN * n)
-        dtime /= MIX_S_PER_DTIME
+        dtime = max(0.0, budget - MIX_BUILD_S_PER_COLUMN * n) / MIX_S_PER_DTIME
         res = master(
             ctx,
             self.columns,
@@ -1077,7 +1118,7 @@ class Decomposer:
         )
         self.work += MIX_BUILD_S_PER_COLUMN * n + res.dtime * MIX_S_PER_DTIME
         if res.status not in ("optimal", "feasible") or self.stopped():
-            self.log.append(f"services' month plans mixed ({n} plans): no plan")
+            self.log.append(f"{what} ({n} plans): no plan")
             return False
         use = {k: v for k, v in self.best.use.items() if k[0] not in self.services}
         for col in res.chosen.values():
@@ -1085,11 +1126,162 @@ class Decomposer:
         cand = self.repriced(use)
         improved = self.consider(cand)
         self.log.append(
-            f"services' month plans mixed ({n} plans, {res.status}): "
+            f"{what} ({n} plans, {res.status}): "
             + (cand.outcome() if cand else "no other plan")
             + (" (best)" if improved else "")
         )
         return improved
+
+    def pricing_is_exact(self) -> bool:
+        """Whether the master's LP (``columns.master_lp``) relaxes the plan: nothing it leaves
+        out makes a plan cheaper. Reservations already owned in a zone (free in that zone
+        only, where the master pays for those instances) and a commitment cap (which the
+        priced months, renting at the duals' prices, would apply to those prices) would;
+        budgets' penalties are no part of a column's cost."""
+        plan = self.ctx.plan
+        return (
+            not plan.budgets
+            and plan.commitments.max_hourly is None
+            and not any(pool.zonal for pool in self.ctx.pools.values())
+        )
+
+    def priced_month(
+        self, service: str, month: int, rent: Mapping[tuple[str, int], float]
+    ) -> SolveContext:
+        """One service's month alone (``service_month``) with every standard instance of an
+        offering with reservations costing ``rent`` ((offering, month) -> money: what the
+        master's duals say it is worth, ``columns.Prices``; rented for the month at that
+        price, or on-demand if dearer), and no reservation owned: its optimum is the column
+        those prices make cheapest."""
+        sub = self.service_month(service, month)
+        hpm = Fraction(self.ctx.hours_per_month)
+        pools = {}
+        for t, pool in sub.pools.items():
+            worth = Fraction(rent.get((t, month), 0.0))
+            first = pool.choices[0] if pool.choices else None
+            option = Choice(
+                term_months=1,
+                payment=first.payment if first else "no_upfront",
+                offering_class=first.offering_class if first else "standard",
+                upfront=Decimal(0),
+                # (``formulate.monthly_rate`` x the unit's share of the month: the worth)
+                hourly=_decimal(worth / (hpm * sub.rent_share)),
+            )
+            pools[t] = replace(
+                pool, choices=(option,), existing=(0,) * len(pool.existing), zonal={}
+            )
+        return replace(sub, pools=pools)
+
+    def price_columns(self, budget: float) -> bool:
+        """Column generation on plans of one level a month: the master's LP relaxation over
+        the columns so far (``columns.master_lp``), then each service's month searched for
+        the column its duals price lowest (``priced_month``); those that would lower the
+        LP are added, and again, as far as ``budget`` goes or until none would. Each round
+        with every month searched gives a bound (Lagrangian: the LP's duals price the
+        reservations and on-demand exactly, so the services' months priced at them --
+        CP-SAT's bounds on them -- bound every plan), which holds a reservation for its
+        whole term where the services' months alone rent it for the month
+        (``service_bound``). Then the master over all the columns, for a plan. True if that
+        is the best plan."""
+        ctx = self.ctx
+        if (
+            not self.service_runs
+            or self.best is None
+            or not self.pricing_is_exact()
+            or self.closed()
+            or self.out_of_time()
+        ):
+            return False
+        start = self.work
+        pairs = sorted(self.service_runs)
+        fleet = existing_fleet_cost(ctx.plan)
+        for pair, run in self.service_runs.items():
+            self.add_column(pair, column(ctx, run.use))
+        hint = {
+            pair: self.add_column(
+                pair,
+                column(ctx, {k: n for k, n in self.best.use.items() if (k[0], k[4]) == pair and n}),
+            )
+            for pair in pairs
+        }
+        rounds = added = 0
+        best_bound: float | None = None
+        round_work = None  # per month priced
+        todo = pairs
+        while not self.out_of_time():
+            left = budget - (self.work - start)
+            n_cols = sum(len(c) for c in self.columns.values())
+            lp_work = PRICE_LP_S_PER_COLUMN * n_cols
+            per = min(PRICE_UNIT_S, self.unit_limit(len(todo), max(0.0, left - lp_work)))
+            share = (len(todo) * (per / 0.8 + UNIT_OVERHEAD_S)) / self.threads
+            expected = lp_work + (
+                round_work * len(todo) if round_work is not None else share * UNCALIBRATED
+            )
+            if expected > left - budget * PRICE_MASTER_SHARE or not self.fits(expected):
+                break  # (the master's share kept)
+            prices = master_lp(ctx, self.columns)
+            self.work += lp_work
+            if prices is None:
+                break
+            before = self.work
+            runs = self.run_all(
+                [self.priced_month(w, m, prices.rent) for w, m in todo],
+                share,
+                {},
+                params=PRICE_PARAMS,
+            )
+            round_work = (self.work - before) / len(todo)
+            if self.stopped():
+                return False
+            rounds += 1
+            gained: list[Pair] = []
+            # a bound when every month was priced
+            lagrangian: float | None = 0.0 if len(todo) == len(pairs) else None
+            for (w, m), run in zip(todo, runs, strict=True):
+                if run.bound is None or lagrangian is None:
+                    lagrangian = None
+                else:
+                    # (each month's value counts its existing fleet once, the plan's below)
+                    lagrangian += run.bound - float(fleet[m])
+                if run.status not in ("optimal", "feasible"):
+                    continue
+                col = column(ctx, run.use)
+                reduced = (
+                    float(col.other)
+                    + sum(prices.rent.get((t, m), 0.0) * n for t, n in col.std.items())
+                    - prices.pair[(w, m)]
+                )
+                if reduced < -PRICE_MIN_GAIN:
+                    k = len(self.columns[(w, m)])
+                    if self.add_column((w, m), col) == k:
+                        gained.append((w, m))
+            if lagrangian is not None:
+                lagrangian += float(sum(fleet, Fraction(0)))
+                lagrangian -= sum(
+                    prices.rent.get((t, m), 0.0) * pool.existing[m]
+                    for t, pool in ctx.pools.items()
+                    for m in range(ctx.horizon)
+                )
+                best_bound = lagrangian if best_bound is None else max(best_bound, lagrangian)
+                self.raise_lower(lagrangian)
+            added += len(gained)
+            if gained:
+                # the months that gained priced again first (the others' prices move little)
+                todo = gained
+            elif len(todo) < len(pairs):
+                todo = pairs  # none gained: every month, for new ones and a bound
+            else:
+                break
+        if not rounds:
+            return False
+        self.log.append(
+            f"column generation: {rounds} rounds, {added} month plans added"
+            + (f"; bound from its prices {best_bound:,.2f}" if best_bound is not None else "")
+        )
+        self.report()
+        if not added or self.out_of_time():
+            return False
+        return self.master_plan(hint, budget - (self.work - start), "month plans priced, mixed")
 
     def floors_may_raise_the_bound(self) -> bool:
         """Whether more floors may raise the plan's bound: none found yet, or the family
@@ -1867,6 +2059,17 @@ class Decomposer:
             and not self.out_of_time()
         ):
             self.mixed = self.mix(self.spare() * MIX_AGAIN)
+        # then columns priced by the master's LP duals (``price_columns``: a bound too), when
+        # the time left fits enough rounds to matter
+        if (
+            cold
+            and self.service_runs
+            and self.spare() >= PRICE_MIN_ROUNDS * len(self.service_runs) * PRICE_UNIT_WORK
+            and not self.closed()
+            and not self.stopped()
+            and not self.out_of_time()
+        ):
+            self.price_columns(self.spare())
         # the blocks did each their share of the batch work, pro rata to their hours; last,
         # each month's placed again, the month whole, and the reservations for that usage.
         # It runs even when the work counted is past the budget (a second or two on the
