@@ -1992,7 +1992,10 @@ class Decomposer:
            blocks not proven optimal searched again while that gains, as many as fit in it,
            those with the most slack first (the M benchmark at 10 s: $66,909 -> $66,669;
            seasonal-ecommerce at 20 s $9,540 -> $9,515), then the integer floors, for the
-           bound;
+           bound; on plans of one level a month, the services' months alone (a bound), the
+           services' month plans mixed again while that gains, and, when the work left fits
+           ``PRICE_MIN_ROUNDS`` rounds, column generation (``price_columns``: a bound that
+           holds reservations for their term, and more month plans for the master);
         7. however the search ended (out of its work budget after any phase), the batch
            work of each month placed again, the month whole (``place_best_batch``).
 
