@@ -1135,15 +1135,18 @@ class Decomposer:
         return improved
 
     def pricing_is_exact(self) -> bool:
-        """Whether the master's LP (``columns.master_lp``) relaxes the plan: nothing it leaves
-        out makes a plan cheaper. Reservations already owned in a zone (free in that zone
-        only, where the master pays for those instances) and a commitment cap (which the
-        priced months, renting at the duals' prices, would apply to those prices) would;
-        budgets' penalties are no part of a column's cost."""
+        """Whether the master's LP (``columns.master_lp``) relaxes the plan and the priced
+        months (``priced_month``) charge exactly the duals: nothing either leaves out makes
+        a plan cheaper. Reservations already owned in a zone (free in that zone only, where
+        the master pays for those instances) and a commitment cap (which the priced months,
+        renting at the duals' prices, would apply to those prices) would; so would a lead
+        time (a month before it rents nothing, and its instances would cost their on-demand
+        price, not their dual); budgets' penalties are no part of a column's cost."""
         plan = self.ctx.plan
         return (
             not plan.budgets
             and plan.commitments.max_hourly is None
+            and plan.commitments.lead_time_months <= 0
             and not any(pool.zonal for pool in self.ctx.pools.values())
         )
 

@@ -6,6 +6,7 @@ and the columns found feed the master."""
 from __future__ import annotations
 
 from dataclasses import replace
+from decimal import Decimal
 from fractions import Fraction
 
 import pytest
@@ -13,6 +14,7 @@ from test_solve_chain import mixed_plan
 from test_solve_columns import LEVELS
 from test_solve_decompose_rounds import decomposer
 
+from capdsl.model.plan import Budget
 from capdsl.solve import solver
 from capdsl.solve.columns import column, master, master_lp
 from capdsl.solve.context import purchase_months
@@ -128,3 +130,13 @@ def test_pricing_is_left_out_where_the_master_is_no_relaxation() -> None:
     logged = len(d.log)
     assert not d.price_columns(60.0)
     assert len(d.log) == logged
+    # a lead time: the months before it rent nothing, and would not charge the duals
+    d = started()
+    plan = d.ctx.plan
+    later = plan.commitments.model_copy(update={"lead_time_months": 1})
+    d.ctx = replace(d.ctx, plan=plan.model_copy(update={"commitments": later}))
+    assert not d.pricing_is_exact()
+    # a budget: its penalties are no part of a column's cost
+    soft = Budget(name="budget", monthly=Decimal(20), hard=False, penalty=Decimal(2))
+    d.ctx = replace(d.ctx, plan=plan.model_copy(update={"budgets": [soft]}))
+    assert not d.pricing_is_exact()
