@@ -386,6 +386,7 @@ MIX_AGAIN = 0.6
 # long for the column the master's LP duals price lowest (most are proven in 20-60 ms); a
 # column is added when its reduced cost is below minus this much money
 PRICE_UNIT_S = 0.5
+PRICE_MIN_GAIN = 0.005
 # It starts only if the work left fits this many rounds, at this much work per month priced
 # (measured on the M benchmark with one level a month: 0.004-0.013 a month; it converges in
 # 12-22 rounds, its first few giving no bound)
@@ -393,7 +394,6 @@ PRICE_MIN_ROUNDS = 10
 PRICE_UNIT_WORK = 0.01
 # The share of its budget kept for the master over the columns found
 PRICE_MASTER_SHARE = 0.15
-PRICE_MIN_GAIN = 0.005
 # (with light parameters: no probing, one presolve round, no symmetry detection)
 PRICE_PARAMS: dict[str, bool | int | float] = {
     "max_presolve_iterations": 1,
@@ -1218,6 +1218,7 @@ class Decomposer:
             n_cols = sum(len(c) for c in self.columns.values())
             lp_work = PRICE_LP_S_PER_COLUMN * n_cols
             per = min(PRICE_UNIT_S, self.unit_limit(len(todo), max(0.0, left - lp_work)))
+            # (the budget whose ``unit_limit`` for these months is ``per``)
             share = (len(todo) * (per / 0.8 + UNIT_OVERHEAD_S)) / self.threads
             expected = lp_work + (
                 round_work * len(todo) if round_work is not None else share * UNCALIBRATED
