@@ -389,7 +389,9 @@ PRICE_UNIT_S = 0.5
 PRICE_MIN_GAIN = 0.005
 # It starts only if the work left fits this many rounds, at this much work per month priced
 # (measured on the M benchmark with one level a month: 0.004-0.013 a month; it converges in
-# 12-22 rounds, its first few giving no bound)
+# 12-22 rounds, its first few giving no bound. At 20 s it ran on seeds 0 and 4 without
+# converging, and gained nothing; with room for 20 asked, it did not run on seed 5 at 60 s,
+# where it gains: 1.21% -> 1.16%)
 PRICE_MIN_ROUNDS = 10
 PRICE_UNIT_WORK = 0.01
 # The share of its budget kept for the master over the columns found
