@@ -18,6 +18,7 @@ from capdsl.model.plan import Budget
 from capdsl.solve import solver
 from capdsl.solve.columns import column, master, master_lp
 from capdsl.solve.context import purchase_months
+from capdsl.solve.formulate import monthly_rate
 from capdsl.solve.prune import choice_cost, prepare
 
 # demand that dips in the middle month: renting reservations for each month alone bounds the
@@ -106,8 +107,6 @@ def test_a_month_priced_at_the_rent_rate_is_the_month_alone() -> None:
     d = started()
     ctx = d.ctx
     hpm = ctx.hours_per_month
-    from capdsl.solve.formulate import monthly_rate
-
     rate = {
         (t, m): float(min(monthly_rate(c, hpm) for c in pool.choices))
         for t, pool in ctx.pools.items()
