@@ -1014,6 +1014,24 @@ class Decomposer:
         self.work += RUN_S + form.n_variables * RUN_S_PER_VARIABLE + res.dtime * RENT_S_PER_DTIME
         return res.status in ("optimal", "feasible")
 
+    def by_pair(self, use: Mapping[UseKey, int]) -> dict[Pair, dict[UseKey, int]]:
+        """A plan's usage of each service's month (``service_runs``' pairs; empty where it
+        runs none)."""
+        out: dict[Pair, dict[UseKey, int]] = {p: {} for p in self.service_runs}
+        for k, n in use.items():
+            if n and (k[0], k[4]) in out:
+                out[(k[0], k[4])][k] = n
+        return out
+
+    def best_columns(self) -> dict[Pair, int]:
+        """The best plan's month plans among the columns (added where new): their places,
+        the master's hint."""
+        assert self.best is not None
+        return {
+            pair: self.add_column(pair, column(self.ctx, part))
+            for pair, part in self.by_pair(self.best.use).items()
+        }
+
     def add_column(self, pair: Pair, col: Column) -> int:
         """``col`` (a service's month) among the columns of ``mix``, unless one of the same
         signature is; its place there."""
@@ -1042,19 +1060,9 @@ class Decomposer:
             return False
         start = self.work
 
-        def split(use: Mapping[UseKey, int]) -> dict[Pair, dict[UseKey, int]]:
-            out: dict[Pair, dict[UseKey, int]] = {p: {} for p in self.service_runs}
-            for k, n in use.items():
-                if n and (k[0], k[4]) in out:
-                    out[(k[0], k[4])][k] = n
-            return out
-
-        hint = {
-            pair: self.add_column(pair, column(ctx, part))
-            for pair, part in split(self.best.use).items()
-        }
+        hint = self.best_columns()
         for made in self.evaluated:
-            for pair, part in split(made.use).items():
+            for pair, part in self.by_pair(made.use).items():
                 self.add_column(pair, column(ctx, part))
         alone = {pair: column(ctx, run.use) for pair, run in self.service_runs.items()}
         for pair, col in alone.items():
@@ -1204,13 +1212,7 @@ class Decomposer:
         fleet = existing_fleet_cost(ctx.plan)
         for pair, run in self.service_runs.items():
             self.add_column(pair, column(ctx, run.use))
-        hint = {
-            pair: self.add_column(
-                pair,
-                column(ctx, {k: n for k, n in self.best.use.items() if (k[0], k[4]) == pair and n}),
-            )
-            for pair in pairs
-        }
+        hint = self.best_columns()
         rounds = added = 0
         best_bound: float | None = None
         round_work = None  # per month priced
