@@ -24,16 +24,14 @@ import platform
 import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 from lark import Lark
+from results import write_section as write_results_section
 
 from capdsl.lang import parse_file
 from capdsl.lang.diagnostics import has_errors
 from capdsl.lang.parser import get_parser, grammar_text
 
-ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "benchmarks" / "RESULTS.md"
 START, END = "<!-- parse:start -->", "<!-- parse:end -->"
 
 HEADER = """\
@@ -164,15 +162,7 @@ def report(m: dict[str, float | int], runs: int) -> str:
 
 
 def write_section(text: str) -> None:
-    body = f"{START}\n{text}\n{END}"
-    current = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmark results\n"
-    if START in current and END in current:
-        head, rest = current.split(START, 1)
-        _, tail = rest.split(END, 1)
-        new = head + body + tail
-    else:
-        new = current.rstrip("\n") + "\n\n" + body + "\n"
-    RESULTS.write_text(new, encoding="utf-8")
+    write_results_section(f"{START}\n{text}\n{END}", START, END)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -15,14 +15,13 @@ from __future__ import annotations
 import argparse
 import platform
 import time
-from pathlib import Path
+
+import results
 
 import capdsl.solve.decompose as decompose
 from capdsl.bench.generate import generate
 from capdsl.solve.prune import prepare
 
-HERE = Path(__file__).resolve().parent
-RESULTS = HERE / "RESULTS.md"
 START, END = "<!-- pricing:start -->", "<!-- pricing:end -->"
 
 
@@ -90,13 +89,7 @@ def main() -> None:
     lines += ["", f"Mean gap: {mean_off:.2f}% without, {mean_on:.2f}% with.", END]
     text = "\n".join(lines)
     if not args.no_write:
-        old = RESULTS.read_text(encoding="utf-8")
-        if START in old and END in old:
-            head, rest = old.split(START, 1)
-            new = head + text + rest.split(END, 1)[1]
-        else:
-            new = old.rstrip("\n") + "\n\n" + text + "\n"
-        RESULTS.write_text(new, encoding="utf-8")
+        results.write_section(text, START, END)
     print(text)
 
 

@@ -22,8 +22,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-RESULTS = HERE / "RESULTS.md"
+import results
+
 START, END = "<!-- solve:start -->", "<!-- solve:end -->"
 
 
@@ -140,14 +140,7 @@ def targets(rows: list[dict]) -> list[str]:  # type: ignore[type-arg]
 
 
 def write(text: str) -> None:
-    old = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmark results\n"
-    if START in old and END in old:
-        head, rest = old.split(START, 1)
-        _, tail = rest.split(END, 1)
-        new = head + text + tail
-    else:
-        new = old.rstrip("\n") + "\n\n" + text + "\n"
-    RESULTS.write_text(new, encoding="utf-8")
+    results.write_section(text, START, END)
 
 
 def main() -> None:
