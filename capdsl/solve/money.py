@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_EVEN, Decimal
 from fractions import Fraction
+from functools import lru_cache
 
 from capdsl.model.plan import Plan
 
@@ -42,6 +43,7 @@ def reservation_month_cost(
     return rec + Fraction(upfront) / term
 
 
+@lru_cache(maxsize=1 << 16)  # (pure; the scheduler asks for every option and start month)
 def reservation_cost(
     hourly: Decimal, upfront: Decimal, term: int, start: int, horizon: int, hpm: Decimal, mode: str
 ) -> Fraction:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from solve_factory import offering, plan, workload
@@ -10,6 +11,7 @@ from solve_factory import offering, plan, workload
 from capdsl.model.plan import Plan, SpotPolicy
 from capdsl.solve import solve, verify
 from capdsl.solve.solution import Solution
+from capdsl.solve.verify import _Checker
 
 
 @pytest.fixture(scope="module")
@@ -145,3 +147,55 @@ def test_spot_outside_eligible_zones_is_caught(solved: tuple[Plan, Solution]) ->
 def test_unsolved_solutions_do_not_verify(solved: tuple[Plan, Solution]) -> None:
     p, sol = solved
     assert not verify(p, sol.model_copy(update={"status": "infeasible"})).ok
+
+
+def hour_by_hour(
+    self: Any,
+    w: Any,
+    m: int,
+    hourly: list[float],
+    block_of_hour: list[int],
+    summary: dict[int, Any],
+) -> None:
+    for h, d in enumerate(hourly):
+        if block_of_hour[h] in summary:
+            self.hour(w, m, h, d, summary[block_of_hour[h]])
+
+
+def test_hours_of_equal_demand_checked_once_report_as_one_by_one(
+    solved: tuple[Plan, Solution], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Hours alike (same block, same demand) are checked once; the report -- every check
+    counted, each failing hour reported in the order of the hours -- is the one hour by
+    hour, for the plan and for plans failing in some hours, in many, and past the cap."""
+    p, sol = solved
+    peak = max((a for a in sol.allocations if a.option != "spot"), key=lambda a: a.count)
+    fewer = [
+        a.model_copy(update={"count": a.count - 1}) if a is peak else a for a in sol.allocations
+    ]
+    none_standard = [a for a in sol.allocations if a.option == "spot"]
+    cases = [sol.allocations, fewer, none_standard, []]
+    calls = 0
+    one_hour = _Checker.hour
+
+    def counted(self: Any, *args: Any) -> None:
+        nonlocal calls
+        calls += 1
+        one_hour(self, *args)
+
+    monkeypatch.setattr(_Checker, "hour", counted)
+    fast = [verify(p, sol.model_copy(update={"allocations": c})) for c in cases[:1]]
+    hours = sum(md.hours for md in p.demand)
+    assert fast[0].checks["demand"] == hours
+    assert calls < hours / 4  # (2 demand levels a day)
+    fast += [verify(p, sol.model_copy(update={"allocations": c})) for c in cases[1:]]
+    monkeypatch.setattr(_Checker, "hour", one_hour)
+    monkeypatch.setattr(_Checker, "hours", hour_by_hour)
+    slow = [verify(p, sol.model_copy(update={"allocations": c})) for c in cases]
+    for f, s in zip(fast, slow, strict=True):
+        assert dict(f.checks) == dict(s.checks)
+        assert f.violations == s.violations
+    assert fast[0].ok and not fast[1].ok
+    # the empty plan fails in every hour: more than the report keeps
+    assert len(fast[3].violations) == 200
+    assert {v.hour for v in fast[1].violations if v.hour is not None}
