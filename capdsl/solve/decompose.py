@@ -383,25 +383,27 @@ MIX_BUILD_S_PER_COLUMN = 0.001
 # at 0.6, 9.6 s; seed 4's second round still finds its plan, 1.38% -> 0.94%)
 MIX_AGAIN = 0.6
 # Column generation (``Decomposer.price_columns``): each service's month searched at most this
-# long for the column the master's LP duals price lowest (most are proven in 20-60 ms); a
+# long for the column the master's LP duals price lowest (most are proven in 5-15 ms); a
 # column is added when its reduced cost is below minus this much money
 PRICE_UNIT_S = 0.5
 PRICE_MIN_GAIN = 0.005
-# It starts only if the work left fits this many rounds, at this much work per month priced
-# (measured on the M benchmark with one level a month: 0.004-0.013 a month; it converges in
-# 12-22 rounds, its first few giving no bound. At 20 s it ran on seeds 0 and 4 without
-# converging, and gained nothing; with room for 20 asked, it did not run on seed 5 at 60 s,
-# where it gains: 1.21% -> 1.16%)
+# It starts only if the work left is at least this many rounds times the months times this
+# much work per month priced: some five rounds at the work measured with the light parameters
+# below (the benchmarks with one level a month: M 0.007-0.010 a month, L 0.012). M converges
+# in 12-22 rounds, partly of the months that gained alone, its first few giving no bound.
+# (Asking for room for 20 rounds at the old parameters' 0.01, it did not run on M's seed 5 at
+# 60 s, where it gains: 1.21% -> 1.16%.)
 PRICE_MIN_ROUNDS = 10
-PRICE_UNIT_WORK = 0.01
+PRICE_UNIT_WORK = 0.005
 # The share of its budget kept for the master over the columns found
 PRICE_MASTER_SHARE = 0.15
-# (with light parameters: no probing, one presolve round, no symmetry detection)
-PRICE_PARAMS: dict[str, bool | int | float] = {
-    "max_presolve_iterations": 1,
-    "cp_model_probing_level": 0,
-    "symmetry_level": 0,
-}
+# Its priced months are searched with the blocks' light parameters (``BLOCK_PARAMS``: no cuts,
+# one presolve round): the services' months of the M and L benchmarks with one level a month
+# are all proven as with the defaults, 4-5 times faster (M 55 -> 12 ms a month, L 60-200 ->
+# 40 ms), and on M at 30 s column generation converges in 2.1 s where it took 8.2 s. (The
+# services' months alone, ``service_bound``, keep the defaults: with the light parameters
+# they give other plans of the same cost, from which the master found dearer plans on the
+# tests' LEVELS plan, $3,866.40 against its optimum $3,844.80.)
 # Estimated work of building and solving the master's LP, per column (GLOP)
 PRICE_LP_S_PER_COLUMN = 0.0005
 
@@ -755,29 +757,29 @@ class Decomposer:
         hint = {k: v for k, v in hint_use.items() if (k[4], k[5]) in keys} if hint_use else None
         form, _ = formulate(sub, hint_use=hint, hint_buy=hint_buy)
         leaning = self.leaning and sub.reservations == "fixed"
+        if params is None and sub.reservations == "fixed":
+            params = BLOCK_PARAMS
+        # the rates of the light parameters (blocks' or months' models), or of the defaults
+        # (reservations rented)
+        light = params is BLOCK_PARAMS
+        one = len(keys) == 1
         dtime_per_second = (
-            (BLOCK_DTIME_PER_SECOND if len(keys) == 1 else MONTH_DTIME_PER_SECOND)
-            if sub.reservations == "fixed"
+            (BLOCK_DTIME_PER_SECOND if one else MONTH_DTIME_PER_SECOND)
+            if light
             else DTIME_PER_SECOND
         )
+        per_dtime = (BLOCK_S_PER_DTIME if one else MONTH_S_PER_DTIME) if light else RENT_S_PER_DTIME
         res = run_model(
             form,
             time_limit=time_limit,
             stop=self.stop,
             seed=self.seed,
             workers=1,
-            params=params or (BLOCK_PARAMS if sub.reservations == "fixed" else None),
+            params=params,
             dtime_per_second=dtime_per_second,
             keep_values=leaning,
         )
         use = res.use
-        per_dtime = (
-            RENT_S_PER_DTIME
-            if sub.reservations == "rent"
-            else BLOCK_S_PER_DTIME
-            if len(keys) == 1
-            else MONTH_S_PER_DTIME
-        )
         work = RUN_S + form.n_variables * RUN_S_PER_VARIABLE + res.dtime * per_dtime
         if leaning and res.status in ("optimal", "feasible"):
             spent: list[float] = []
@@ -1238,7 +1240,7 @@ class Decomposer:
                 [self.priced_month(w, m, prices.rent) for w, m in todo],
                 share,
                 {},
-                params=PRICE_PARAMS,
+                params=BLOCK_PARAMS,
             )
             round_work = (self.work - before) / len(todo)
             if self.stopped():
@@ -2073,7 +2075,8 @@ class Decomposer:
         ):
             self.mixed = self.mix(self.spare() * MIX_AGAIN)
         # then columns priced by the master's LP duals (``price_columns``: a bound too), when
-        # the time left fits enough rounds to matter
+        # the time left fits enough rounds to matter (before the mix again, M with one level
+        # a month at 10 s lost seed 4's plan from that: 0.94% -> 1.38%)
         if (
             cold
             and self.service_runs
