@@ -145,7 +145,7 @@ from capdsl.solve.formulate import (
     formulate,
 )
 from capdsl.solve.greedy import greedy_counts
-from capdsl.solve.money import existing_fleet_cost, to_cents
+from capdsl.solve.money import existing_fleet_cost, to_cents, to_decimal
 from capdsl.solve.progress import Progress
 from capdsl.solve.prune import coarsen
 from capdsl.solve.schedule import owned_by_month, schedule_reservations
@@ -468,10 +468,6 @@ def by_weight(per: float, weights: list[float | None]) -> list[float]:
     raw = [min(SLACK_CAP * per, max(UNIT_MIN_S, per * n * w / total)) for w in full]
     scale = per * n / sum(raw)
     return [min(SLACK_CAP * per, max(UNIT_MIN_S, x * scale)) for x in raw]
-
-
-def _decimal(x: Fraction) -> Decimal:
-    return Decimal(x.numerator) / Decimal(x.denominator)
 
 
 def unit_context(
@@ -1182,7 +1178,7 @@ class Decomposer:
                 offering_class=first.offering_class if first else "standard",
                 upfront=Decimal(0),
                 # (``formulate.monthly_rate`` x the unit's share of the month: the worth)
-                hourly=_decimal(worth / (hpm * sub.rent_share)),
+                hourly=to_decimal(worth / (hpm * sub.rent_share)),
             )
             pools[t] = replace(
                 pool, choices=(option,), existing=(0,) * len(pool.existing), zonal={}

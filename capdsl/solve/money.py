@@ -12,9 +12,14 @@ from capdsl.model.plan import Plan
 CENT = Decimal("0.01")
 
 
+def to_decimal(x: Fraction) -> Decimal:
+    """An exact amount as a Decimal (at the context's precision)."""
+    return Decimal(x.numerator) / Decimal(x.denominator)
+
+
 def to_cents(x: Fraction) -> Decimal:
     """Round an exact amount to cents (half to even)."""
-    return (Decimal(x.numerator) / Decimal(x.denominator)).quantize(CENT, rounding=ROUND_HALF_EVEN)
+    return to_decimal(x).quantize(CENT, rounding=ROUND_HALF_EVEN)
 
 
 def reservation_month_cost(
