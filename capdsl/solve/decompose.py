@@ -848,13 +848,11 @@ class Decomposer:
                     out.update(by_block.get((m, b.index), {}))
             return out
 
-        def unit(sub: SolveContext, per: float) -> MonthRun:
-            if params is None:
-                return self.run_unit(sub, per, hint_of(sub))
-            return self.run_unit(sub, per, hint_of(sub), params=params)
-
         with ThreadPoolExecutor(max_workers=self.threads, thread_name_prefix="capdsl-unit") as pool:
-            futures = [pool.submit(unit, sub, p) for sub, p in zip(subs, pers, strict=True)]
+            futures = [
+                pool.submit(self.run_unit, sub, p, hint_of(sub), params=params)
+                for sub, p in zip(subs, pers, strict=True)
+            ]
             runs = [f.result() for f in futures]
         measured = sum(r.work for r in runs) / self.threads
         self.work += measured

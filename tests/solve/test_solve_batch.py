@@ -136,9 +136,9 @@ def test_the_work_counted_is_the_batch_models_own_size() -> None:
     runs: list = []
     real = Decomposer.run_unit
 
-    def run(self, sub, limit, hint):  # type: ignore[no-untyped-def]
+    def run(self, sub, limit, hint, **kw):  # type: ignore[no-untyped-def]
         sizes.append(formulate(sub)[0].n_variables)
-        runs.append(real(self, sub, limit, hint))
+        runs.append(real(self, sub, limit, hint, **kw))
         return runs[-1]
 
     d.run_unit = run.__get__(d)  # type: ignore[method-assign]

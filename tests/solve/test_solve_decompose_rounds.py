@@ -292,8 +292,8 @@ def test_the_work_counted_is_what_each_unit_measured() -> None:
         assert d.work == 0
         real = Decomposer.run_unit
 
-        def run(self, sub, limit, hint, real=real, runs=runs):  # type: ignore[no-untyped-def]
-            r = real(self, sub, limit, hint)
+        def run(self, sub, limit, hint, real=real, runs=runs, **kw):  # type: ignore[no-untyped-def]
+            r = real(self, sub, limit, hint, **kw)
             runs.append(r)
             return r
 
