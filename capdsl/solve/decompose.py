@@ -90,21 +90,21 @@ blocks in one model stall it -- and a *month* otherwise.
    planned without batch work and the month's batch work placed whole (``evaluate``).
 
 **Time.** The work budget is ``WORK_CAP`` time limits of *work counted*: what each unit
-measured (its model's size and CP-SAT's deterministic time at rates calibrated on the
-2-core benchmark box: ``MonthRun.work``), the LPs' and floors' estimates, and those of
-scheduling, pricing and verifying the plans built outside CP-SAT (by their usage's size:
+measured (its model's size and CP-SAT's deterministic time at rates calibrated on the 2-core
+benchmark box: ``MonthRun.work``), the LPs' and floors' estimates, and those of scheduling,
+pricing and verifying the plans built outside CP-SAT (by their usage's size:
 ``SCHEDULE_S_PER_ENTRY``, ``CHECK_S_PER_ENTRY``; the XL plan's start, 7.3 s of them, used to
 be left out) -- a run's within 5-20% of the wall clock (over on the master's models: the L
 benchmark with one level a month at 30 s counts 25.6 s for 21-22 s), and the same on every
 machine. A pass starts only if its estimate (from the plan's size, scaled by what the units
-run so far measured against their estimates: ``calibrated``) fits in the budget left; one estimated far over
-its share of the time (``PASS_OVERRUN``: a plan of many blocks on a short limit -- each
-block needs a least time) runs in groups of similar blocks instead, each planned for its
-highest level, when that adds at most ``MAX_GROUPING_OVERHEAD`` capacity-hours (saas-growth
-at 5 s: $62,658 -> $52,992); a plan whose blocks are too large for the whole budget is not
-re-planned (XL). Blocks proven optimal early used to be counted at their whole limit: the
-data-pipelines example at 5 s ended at 1.9 s with $56,507, and now runs its second descent
-($39,733, 4.2 s).
+run so far measured against their estimates: ``calibrated``) fits in the budget left; one
+estimated far over its share of the time (``PASS_OVERRUN``: a plan of many blocks on a short
+limit -- each block needs a least time) runs in groups of similar blocks instead, each
+planned for its highest level, when that adds at most ``MAX_GROUPING_OVERHEAD``
+capacity-hours (saas-growth at 5 s: $62,658 -> $52,992); a plan whose blocks are too large
+for the whole budget is not re-planned (XL). Blocks proven optimal early used to be counted
+at their whole limit: the data-pipelines example at 5 s ended at 1.9 s with $56,507, and now
+runs its second descent ($39,733, 4.2 s).
 
 Units run in parallel threads (CP-SAT releases the GIL), each single-threaded with a
 deterministic time limit and light parameters (``search.BLOCK_PARAMS``), so the result is
