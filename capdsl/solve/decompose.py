@@ -332,6 +332,9 @@ WALL_SAFETY_MIN_S = 30.0
 FIRST_SHARE = 0.45
 ROUND_SHARES = (0.15, 0.1)
 DEEPEN_SHARE = 0.2
+# Each service alone in the best plan's blocks not proven optimal, the other workloads held
+# (``Decomposer.services_alone``), after the deepening, with this share of the time limit.
+ALONE_SHARE = 0.2
 # Evaluations of the second descent (from no reservations), sharing the rounds' time left.
 DESCENT_STEPS = 3
 # ... abandoned when its usage with the reservations that serve it best costs more than this
@@ -2280,6 +2283,102 @@ class Decomposer:
             # and a verification), never dearer
             if not self.out_of_time():
                 self.reprice_best()
+        # then each service alone in the best plan's blocks not proven optimal
+        if (
+            self.best is not None
+            and not self.best.proven
+            and not self.closed()
+            and self.infeasible_unit is None
+            and self.services_alone(
+                min(T * ALONE_SHARE, self.spare() + IDLE_MARGIN * self.work_cap())
+            )
+        ):
+            self.report()
+
+    def services_alone(self, budget: float) -> bool:
+        """The best plan's blocks not proven optimal for its reservations, re-planned one
+        service at a time: each service's instances in those blocks searched alone, the
+        other workloads' held as they are (``SolveContext.fixed_use``: they draw on the
+        reservations owned and count in the quotas first). A block of every service's lanes
+        is often left unproven in its time, where one service's is proven in milliseconds;
+        a service's new plan of a block is kept only when proven optimal, so no dearer than
+        its old one beside the same others. The services in turn (the costliest first: the
+        budget may not reach them all), each seeing the others' plans so far; the plan is
+        then checked whole, and its usage gets the reservations that serve it best. True if
+        that gave the best plan."""
+        best = self.best
+        ctx = self.ctx
+        if best is None or len(self.services) + len(self.batch) < 2 or self.out_of_time():
+            return False
+        owned, cost = owned_by_month(ctx, best.buys)
+        signature = {
+            m: tuple(sorted((t, n) for (t, mm), n in owned.items() if mm == m and n))
+            for m in range(ctx.horizon)
+        }
+        units = [
+            u
+            for u in self.units
+            if (r := self.unit_runs.get((u, signature[u[0]]))) is None or r.status != "optimal"
+        ]
+        if not units:
+            return False
+        by_unit: dict[Unit, dict[UseKey, int]] = defaultdict(dict)
+        for key, v in best.use.items():
+            if v:
+                by_unit[(key[4], key[5])][key] = v
+        stakes: dict[str, float] = defaultdict(float)
+        offerings = {o.id: o.offering for o in ctx.plan.offerings}
+        for (w, t, _z, _kind, _m, _b), n in best.use.items():
+            stakes[w] += n * float(offerings[t].on_demand_hourly or 0)
+        lanes: dict[str, int] = defaultdict(int)
+        for ln in ctx.lanes:
+            lanes[ln.workload] += 1
+        services = sorted(self.services, key=lambda w: (-stakes[w], w))
+        start = self.work
+        changed = 0
+        for i, w in enumerate(services):
+            left = budget - (self.work - start)
+            share = left / (len(services) - i)
+            per = self.unit_limit(len(units), share)
+            estimate = self.calibrated(
+                len(units) * self.unit_cost(per, variables=lanes[w]) / self.threads
+            )
+            if estimate > left or not self.fits(estimate) or self.out_of_time():
+                break
+            subs = [
+                replace(
+                    unit_context(ctx, u, "fixed", owned, cost, batch="drop", only=frozenset({w})),
+                    fixed_use={key: n for key, n in by_unit[u].items() if key[0] != w},
+                )
+                for u in units
+            ]
+            hint = {key: n for u in units for key, n in by_unit[u].items() if key[0] == w}
+            runs = self.run_all(subs, share, hint, sizes=[float(lanes[w])] * len(subs))
+            if self.stopped():
+                return False
+            for u, r in zip(units, runs, strict=True):
+                if r.status != "optimal":
+                    continue
+                mine = {key: n for key, n in r.use.items() if n}
+                old = {key: n for key, n in by_unit[u].items() if key[0] == w}
+                if mine != old:
+                    changed += 1
+                    by_unit[u] = {key: n for key, n in by_unit[u].items() if key[0] != w}
+                    by_unit[u].update(mine)
+        if not changed:
+            return False
+        use = {key: n for part in by_unit.values() for key, n in part.items()}
+        cand = self.checked(dict(best.buys), use)
+        improved = self.consider(cand)
+        self.log.append(
+            f"each service alone in the {len(units)} blocks not proven optimal, the other "
+            "workloads held: "
+            + (cand.outcome() if cand else "no plan")
+            + (" (best)" if improved else "")
+        )
+        if improved and not self.out_of_time():
+            self.reprice_best()
+        return improved
 
     def deepening_target(self) -> Candidate:
         """The plan whose unproven blocks the deepening searches again: the best one, unless
