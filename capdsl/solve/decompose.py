@@ -478,6 +478,17 @@ def by_weight(per: float, weights: list[float | None]) -> list[float]:
     return [min(SLACK_CAP * per, max(UNIT_MIN_S, x * scale)) for x in raw]
 
 
+def owned_signatures(
+    owned: Mapping[tuple[str, int], int], horizon: int
+) -> dict[int, tuple[tuple[str, int], ...]]:
+    """Each month's reservations owned ((offering, month) -> count), as a key: a block whose
+    month owns the same is the same model (``Decomposer.unit_runs``)."""
+    return {
+        m: tuple(sorted((t, n) for (t, mm), n in owned.items() if mm == m and n))
+        for m in range(horizon)
+    }
+
+
 def unit_context(
     ctx: SolveContext,
     unit: Unit,
@@ -1478,10 +1489,7 @@ class Decomposer:
         owned, cost = owned_by_month(self.ctx, buys)
         groups: int | None = None
         base = self.ctx
-        signature = {
-            m: tuple(sorted((t, n) for (t, mm), n in owned.items() if mm == m and n))
-            for m in range(self.ctx.plan.horizon)
-        }
+        signature = owned_signatures(owned, self.ctx.plan.horizon)
         keys = [(u, signature[u[0]]) for u in self.units]
         fresh = [
             i
@@ -2316,10 +2324,7 @@ class Decomposer:
         if best is None or len(self.services) + len(self.batch) < 2 or self.out_of_time():
             return False
         owned, cost = owned_by_month(ctx, best.buys)
-        signature = {
-            m: tuple(sorted((t, n) for (t, mm), n in owned.items() if mm == m and n))
-            for m in range(ctx.horizon)
-        }
+        signature = owned_signatures(owned, ctx.horizon)
         units = [
             u
             for u in self.units

@@ -11,7 +11,7 @@ import pytest
 from test_solve_decompose_rounds import decomposer
 
 from capdsl.bench.generate import generate
-from capdsl.solve.decompose import MonthRun
+from capdsl.solve.decompose import MonthRun, owned_signatures
 from capdsl.solve.prune import prepare
 from capdsl.solve.schedule import owned_by_month
 
@@ -89,9 +89,9 @@ def test_a_block_plan_is_kept_only_when_proven_optimal(ctx, monkeypatch) -> None
 def test_blocks_proven_optimal_for_the_plans_reservations_are_left_alone(ctx, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     d, start = started(ctx, spare=2)
     owned, _ = owned_by_month(ctx, start.buys)
+    signature = owned_signatures(owned, ctx.horizon)
     for u in d.units:
-        sig = tuple(sorted((t, n) for (t, m), n in owned.items() if m == u[0] and n))
-        d.unit_runs[(u, sig)] = MonthRun(u[0], "optimal")
+        d.unit_runs[(u, signature[u[0]])] = MonthRun(u[0], "optimal")
 
     def never(*a, **kw):  # type: ignore[no-untyped-def]
         raise AssertionError("no block should be searched")
