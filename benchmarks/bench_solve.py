@@ -57,6 +57,7 @@ def section(rows: list[dict], seed: int) -> str:  # type: ignore[type-arg]
     from capdsl.bench import label, table
 
     cores = os.cpu_count()
+    speeds = sorted({r.get("speed", 1.0) for r in rows})
     lines = [
         START,
         "## Optimiser (`benchmarks/bench_solve.py`)",
@@ -69,7 +70,10 @@ def section(rows: list[dict], seed: int) -> str:  # type: ignore[type-arg]
         "shapes (some 25 demand blocks a month; rows without a suffix), and with one demand level a month "
         "(`(monthly)`: the issue's sizes as it counts them, M 22k integer variables before pruning against its "
         '"about 12k"; the daily shapes make M 403k). Time limits: S 10 s, M 10 s, L 30 s, XL 60 s, the same for the '
-        "naive formulation (plus its build time). Money is the plan's total over the horizon.",
+        "naive formulation (plus its build time). Money is the plan's total over the horizon. "
+        f"Machine speed {' / '.join(f'{v:g}' for v in speeds)} (`capdsl speed`: a time limit is spent as "
+        "that many times its seconds of the reference machine's work, the naive formulation's deterministic "
+        "limit too).",
         "",
         table(rows),
         "",

@@ -685,6 +685,60 @@ def bench(
     )
 
 
+@app.command()
+def speed(
+    again: Annotated[
+        bool, typer.Option("--again", help="Measure again (a few seconds) and keep the result.")
+    ] = False,
+    fmt: Annotated[DataFormat, typer.Option("--format", "-f")] = DataFormat.table,
+) -> None:
+    """This machine's speed against the one the solver's work rates were fitted on: a time
+    limit is spent as time limit x speed seconds of that machine's work."""
+    import json
+    import os
+    from dataclasses import asdict
+
+    from capdsl.solve import speed as sp
+    from capdsl.solve.search import default_workers
+
+    threads = default_workers()
+    fixed = sp.fixed_speed()
+    got = sp.measure(threads) if again else sp.cached(threads)
+    if got is None and fixed is None:
+        got = sp.measure(threads)
+    source = (
+        f"{sp.ENV}={os.environ[sp.ENV]}"
+        if fixed is not None
+        else f"measured {got.when}"
+        if got is not None
+        else ""
+    )
+    value = fixed if fixed is not None else got.speed if got is not None else 1.0
+    if fmt is DataFormat.json:
+        record: dict[str, Any] = {
+            "speed": value,
+            "source": "env" if fixed is not None else "measured",
+            "measured": asdict(got) if got is not None else None,
+            "cache": str(sp.cache_path()),
+        }
+        sys.stdout.write(json.dumps(record, indent=2) + "\n")
+        raise typer.Exit(EXIT_OK)
+    out = _console()
+    out.print(f"speed [bold]{value:g}[/] ({_escape(source)})")
+    if got is not None:
+        out.print(
+            _escape(
+                f"probes: CP-SAT {got.cp_s:.3f} s on {threads} thread(s), Python {got.py_s:.3f} s "
+                f"(reference machine: {sp.REFERENCE_CP_S:.3f} s, {sp.REFERENCE_PY_S:.3f} s)"
+            )
+        )
+        out.print(_escape(f"machine: {got.key}"))
+    out.print(_escape(f"kept in {sp.cache_path()}"))
+    if fixed is not None and got is not None:
+        out.print(_escape(f"(measured {got.speed:g}, not used while {sp.ENV} is set)"))
+    raise typer.Exit(EXIT_OK)
+
+
 @app.callback(invoke_without_command=True)
 def _root(
     version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
@@ -694,6 +748,15 @@ def _root(
 
         sys.stdout.write(f"capdsl {__version__}\n")
         raise typer.Exit(EXIT_OK)
+    import os
+
+    if os.environ.get("CAPDSL_SPEED"):
+        from capdsl.solve.speed import fixed_speed
+
+        try:
+            fixed_speed()  # a CAPDSL_SPEED that is not a speed: said before any work
+        except ValueError as exc:
+            raise _usage_error(str(exc)) from None
 
 
 def main() -> None:

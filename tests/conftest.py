@@ -13,6 +13,9 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 # Tests never see plugins installed on the developer's machine, only capdsl's own.
 os.environ.setdefault("CAPDSL_LOAD_PLUGINS", "aws,azure,gcp")
+# The solver's work budget at the reference machine's speed: the same plans on every machine
+# (and no speed probe in the user's cache); tests of the probe itself set it as they need.
+os.environ.setdefault("CAPDSL_SPEED", "1")
 
 
 @pytest.fixture

@@ -255,6 +255,9 @@ UNIT_SEARCH_S_PER_VARIABLE = 1e-4
 # A monthly LP relaxation per variable (building, reading back, GLOP), measured on the M and
 # L benchmark plans (1.4e-4 and 0.85e-4).
 LP_S_PER_VARIABLE = 1.1e-4
+# ... times this with the integer floors (their rows per service and level: the M and L
+# benchmarks with daily shapes, 3.83 s against 2.14 s, 4.42 s against 2.59 s)
+LP_FLOORS_FACTOR = 1.75
 # The same for the LPs over instance families, one after another (building them in Python
 # is half of it), measured on the XL benchmark (180,767 variables, 3.0 s).
 AGGREGATE_S_PER_VARIABLE = 1.7e-5
@@ -584,9 +587,11 @@ class Decomposer:
         stop: threading.Event | None,
         on_progress: Callable[[Progress], None] | None,
         started: float,
+        speed: float = 1.0,
     ) -> None:
         self.ctx = ctx
         self.deadline = deadline
+        self.speed = speed  # this machine's (``speed.py``): the work budget's scale
         self.seed = seed
         self.threads = max(1, threads)
         self.stop = stop
@@ -639,7 +644,9 @@ class Decomposer:
 
     @property
     def time_limit(self) -> float:
-        return self.deadline - self.started
+        """The time limit in seconds of work (the reference machine's, at which every rate
+        here is fitted): the wall clock's limit times this machine's speed."""
+        return (self.deadline - self.started) * self.speed
 
     def remaining(self) -> float:
         return self.deadline - time.perf_counter()
@@ -656,7 +663,8 @@ class Decomposer:
     def past_safety_net(self) -> bool:
         """The wall clock is past ``WALL_SAFETY`` time limits and at least
         ``WALL_SAFETY_MIN_S`` past the deadline (a machine far slower than calibrated)."""
-        return self.remaining() <= -max((WALL_SAFETY - 1) * self.time_limit, WALL_SAFETY_MIN_S)
+        wall = self.deadline - self.started
+        return self.remaining() <= -max((WALL_SAFETY - 1) * wall, WALL_SAFETY_MIN_S)
 
     def stopped(self) -> bool:
         return self.stop is not None and self.stop.is_set()
@@ -1377,10 +1385,11 @@ class Decomposer:
             # benchmark's first month, 155,000 variables, took 2.7 s to find it out)
             return False
         first = self.month_model(0)
-        self.work += first.n_variables * LP_S_PER_VARIABLE / self.threads
+        rate = LP_S_PER_VARIABLE * (LP_FLOORS_FACTOR if self.floors is not None else 1.0)
+        self.work += first.n_variables * rate / self.threads
         if first.n_variables > LP_MAX_VARIABLES:
             return False
-        estimate = ctx.plan.horizon * first.n_variables * LP_S_PER_VARIABLE / self.threads
+        estimate = ctx.plan.horizon * first.n_variables * rate / self.threads
         if optional and estimate > budget:
             self.log.append(
                 f"monthly LP relaxations skipped (estimated {estimate:.1f} s of work, more "
@@ -1398,7 +1407,7 @@ class Decomposer:
 
         with ThreadPoolExecutor(max_workers=self.threads, thread_name_prefix="capdsl-lp") as pool:
             results = list(pool.map(month, range(ctx.plan.horizon)))
-        self.work += sum(n for n, _ in results[1:]) * LP_S_PER_VARIABLE / self.threads
+        self.work += sum(n for n, _ in results[1:]) * rate / self.threads
         values = [v for _, v in results]
         if any(v is None for v in values):
             return False
@@ -2458,11 +2467,13 @@ def solve_decomposed(
     on_progress: Callable[[Progress], None] | None,
     hint_use: Mapping[UseKey, int],
     hint_buys: dict[BuyKey, int] | None,
+    speed: float = 1.0,
 ) -> tuple[RunResult, Decomposer]:
     started = time.perf_counter()
     d = Decomposer(
         ctx,
         deadline=started + time_limit,
+        speed=speed,
         seed=seed,
         threads=threads,
         stop=stop,

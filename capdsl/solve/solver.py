@@ -208,6 +208,7 @@ def solve(
     gap_limit: float | None = None,
     passes: tuple[Pass, ...] = PASSES,
     excluded: tuple[tuple[str, str], ...] = (),
+    speed: float | None = None,
 ) -> Solution:
     """The cheapest plan meeting every constraint, found by CP-SAT within ``time_limit``.
 
@@ -216,9 +217,20 @@ def solve(
     that found nothing in time returns ``status="unknown"``. ``on_progress`` receives every
     improving plan; setting ``stop`` ends the search with the best plan so far.
     ``hint`` (a previous Solution of a similar plan) warm-starts the search. Deterministic
-    for a fixed ``seed`` (see the module docstring)."""
+    for a fixed ``seed`` and ``speed`` (see the module docstring): the search's work budget
+    is ``time_limit * speed`` seconds of the reference machine's work, ``speed`` this
+    machine's (``speed.machine_speed``: ``CAPDSL_SPEED``, else measured once per machine).
+    A ``CAPDSL_SPEED`` that is not a speed raises ValueError."""
     started = time.perf_counter()
     time_limit = max(0.1, float(time_limit))
+    n_workers = workers or default_workers()
+    if speed is None:
+        from capdsl.solve.speed import machine_speed
+
+        speed = machine_speed(n_workers)
+    # the search's budgets are in seconds of the reference machine's work; the proofs and
+    # diagnoses below that keep the wall clock get the time limit itself
+    work_limit = time_limit * speed
     ctx = prepare(plan, passes=passes, excluded=excluded)
     structural = unserved(plan, ctx)
     if structural:
@@ -243,7 +255,6 @@ def solve(
                 _stats(ctx, 0, 0, 0.0, time.perf_counter() - started, seed, 0, False),
             )
     use_hint, buy_hint = hint_maps(hint)
-    n_workers = workers or default_workers()
     whole = count_variables(ctx) <= WHOLE_PLAN_MAX_VARIABLES or any(
         b.hard and b.total is not None for b in plan.budgets
     )
@@ -256,6 +267,7 @@ def solve(
             quick, _ = solve_decomposed(
                 ctx,
                 time_limit=time_limit * 0.3,
+                speed=speed,
                 seed=seed,
                 threads=n_workers,
                 stop=stop,
@@ -290,11 +302,11 @@ def solve(
             # the interleaved portfolio takes (the TUI's tiny plan: 0.05 s vs 1 s, so a
             # what-if and its "why not" re-solves answer at once); what it does not prove
             # is left to the portfolio, exactly as without it
-            probe = search(time_limit * PROBE_SHARE, 1)
+            probe = search(work_limit * PROBE_SHARE, 1)
             if probe.status in ("optimal", "infeasible") or (stop is not None and stop.is_set()):
                 res = probe  # proven, or stopped (its plan is the best so far)
         if res is None:
-            res = search(time_limit * 0.7 if first_bound is not None else time_limit, n_workers)
+            res = search(work_limit * 0.7 if first_bound is not None else work_limit, n_workers)
         if first_bound is not None and res.bound is not None and first_bound > res.bound:
             res.bound = first_bound
         if (
@@ -329,6 +341,7 @@ def solve(
         res, dec = solve_decomposed(
             ctx,
             time_limit=time_limit,
+            speed=speed,
             seed=seed,
             threads=n_workers,
             stop=stop,
