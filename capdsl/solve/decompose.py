@@ -93,14 +93,16 @@ blocks in one model stall it -- and a *month* otherwise.
    services fill a quota at their peak) does not sink the plan: its month's blocks are
    planned without batch work and the month's batch work placed whole (``evaluate``).
 
-**Time.** The work budget is ``WORK_CAP`` time limits of *work counted*: what each unit
+**Time.** The work budget is ``WORK_CAP`` time limits of *work counted*, in seconds of the
+reference machine's work (a time limit buys ``time_limit x speed`` of them, the speed this
+machine's: ``speed.py``; ``Decomposer.time_limit`` is that product): what each unit
 measured (its model's size and CP-SAT's deterministic time at rates calibrated on the 2-core
 benchmark box: ``MonthRun.work``), the LPs' and floors' estimates, and those of scheduling,
 pricing and verifying the plans built outside CP-SAT (by their usage's size:
 ``SCHEDULE_S_PER_ENTRY``, ``CHECK_S_PER_ENTRY``; the XL plan's start, 7.3 s of them, used to
 be left out) -- a run's within 5-20% of the wall clock (over on the master's models: the L
-benchmark with one level a month at 30 s counts 25.6 s for 21-22 s), and the same on every
-machine. A pass starts only if its estimate (from the plan's size, scaled by what the units
+benchmark with one level a month at 30 s counts 25.6 s for 21-22 s, on the reference
+machine), and the same on every machine of the same speed. A pass starts only if its estimate (from the plan's size, scaled by what the units
 run so far measured against their estimates: ``calibrated``) fits in the budget left; one
 estimated far over its share of the time (``PASS_OVERRUN``: a plan of many blocks on a short
 limit -- each block needs a least time) runs in groups of similar blocks instead, each

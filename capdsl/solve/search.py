@@ -6,7 +6,9 @@ Reproducibility. CP-SAT's parallel portfolio is not deterministic under a wall-c
 the time limit, and runs several workers only in *interleaved* mode (``interleave_search``:
 the portfolio's subsolvers run in fixed-size batches that synchronise in a fixed order); a
 single worker is deterministic by itself. Same plan + same seed + same parameters -> the
-same search -> the same Solution, on any machine and under any load. The time limit is also
+same search -> the same Solution, under any load and on any machine of the same speed (the
+deterministic limits come from ``time_limit x speed``: ``speed.py``; with ``CAPDSL_SPEED``
+fixed, on every machine). The time limit is also
 set as a wall-clock limit, a safety net with headroom (x5 + 2 s) that only fires on a slow
 or loaded machine; ``RunResult.stopped_by`` says which limit ended a search, and only a
 wall-clock stop (or ``stop``) can make two runs differ. A proven optimum is reproducible
