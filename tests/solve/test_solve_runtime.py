@@ -302,3 +302,36 @@ def test_a_single_workers_search_is_capped_by_its_conflicts_too(
     assert short.conflicts <= 1000
     run_model(formulate(ctx)[0], time_limit=0.2, seed=0, workers=2)
     assert caps[-1] == cp_model.CpSolver().parameters.max_number_of_conflicts  # the default
+
+
+def test_whole_plan_search_gets_the_work_the_first_pass_leaves(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A plan solved whole starts from a month-by-block pass; what that pass leaves of the
+    time limit (its work counted, at this machine's speed) goes to the whole-plan search."""
+    from capdsl.solve import decompose, solver
+
+    p = medium(months=2)
+    passes: list[float] = []
+    limits: list[float] = []
+    real_decomposed = decompose.solve_decomposed
+    real_run = solver.run_model
+
+    def decomposed(*args, **kwargs):  # type: ignore[no-untyped-def]
+        res, dec = real_decomposed(*args, **kwargs)
+        passes.append(dec.work)
+        return res, dec
+
+    def run(form, *, time_limit, **kwargs):  # type: ignore[no-untyped-def]
+        limits.append(time_limit)
+        return real_run(form, time_limit=time_limit, **kwargs)
+
+    monkeypatch.setattr(decompose, "solve_decomposed", decomposed)
+    monkeypatch.setattr(solver, "run_model", run)
+    sol = solve(p, time_limit=4.0, speed=1.5, workers=2)  # 6 s of the reference's work
+    assert sol.status in ("optimal", "feasible") and verify(p, sol).ok
+    assert sol.stats.passes["search"].startswith("CP-SAT, whole plan, from a month-by-block plan")
+    (work,) = passes
+    assert work < 6.0 * solver.QUICK_SHARE  # the pass ended early, by itself
+    # a single worker first, briefly; then the portfolio, with the rest
+    assert limits == pytest.approx([6.0 * solver.PROBE_SHARE, 6.0 - work])
