@@ -46,6 +46,11 @@ service api {
 """
 
 
+# the reference machine's speed (``capdsl speed``): the tour's plans, and the screenshot's,
+# are the same whichever machine makes them
+os.environ["CAPDSL_SPEED"] = "1"
+
+
 def run(args: list[str], cwd: Path = ROOT) -> tuple[str, int]:
     env = {**os.environ, "COLUMNS": str(WIDTH), "NO_COLOR": "1", "TERM": "dumb"}
     exe = Path(sys.executable).with_name("capdsl")
