@@ -228,7 +228,7 @@ def solve(
     for a fixed ``seed`` and ``speed`` (see the module docstring): the search's work budget
     is ``time_limit * speed`` seconds of the reference machine's work, ``speed`` this
     machine's (``speed.machine_speed``: ``CAPDSL_SPEED``, else measured once per machine).
-    A ``CAPDSL_SPEED`` that is not a speed raises ValueError."""
+    A ``speed``, or a ``CAPDSL_SPEED``, that is not a speed raises ValueError."""
     started = time.perf_counter()
     time_limit = max(0.1, float(time_limit))
     n_workers = workers or default_workers()
@@ -236,6 +236,8 @@ def solve(
         from capdsl.solve.speed import machine_speed
 
         speed = machine_speed(n_workers)
+    elif not speed > 0:
+        raise ValueError(f"speed must be positive, not {speed!r}")
     # the search's budgets are in seconds of the reference machine's work; the proofs and
     # diagnoses below that keep the wall clock get the time limit itself
     work_limit = time_limit * speed

@@ -135,3 +135,11 @@ def test_cli_refuses_a_speed_that_is_none(monkeypatch: pytest.MonkeyPatch, repo:
     res = CliRunner().invoke(app, ["check", str(repo / "examples" / "retail-sale.cap")])
     assert res.exit_code == 2
     assert "CAPDSL_SPEED='fast'" in res.output
+
+
+def test_solve_refuses_a_speed_that_is_none() -> None:
+    from capdsl.bench.generate import generate
+    from capdsl.solve import solve
+
+    with pytest.raises(ValueError, match="speed must be positive"):
+        solve(generate("S", 0, "monthly"), time_limit=1.0, speed=0.0)
