@@ -79,7 +79,8 @@ blocks in one model stall it -- and a *month* otherwise.
    blocks still not proven optimal, each service alone, the other workloads held
    (``services_alone``: one service's block is proven in milliseconds where the block of
    every service is not; the M benchmark with daily shapes at 10 s $66,669 -> $66,398, L
-   at 30 s $35,294 -> $34,601);
+   at 30 s $35,294 -> $34,601; it also runs on a plan whose blocks are too large to
+   re-plan, with all the work left: XL at 60 s $1,043,234 -> $1,027,402);
 7. **batch work, the month whole**: in block units each block does its share of a month's
    batch work, pro rata to its hours, which runs it beside the services' peaks. At the end
    each month's batch work is placed again by one model of the month for the batch alone,
@@ -342,7 +343,8 @@ FIRST_SHARE = 0.45
 ROUND_SHARES = (0.15, 0.1)
 DEEPEN_SHARE = 0.2
 # Each service alone in the best plan's blocks not proven optimal, the other workloads held
-# (``Decomposer.services_alone``), after the deepening, with this share of the time limit.
+# (``Decomposer.services_alone``), after the deepening, with this share of the time limit
+# (with all the work left when the blocks are too large to re-plan: no deepening then).
 ALONE_SHARE = 0.2
 # Evaluations of the second descent (from no reservations), sharing the rounds' time left.
 DESCENT_STEPS = 3
@@ -2307,14 +2309,19 @@ class Decomposer:
             # and a verification), never dearer
             if not self.out_of_time():
                 self.reprice_best()
-        # then each service alone in the best plan's blocks not proven optimal
+        # then each service alone in the best plan's blocks not proven optimal; all the work
+        # left when the blocks are too large to re-plan (no deepening runs then: the XL
+        # benchmark with daily shapes at 60 s, $1,036,491 -> $1,027,402, where the floors after
+        # it raised the bound by $197)
         if (
             self.best is not None
             and not self.best.proven
             and not self.closed()
             and self.infeasible_unit is None
             and self.services_alone(
-                min(T * ALONE_SHARE, self.spare() + IDLE_MARGIN * self.work_cap())
+                self.spare()
+                if self.too_large
+                else min(T * ALONE_SHARE, self.spare() + IDLE_MARGIN * self.work_cap())
             )
         ):
             self.report()
