@@ -2309,22 +2309,24 @@ class Decomposer:
             # and a verification), never dearer
             if not self.out_of_time():
                 self.reprice_best()
-        # then each service alone in the best plan's blocks not proven optimal; all the work
-        # left when the blocks are too large to re-plan (no deepening runs then: the XL
-        # benchmark with daily shapes at 60 s, $1,036,491 -> $1,027,402, where the floors after
-        # it raised the bound by $197)
+        # then each service alone in the best plan's blocks not proven optimal
         if (
             self.best is not None
             and not self.best.proven
             and not self.closed()
             and self.infeasible_unit is None
-            and self.services_alone(
-                self.spare()
-                if self.too_large
-                else min(T * ALONE_SHARE, self.spare() + IDLE_MARGIN * self.work_cap())
-            )
+            and self.services_alone(self.alone_budget())
         ):
             self.report()
+
+    def alone_budget(self) -> float:
+        """The work for ``services_alone``: ``ALONE_SHARE`` of the limit, at most the work
+        left with the idle margin; all the work left when the blocks are too large to
+        re-plan (no deepening runs then: the XL benchmark with daily shapes at 60 s,
+        $1,036,491 -> $1,027,402, where the floors after it raised the bound by $197)."""
+        if self.too_large:
+            return self.spare()
+        return min(self.time_limit * ALONE_SHARE, self.spare() + IDLE_MARGIN * self.work_cap())
 
     def services_alone(self, budget: float) -> bool:
         """The best plan's blocks not proven optimal for its reservations, re-planned one

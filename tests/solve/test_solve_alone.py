@@ -99,3 +99,21 @@ def test_blocks_proven_optimal_for_the_plans_reservations_are_left_alone(ctx, mo
     monkeypatch.setattr(d, "run_all", never)
     assert not d.services_alone(budget=30.0)
     assert d.best is start
+
+
+def test_blocks_too_large_to_replan_give_it_all_the_work_left(ctx) -> None:  # type: ignore[no-untyped-def]
+    """No deepening runs on a plan whose blocks are too large for the time limit; each
+    service alone then gets all the work the search leaves, else a fifth of the limit at
+    most (the idle margin over the work left)."""
+    from capdsl.solve.decompose import ALONE_SHARE, IDLE_MARGIN
+
+    d = decomposer(ctx)  # a limit of about 60 s
+    limit = d.time_limit
+    d.work = limit * 0.5
+    assert d.alone_budget() == pytest.approx(limit * ALONE_SHARE)
+    d.work = limit * 0.95
+    assert d.alone_budget() == pytest.approx(d.spare() + IDLE_MARGIN * limit)
+    d.too_large = True
+    assert d.alone_budget() == pytest.approx(d.spare())
+    d.work = limit * 0.5
+    assert d.alone_budget() == pytest.approx(d.spare()) and d.spare() > limit * ALONE_SHARE
