@@ -103,8 +103,9 @@ pricing and verifying the plans built outside CP-SAT (by their usage's size:
 ``SCHEDULE_S_PER_ENTRY``, ``CHECK_S_PER_ENTRY``; the XL plan's start, 7.3 s of them, used to
 be left out) -- a run's within 5-20% of the wall clock (over on the master's models: the L
 benchmark with one level a month at 30 s counts 25.6 s for 21-22 s, on the reference
-machine), and the same on every machine of the same speed. A pass starts only if its estimate (from the plan's size, scaled by what the units
-run so far measured against their estimates: ``calibrated``) fits in the budget left; one
+machine), and the same on every machine of the same speed. A pass starts only if its
+estimate (from the plan's size, scaled by what the units run so far measured against their
+estimates: ``calibrated``) fits in the budget left; one
 estimated far over its share of the time (``PASS_OVERRUN``: a plan of many blocks on a short
 limit -- each block needs a least time) runs in groups of similar blocks instead, each
 planned for its highest level, when that adds at most ``MAX_GROUPING_OVERHEAD``

@@ -271,6 +271,7 @@ def solve(
     if whole:
         # a quick month-by-block pass first gives the whole-plan search a good plan to start from
         first_bound = None
+        whole_work = work_limit
         if not hint and plan.horizon * max(len(bs) for bs in ctx.blocks) > 1:
             from capdsl.solve.decompose import solve_decomposed
 
@@ -317,7 +318,7 @@ def solve(
             if probe.status in ("optimal", "infeasible") or (stop is not None and stop.is_set()):
                 res = probe  # proven, or stopped (its plan is the best so far)
         if res is None:
-            res = search(whole_work if first_bound is not None else work_limit, n_workers)
+            res = search(whole_work, n_workers)
         if first_bound is not None and res.bound is not None and first_bound > res.bound:
             res.bound = first_bound
         if (
