@@ -614,6 +614,7 @@ def _solver(sec: Section, r: Result) -> None:
         f"{s.constraints} constraints",
         f"{s.blocks} demand blocks (compression overhead {s.compression_overhead * 100:.2f}%)",
         f"seed {s.seed}",
+        f"machine speed {s.speed:g}",
     ]
     sec.add(Text.of("; ".join(parts) + "."))
     if s.passes:

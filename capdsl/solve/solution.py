@@ -126,6 +126,10 @@ class SolveStats(BaseModel):
     blocks: int = 0
     compression_overhead: float = 0.0
     seed: int = 0
+    # the machine speed the search ran at (``solve.speed``): a time limit buys time limit x
+    # speed seconds of the reference machine's work; the same plan, seed and speed give the
+    # same Solution
+    speed: float = 1.0
     workers: int = 0
     warm_start: bool = False
 

@@ -249,7 +249,7 @@ def solve(
             "infeasible",
             structural[0].message,
             structural,
-            _stats(ctx, 0, 0, 0.0, time.perf_counter() - started, seed, 0, False),
+            _stats(ctx, 0, 0, 0.0, time.perf_counter() - started, seed, 0, False, speed),
         )
     if any(b.hard and b.monthly is not None for b in plan.budgets):
         # a monthly budget below a month's proven cost floor: infeasible, said before searching
@@ -262,7 +262,7 @@ def solve(
                 "infeasible",
                 proof[1],
                 proof[0],
-                _stats(ctx, 0, 0, 0.0, time.perf_counter() - started, seed, 0, False),
+                _stats(ctx, 0, 0, 0.0, time.perf_counter() - started, seed, 0, False, speed),
             )
     use_hint, buy_hint = hint_maps(hint)
     whole = count_variables(ctx) <= WHOLE_PLAN_MAX_VARIABLES or any(
@@ -340,6 +340,7 @@ def solve(
             seed,
             res.workers,
             matched > 0 and bool(hint),
+            speed,
         )
         stats.passes["search"] = _search_report(
             res, "whole plan" + (", from a month-by-block plan" if first_bound is not None else "")
@@ -362,7 +363,15 @@ def solve(
             hint_buys=hint_buys,
         )
         stats = _stats(
-            ctx, count_variables(ctx), 0, res.wall_s, build_s, seed, res.workers, hint is not None
+            ctx,
+            count_variables(ctx),
+            0,
+            res.wall_s,
+            build_s,
+            seed,
+            res.workers,
+            hint is not None,
+            speed,
         )
         stats.passes["search"] = _search_report(res, "month by month") + "; " + "; ".join(dec.log)
         infeasible_ctx = dec.infeasible_context or ctx
@@ -444,6 +453,7 @@ def _stats(
     seed: int,
     workers: int,
     warm: bool,
+    speed: float,
 ) -> SolveStats:
     plan = ctx.plan
     return SolveStats(
@@ -458,6 +468,7 @@ def _stats(
         blocks=sum(len(bs) for bs in ctx.blocks),
         compression_overhead=max((md.overhead for md in plan.demand[: plan.horizon]), default=0.0),
         seed=seed,
+        speed=speed,
         workers=workers,
         warm_start=warm,
     )

@@ -143,3 +143,15 @@ def test_solve_refuses_a_speed_that_is_none() -> None:
 
     with pytest.raises(ValueError, match="speed must be positive"):
         solve(generate("S", 0, "monthly"), time_limit=1.0, speed=0.0)
+
+
+def test_the_solution_says_the_speed_it_ran_at() -> None:
+    """A result carries what reproduces it: the seed and the machine speed."""
+    from capdsl.bench.generate import generate
+    from capdsl.report import render_solutions
+    from capdsl.solve import solve
+
+    plan = generate("S", 0, "monthly")
+    sol = solve(plan, time_limit=2.0, speed=1.5)
+    assert sol.status == "optimal" and sol.stats.speed == 1.5
+    assert "seed 0; machine speed 1.5." in render_solutions([(plan, sol)], "md")
