@@ -1163,14 +1163,9 @@ class Decomposer:
         use = {k: v for k, v in self.best.use.items() if k[0] not in self.services}
         for col in res.chosen.values():
             use.update(col.use)
-        cand = self.repriced(use)
-        improved = self.consider(cand)
-        self.log.append(
-            f"{what} ({n} plans, {res.status}): "
-            + (cand.outcome() if cand else "no other plan")
-            + (" (best)" if improved else "")
+        return self.consider_logged(
+            self.repriced(use), f"{what} ({n} plans, {res.status})", "no other plan"
         )
-        return improved
 
     def pricing_is_exact(self) -> bool:
         """Whether the master's LP (``columns.master_lp``) relaxes the plan and the priced
@@ -1911,6 +1906,14 @@ class Decomposer:
             return True
         return False
 
+    def consider_logged(self, cand: Candidate | None, what: str, nothing: str = "no plan") -> bool:
+        """``consider``, and the log line ``what: <outcome>`` (`` (best)`` when it is)."""
+        improved = self.consider(cand)
+        self.log.append(
+            f"{what}: " + (cand.outcome() if cand else nothing) + (" (best)" if improved else "")
+        )
+        return improved
+
     def checked(self, buys: dict[BuyKey, int], use: dict[UseKey, int]) -> Candidate | None:
         """A plan built outside CP-SAT, kept only if the independent verifier accepts it."""
         from capdsl.solve.solution import Solution
@@ -2200,13 +2203,10 @@ class Decomposer:
             )
             chained = self.chain(T * CHAIN_SHARE, self.best.use if self.best else use)
             if chained is not None and not self.out_of_time():
-                cand = self.evaluate(chained[0], T * CHAIN_SHARE, chained[1])
-                improved = self.consider(cand)
-                self.log.append(
+                self.consider_logged(
+                    self.evaluate(chained[0], T * CHAIN_SHARE, chained[1]),
                     f"chained plan, month by month ({sum(chained[0].values())} reservations), "
-                    "blocks re-planned: "
-                    + (cand.outcome() if cand else "no plan")
-                    + (" (best)" if improved else "")
+                    "blocks re-planned",
                 )
                 # then each service's month alone (a bound), and a plan mixed from the
                 # services' month plans so far
@@ -2253,12 +2253,9 @@ class Decomposer:
                 self.log.append("no further round: its time goes to the deepening")
                 break
             seen.append(buys)
-            cand = self.evaluate(buys, T * share, self.best.use)
-            improved = self.consider(cand)
-            self.log.append(
-                f"{sum(buys.values())} reservations ({how}), blocks re-planned: "
-                + (cand.outcome() if cand else "no plan")
-                + (" (best)" if improved else "")
+            self.consider_logged(
+                self.evaluate(buys, T * share, self.best.use),
+                f"{sum(buys.values())} reservations ({how}), blocks re-planned",
             )
             unused = sum(shares[k + 1 :])
         # a second descent, with the rounds' time left, from no reservations at all. The
@@ -2399,13 +2396,10 @@ class Decomposer:
         if not changed:
             return False
         use = {key: n for part in by_unit.values() for key, n in part.items()}
-        cand = self.checked(dict(best.buys), use)
-        improved = self.consider(cand)
-        self.log.append(
+        improved = self.consider_logged(
+            self.checked(dict(best.buys), use),
             f"each service alone in the {len(units)} blocks not proven optimal, the other "
-            "workloads held: "
-            + (cand.outcome() if cand else "no plan")
-            + (" (best)" if improved else "")
+            "workloads held",
         )
         if improved and not self.out_of_time():
             self.reprice_best()
@@ -2440,12 +2434,7 @@ class Decomposer:
         assert self.best is not None
         share = budget / DESCENT_STEPS
         cand = self.evaluate({}, share, self.best.use)
-        improved = self.consider(cand)
-        self.log.append(
-            "second descent: no reservations, blocks re-planned: "
-            + (cand.outcome() if cand else "no plan")
-            + (" (best)" if improved else "")
-        )
+        self.consider_logged(cand, "second descent: no reservations, blocks re-planned")
         for _ in range(1, DESCENT_STEPS):
             if cand is None or self.out_of_time():
                 return
