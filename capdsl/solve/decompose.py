@@ -260,7 +260,11 @@ UNIT_SEARCH_S_PER_VARIABLE = 1e-4
 # L benchmark plans (1.4e-4 and 0.85e-4).
 LP_S_PER_VARIABLE = 1.1e-4
 # ... times this with the integer floors (their rows per service and level: the M and L
-# benchmarks with daily shapes, 3.83 s against 2.14 s, 4.42 s against 2.59 s)
+# benchmarks with daily shapes, 3.83 s against 2.14 s, 4.42 s against 2.59 s, with the dual
+# simplex). With the primal (``relax.SIMPLEX``) the rows cost little (M 1.9 s and L 2.5 s
+# of wall clock at speed 1.3, for 4.7 s and 10.2 s counted); at a lower factor those LPs
+# would run at 10 s and 30 s, where they raise the bound by $0.06 and by nothing (the
+# floors' family LPs bound as high) for 2-2.5 s of the wall clock. Kept.
 LP_FLOORS_FACTOR = 1.75
 # The same for the LPs over instance families, one after another (building them in Python
 # is half of it), measured on the XL benchmark (180,767 variables, 3.0 s).

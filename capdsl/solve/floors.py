@@ -7,13 +7,14 @@ and demand level gives what integrality costs, and one row per service and block
 into the LP over instance families (``relax.aggregate_bound``) and the monthly LPs
 (``relax.lp_bound``):
 
-    sum over the service's instances of  weight(family, standard or spot) x vCPUs  >=  floor
+    sum over the service's instances of  weight(price family, standard or spot) x vCPUs  >=  floor
 
 where ``floor`` is the least that sum can be for any whole fleet that meets the service's
 covering rules at the block's demand. Every real plan's fleet meets them, so its LP image
 satisfies the row, whatever the weights (the row is valid for any non-negative weights);
-the weights are each family's cheapest price per vCPU-hour (on-demand, a reservation's
-amortised rate; spot apart), so the row bounds what the fleet costs. Computed at every
+the weights are each price family's cheapest price per vCPU-hour (on-demand, a
+reservation's amortised rate; spot apart), so the row bounds what the fleet costs (an
+instance family, split where its sizes are not priced by the vCPU: ``price_families``). Computed at every
 level, the floors raised the family LP of the benchmarks' first month by 4% (M), 7% (L)
 and 19% (XL), and the retail example's monthly LPs by 7%.
 
@@ -80,6 +81,9 @@ from capdsl.solve.context import SPOT, SolveContext
 # A bisection stops between two computed levels whose floors are within this ratio: the
 # levels in between take the lower one (at most this much of a floor is given away).
 TOLERANCE = 0.02
+# Sizes of an instance family whose least prices per vCPU-hour differ by more than this
+# ratio are priced apart (``price_families``).
+PRICE_FAMILY_RATIO = 1.02
 # Deterministic time (about seconds) for one service's model at one level.
 SOLVE_DTIME = 0.2
 # CP-SAT's deterministic time per second of one core on these models, and the wall time of
@@ -98,7 +102,8 @@ class Floors:
     """The floors found, per (service, month, block index): money per hour at the weights'
     prices."""
 
-    weights: dict[str, tuple[float, float]]  # family -> weight per vCPU (standard, spot)
+    weights: dict[str, tuple[float, float]]  # price family -> weight per vCPU (standard, spot)
+    families: dict[str, str] = field(default_factory=dict)  # offering -> its price family
     value: dict[tuple[str, int, int], float] = field(default_factory=dict)
     # the same for the standard instances alone, spot weighing nothing (``standard_only``)
     standard: dict[tuple[str, int, int], float] = field(default_factory=dict)
@@ -115,14 +120,18 @@ class _Kind:
     zones: frozenset[str]
 
 
-def family_weights(ctx: SolveContext) -> dict[str, tuple[float, float]]:
-    """Each instance family's cheapest price per vCPU-hour, over all its offerings and zones:
-    standard (on-demand, or a reservation's amortised rate) and spot."""
+def family_weights(
+    ctx: SolveContext, families: Mapping[str, str] | None = None
+) -> dict[str, tuple[float, float]]:
+    """Each price family's cheapest price per vCPU-hour, over all its offerings and zones:
+    standard (on-demand, or a reservation's amortised rate) and spot (``families``: the
+    plan's, from ``price_families``, when not given)."""
     offerings = offerings_of(ctx)
-    standard = reserved_rates(ctx, offerings)
+    family = price_families(ctx) if families is None else families
+    standard = reserved_rates(ctx, family)
     spot: dict[str, float] = {}
     for ln in ctx.lanes:
-        f, u = family_of(offerings, ln.offering), vcpus_of(offerings, ln.offering)
+        f, u = family[ln.offering], vcpus_of(offerings, ln.offering)
         if ln.kind == SPOT:
             price = float(offerings[ln.offering].spot_hourly[ln.zone]) / u
             spot[f] = min(spot.get(f, math.inf), price)
@@ -149,21 +158,50 @@ def offerings_of(ctx: SolveContext) -> dict[str, Offering]:
     return {o.id: o.offering for o in ctx.plan.offerings}
 
 
-def reserved_rates(ctx: SolveContext, offerings: Mapping[str, Offering]) -> dict[str, float]:
-    """Each instance family's least amortised price per vCPU-hour of a reservation, over
-    every reserved option of its offerings."""
+def reserved_rates(ctx: SolveContext, families: Mapping[str, str]) -> dict[str, float]:
+    """Each price family's least amortised price per vCPU-hour of a reservation, over every
+    reserved option of its offerings."""
+    offerings = offerings_of(ctx)
     hpm = ctx.hours_per_month
     rates: dict[str, float] = {}
     for t, pool in ctx.pools.items():
-        f, u = family_of(offerings, t), vcpus_of(offerings, t)
+        f, u = families[t], vcpus_of(offerings, t)
         for c in pool.choices:
             rates[f] = min(rates.get(f, math.inf), float(c.effective_hourly(hpm)) / u)
     return rates
 
 
-def family_of(offerings: Mapping[str, Offering], offering: str) -> str:
-    """An offering's instance family (its own id if the catalog gives none)."""
-    return offerings[offering].family or offering
+def price_families(ctx: SolveContext) -> dict[str, str]:
+    """Each offering's *price family*, what the bounds price per vCPU-hour: its instance
+    family (its own id if the catalog gives none), split where its sizes' least standard
+    prices per vCPU-hour (on-demand, or a reservation's amortised rate) differ by more than
+    ``PRICE_FAMILY_RATIO``. Most families are priced by the vCPU; some are not: every
+    hpc7g size costs $1.68 an hour, so its 4xlarge costs 4 times its 16xlarge per vCPU,
+    and priced at the 16xlarge's rate a fleet of 4xlarges looked cheap to the floors (an XL
+    benchmark service whose every month costs $966.31 was floored at $603.73). Any grouping
+    of offerings is a valid relaxation, one finer is a tighter one."""
+    offerings = offerings_of(ctx)
+    hpm = ctx.hours_per_month
+    least: dict[str, float] = {}
+    for t, pool in ctx.pools.items():
+        for c in pool.choices:
+            least[t] = min(least.get(t, math.inf), float(c.effective_hourly(hpm)))
+    for ln in ctx.lanes:
+        if ln.kind != SPOT and ln.price is not None:
+            least[ln.offering] = min(least.get(ln.offering, math.inf), float(ln.price))
+    members: dict[str, list[tuple[float, str]]] = {}
+    for t, o in offerings.items():
+        rate = least.get(t, math.inf) / vcpus_of(offerings, t)
+        members.setdefault(o.family or t, []).append((rate, t))
+    out: dict[str, str] = {}
+    for family, ranked in members.items():
+        ranked.sort()
+        base, k = ranked[0][0], 0
+        for rate, t in ranked:
+            if rate > base * PRICE_FAMILY_RATIO:
+                base, k = rate, k + 1
+            out[t] = family if k == 0 else f"{family}#{k + 1}"
+    return out
 
 
 def vcpus_of(offerings: Mapping[str, Offering], offering: str) -> float:
@@ -184,7 +222,8 @@ class FloorSearch:
         self.ctx = ctx
         self.threads = max(1, threads)
         self.stop = stop
-        self.weights = family_weights(ctx)
+        self.families = price_families(ctx)
+        self.weights = family_weights(ctx, self.families)
         # service -> (workload, its instances, its block levels ascending, the billed hours
         # of its blocks at or below each level)
         self.services: dict[str, tuple[Workload, list[_Kind], list[float], list[float]]] = {}
@@ -197,7 +236,7 @@ class FloorSearch:
                     level = blk.level.get(w.name, 0.0)
                     if level > 0:
                         hours[level] = hours.get(level, 0.0) + float(blk.billed)
-            kinds = _kinds(ctx, w, self.weights)
+            kinds = _kinds(ctx, w, self.weights, self.families)
             if kinds and hours:
                 levels = sorted(hours)
                 below = list(itertools.accumulate(hours[lv] for lv in levels))
@@ -211,7 +250,8 @@ class FloorSearch:
         self.standard_todo = list(self.services)
         standard = standard_only(self.weights)
         self.standard_kinds = {
-            name: _kinds(ctx, w, standard) for name, (w, *_rest) in self.services.items()
+            name: _kinds(ctx, w, standard, self.families)
+            for name, (w, *_rest) in self.services.items()
         }
         self.ends = [
             (name, i)
@@ -301,7 +341,7 @@ class FloorSearch:
     def floors(self) -> Floors:
         """Each block's floor: the higher of the DP's at its level and that of the highest
         level a CP-SAT model solved at or below its own."""
-        out = Floors(self.weights)
+        out = Floors(self.weights, self.families)
         for name, values in self.found.items():
             levels = self.services[name][2]
             known = sorted((levels[i], v) for i, v in values.items())
@@ -325,20 +365,25 @@ class FloorSearch:
 
 
 def _kinds(
-    ctx: SolveContext, w: Workload, weights: Mapping[str, tuple[float, float]], prune: bool = True
+    ctx: SolveContext,
+    w: Workload,
+    weights: Mapping[str, tuple[float, float]],
+    families: Mapping[str, str] | None = None,
+    prune: bool = True,
 ) -> list[_Kind]:
     """The service's instances by offering and kind, without those another beats outright
     (at least the capacity, at most the weight, in every zone it runs in): a fleet using a
     beaten one is matched, rule for rule, by one using the other instead (``prune=False``:
     all of them)."""
     offerings = offerings_of(ctx)
+    family = price_families(ctx) if families is None else families
     zones: dict[tuple[str, bool], set[str]] = {}
     for ln in ctx.lanes_of(w.name):
         if ctx.cap.get((w.name, ln.offering), 0.0) > 0:
             zones.setdefault((ln.offering, ln.kind == SPOT), set()).add(ln.zone)
     kinds = []
     for (t, spot), zs in zones.items():
-        std, spt = weights.get(family_of(offerings, t), (0.0, 0.0))
+        std, spt = weights.get(family[t], (0.0, 0.0))
         kinds.append(
             _Kind(
                 t,

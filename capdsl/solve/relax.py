@@ -20,6 +20,7 @@ import math
 import os
 import tempfile
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
@@ -31,33 +32,68 @@ from ortools.sat import cp_model_pb2
 
 from capdsl.model.plan import Workload
 from capdsl.solve.context import SPOT, Block, SolveContext
-from capdsl.solve.floors import Floors, family_of, offerings_of, reserved_rates, vcpus_of
+from capdsl.solve.floors import Floors, offerings_of, price_families, reserved_rates, vcpus_of
 from capdsl.solve.formulate import Formulation
 from capdsl.solve.money import existing_fleet_cost
 
 _INF = 2**62
+# GLOP's simplex methods, tried in turn until one proves an LP's optimum (``lp_bound``):
+# "floors" for the monthly LPs with the integer floors' rows, "plain" for the others (the
+# family LPs with floors too: the dual took 1.8 s on the XL benchmark with daily shapes,
+# the primal 2.9 s)
+_DUAL = "use_dual_simplex: true"
+_PERTURBED_DUAL = "use_dual_simplex: true perturb_costs_in_dual_simplex: true"
+_PRIMAL = "use_dual_simplex: false"
+SIMPLEX = {"plain": (_DUAL, _PRIMAL), "floors": (_PRIMAL, _PERTURBED_DUAL)}
 
 
 def lp_bound(form: Formulation, *, time_limit: float, floors: Floors | None = None) -> float | None:
     """The LP relaxation's optimum in money (fleet constant included), or None if GLOP did
     not prove it within ``time_limit``; with ``floors``, each service's instances in each
-    block weigh at least its integer floor (``floors.py``)."""
+    block weigh at least its integer floor (``floors.py``).
+
+    GLOP's simplex methods are tried in turn (``SIMPLEX``), each for what is left of the
+    time limit, until one proves the optimum: the dual simplex was 1.8x faster than the
+    primal on the plain monthly LPs, but the floor rows slow it 2.5x (the M benchmark with
+    daily shapes: 5.0 s against 2.0 s for its 12 months), where the primal runs as fast
+    with them as without (2.1 s); and on one month of the XL benchmark the dual did not
+    end in 60 s, where the primal took 0.04 s. The primal in turn stops, in 0.1 s, on one
+    month of the M benchmark (numerical trouble); then the dual, its costs perturbed (it
+    ended every month of the benchmarks with floors), proves it."""
     relaxed = relaxation(form)
     if relaxed is None:
         return None
     request, scale = relaxed
     if floors is not None:
         _floor_rows(request.model, form, floors)
-    request.solver_time_limit_seconds = max(0.001, time_limit)
-    # through model_builder's helper, which releases the GIL while GLOP runs (pywraplp's
-    # SolveWithProto holds it): the monthly LPs of a plan then solve on several threads at
-    # once, and the Python that builds the next month's model runs beside them
-    raw = ModelSolverHelper("glop").solve_serialized_request(request.SerializeToString())
-    response = mp.MPSolutionResponse.FromString(raw)
-    if response.status != mp.MPSOLVER_OPTIMAL:
+    response = _solve(request, time_limit, SIMPLEX["floors" if floors is not None else "plain"])
+    if response is None:
         return None
     value = response.objective_value * scale
     return form.to_money(value * (1 - 1e-6) if value > 0 else value)
+
+
+def _solve(
+    request: mp.MPModelRequest, time_limit: float, methods: tuple[str, ...]
+) -> mp.MPSolutionResponse | None:
+    """GLOP's answer to ``request``, its simplex ``methods`` tried in turn, each for what is
+    left of ``time_limit``, until one proves the optimum; None if none does."""
+    deadline = time.perf_counter() + max(0.001, time_limit)
+    for method in methods:
+        left = deadline - time.perf_counter()
+        if left <= 0:
+            break
+        request.solver_specific_parameters = method
+        request.solver_time_limit_seconds = left
+        # through model_builder's helper, which releases the GIL while GLOP runs
+        # (pywraplp's SolveWithProto holds it): the monthly LPs of a plan then solve on
+        # several threads at once, and the Python that builds the next month's model runs
+        # beside them
+        raw = ModelSolverHelper("glop").solve_serialized_request(request.SerializeToString())
+        response = mp.MPSolutionResponse.FromString(raw)
+        if response.status == mp.MPSOLVER_OPTIMAL:
+            return response
+    return None
 
 
 def relaxation(form: Formulation) -> tuple[mp.MPModelRequest, float] | None:
@@ -68,8 +104,7 @@ def relaxation(form: Formulation) -> tuple[mp.MPModelRequest, float] | None:
     if proto is None:
         return None
     request = mp.MPModelRequest(solver_type=mp.MPModelRequest.GLOP_LINEAR_PROGRAMMING)
-    # the dual simplex: measured 1.8x faster than the primal on the monthly LPs (same optimum)
-    request.solver_specific_parameters = "use_dual_simplex: true"
+    request.solver_specific_parameters = SIMPLEX["plain"][0]
     lp = request.model
     los: list[int] = []
     his: list[int] = []
@@ -158,10 +193,11 @@ def _floor_rows(lp: mp.MPModelProto, form: Formulation, floors: Floors) -> None:
     """Two rows per service and block with floors: its instances' weighted vCPUs reach the
     floor, and its standard instances' reach the standard floor."""
     offerings = offerings_of(form.ctx)
+    family = floors.families or price_families(form.ctx)
     terms: dict[tuple[str, int, int], list[tuple[int, float]]] = {}
     standard_terms: dict[tuple[str, int, int], list[tuple[int, float]]] = {}
     for (w, t, _zone, kind, m, b), v in form.use.items():
-        standard, spot = floors.weights.get(family_of(offerings, t), (0.0, 0.0))
+        standard, spot = floors.weights.get(family[t], (0.0, 0.0))
         weight = (spot if kind == SPOT else standard) * vcpus_of(offerings, t)
         if weight > 0:
             terms.setdefault((w, m, b), []).append((v.index, weight))
@@ -317,7 +353,8 @@ def aggregate_bound(
     sized for the evening peak pays for the night. Each real plan maps to a solution of
     this LP that costs no more, so its optimum is a valid bound:
 
-    - a family's instances count in vCPUs; a vCPU gives workload w at most the best
+    - a family's instances count in vCPUs (families split where their sizes are not priced
+      by the vCPU: ``floors.price_families``); a vCPU gives workload w at most the best
       capacity per vCPU of any of its offerings in that family (standard and spot
       separately; each instance counted for at most the demand of the rule it covers, as
       in the full model: one that covers it alone satisfies it), and costs at least the
@@ -337,9 +374,10 @@ def aggregate_bound(
     plan = ctx.plan
     hpm = ctx.hours_per_month
     offerings = offerings_of(ctx)
-    family = functools.partial(family_of, offerings)
+    families = floors.families if floors is not None else price_families(ctx)
+    family = families.__getitem__
     vcpus = functools.partial(vcpus_of, offerings)
-    rent = reserved_rates(ctx, offerings)  # family -> least amortised $ per vCPU-hour
+    rent = reserved_rates(ctx, families)  # price family -> least amortised $ per vCPU-hour
     owned: dict[tuple[str, int], float] = {}  # (family, month) -> vCPUs owned
     for t, pool in ctx.pools.items():
         for m in range(plan.horizon):
@@ -418,8 +456,6 @@ def _aggregate_month(
     """One month of ``aggregate_bound``: its LP optimum in money, without the fleet's cost
     (None if not solved in time), and its number of variables."""
     request = mp.MPModelRequest(solver_type=mp.MPModelRequest.GLOP_LINEAR_PROGRAMMING)
-    request.solver_specific_parameters = "use_dual_simplex: true"
-    request.solver_time_limit_seconds = time_limit
     lp = request.model
     inf = float("inf")
     hpm = float(ctx.hours_per_month)
@@ -486,8 +522,7 @@ def _aggregate_month(
         for f, terms in drawn.items():
             cap = [(pool[f], -1.0)] if f in pool else []
             row(terms + cap, -inf, owned.get((f, m), 0.0))
-    raw = ModelSolverHelper("glop").solve_serialized_request(request.SerializeToString())
-    response = mp.MPSolutionResponse.FromString(raw)
-    if response.status != mp.MPSOLVER_OPTIMAL:
+    response = _solve(request, time_limit, SIMPLEX["plain"])
+    if response is None:
         return None, len(lp.variable)
     return response.objective_value * scale, len(lp.variable)

@@ -29,6 +29,7 @@ from capdsl.solve.floors import (
     _Kind,
     _kinds,
     family_weights,
+    price_families,
     standard_only,
 )
 from capdsl.solve.formulate import formulate
@@ -410,3 +411,32 @@ def test_no_floors_after_the_search_when_the_family_bound_stays_far_below(
     assert not dec.floors_may_raise_the_bound()
     dec.family_value = dec.lower * 0.99
     assert dec.floors_may_raise_the_bound()
+
+
+def test_sizes_not_priced_by_the_vcpu_are_weighed_apart() -> None:
+    # hpc7g-like: both sizes cost $1.68/h, so the 16-vCPU one costs 4x the 64-vCPU one per
+    # vCPU. N+1 at 100 units: two large instances ($3.36/h; four small ones cost $6.72/h).
+    # Weighed at the family's least rate per vCPU, four small ones "weighed" $1.68/h and
+    # the floor was half the optimum; in a price family of their own, the floor is exact
+    small = offering("h.4xlarge", od="1.68", vcpu=16, zones=("z1",))
+    large = offering("h.16xlarge", od="1.68", vcpu=64, zones=("z1",))
+    p = plan(
+        [small, large],
+        [workload("api", [(small, 40.0), (large, 160.0)], redundancy=1)],
+        [{"api": [100.0] * 24}],
+    )
+    ctx = prepare(p)
+    families = price_families(ctx)
+    assert families[small.id] != families[large.id]
+    assert families[large.id] == "h"
+    floors = _complete(p).floors()
+    hours = _billed(p)
+    assert floors.value and all(v == pytest.approx(3.36) for v in floors.value.values())
+    family = aggregate_bound(ctx, time_limit=5, floors=floors).value
+    month, _ = formulate(unit_context(ctx, (0, None), "rent"))
+    monthly = lp_bound(month, time_limit=5, floors=floors)
+    sol = solve(p, time_limit=5)
+    assert sol.status == "optimal" and sol.objective is not None
+    assert float(sol.objective) == pytest.approx(3.36 * hours, rel=1e-6)
+    assert family == pytest.approx(3.36 * hours, rel=1e-5)
+    assert monthly == pytest.approx(3.36 * hours, rel=1e-5)
