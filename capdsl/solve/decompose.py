@@ -396,8 +396,12 @@ MIX_SHARE = 0.3
 SERVICE_SHARE = 0.3  # (the services' bound before it: its units take milliseconds)
 MIX_CHECK_SHARE = 0.2
 MIX_EXTEND_SHARE = 0.5
-MIX_S_PER_DTIME = 1.2
-MIX_BUILD_S_PER_COLUMN = 0.001
+# (measured on the M and L benchmarks with one level a month at speed 1.3: 0.55-0.68 s of
+# wall clock per unit, 0.16-0.2 ms per column, which is 0.72-0.88 s and 0.2-0.26 ms of the
+# reference machine's; they were 1.2 and 1 ms, which counted the master at 1.9-4.5 times
+# its wall clock)
+MIX_S_PER_DTIME = 0.9
+MIX_BUILD_S_PER_COLUMN = 0.0003
 # Rounds of the mix at the end get this share of the work budget left (M with one level a
 # month, seed 1, at 10 s: a round given 1.7 s took 1.9 s, and the search ended at 10.1 s;
 # at 0.6, 9.6 s; seed 4's second round still finds its plan, 1.38% -> 0.94%)
@@ -424,8 +428,12 @@ PRICE_MASTER_SHARE = 0.15
 # services' months alone, ``service_bound``, keep the defaults: with the light parameters
 # they give other plans of the same cost, from which the master found dearer plans on the
 # tests' LEVELS plan, $3,866.40 against its optimum $3,844.80.)
-# Estimated work of building and solving the master's LP, per column (GLOP)
-PRICE_LP_S_PER_COLUMN = 0.0005
+# Estimated work of building and solving the master's LP, per column (GLOP): measured at
+# 0.017-0.023 ms a column at speed 1.3 (M and L with one level a month, 5-18 LPs); it was
+# 0.5 ms, which counted M's 18 LPs at 3.9 s for 0.18 s, and column generation stopped at
+# 9 of the 18 rounds it needs at 10 s (M seed 4 at 10 s: 0.94% -> 0.35%, with the
+# master's rates above)
+PRICE_LP_S_PER_COLUMN = 3e-5
 
 Unit = tuple[int, int | None]  # (month, block index or None for the whole month)
 
