@@ -7,16 +7,16 @@ and demand level gives what integrality costs, and one row per service and block
 into the LP over instance families (``relax.aggregate_bound``) and the monthly LPs
 (``relax.lp_bound``):
 
-    sum over the service's instances of  weight(price family, standard or spot) x vCPUs  >=  floor
+    sum over the service's instances of  weight(family, standard or spot) x vCPUs  >=  floor
 
 where ``floor`` is the least that sum can be for any whole fleet that meets the service's
 covering rules at the block's demand. Every real plan's fleet meets them, so its LP image
 satisfies the row, whatever the weights (the row is valid for any non-negative weights);
-the weights are each price family's cheapest price per vCPU-hour (on-demand, a
+the weights are each *price family's* cheapest price per vCPU-hour (on-demand, a
 reservation's amortised rate; spot apart), so the row bounds what the fleet costs (an
-instance family, split where its sizes are not priced by the vCPU: ``price_families``). Computed at every
-level, the floors raised the family LP of the benchmarks' first month by 4% (M), 7% (L)
-and 19% (XL), and the retail example's monthly LPs by 7%.
+instance family, split where its sizes are not priced by the vCPU: ``price_families``).
+Computed at every level, the floors raised the family LP of the benchmarks' first month by
+4% (M), 7% (L) and 19% (XL), and the retail example's monthly LPs by 7%.
 
 The model of a service at demand ``d`` keeps: capacity with headroom, each instance counted
 for at most the demand (as in the full model); N+1 exactly (capacity less its largest

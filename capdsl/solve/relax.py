@@ -104,7 +104,6 @@ def relaxation(form: Formulation) -> tuple[mp.MPModelRequest, float] | None:
     if proto is None:
         return None
     request = mp.MPModelRequest(solver_type=mp.MPModelRequest.GLOP_LINEAR_PROGRAMMING)
-    request.solver_specific_parameters = SIMPLEX["plain"][0]
     lp = request.model
     los: list[int] = []
     his: list[int] = []
