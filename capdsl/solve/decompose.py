@@ -242,6 +242,11 @@ RUN_S = 0.0056
 RUN_S_PER_VARIABLE = 2.8e-5
 BLOCK_S_PER_DTIME = 3.9
 MONTH_S_PER_DTIME = 2.4
+# ... a block's deterministic time past this much at this rate instead (4,400 block models
+# of the benchmarks at speed 1.3: those of L with one level a month, 0.13 units each where
+# the daily shapes' take 0.004-0.008, were counted at 1.6-1.8 times their wall clock)
+BLOCK_DTIME_KNEE = 0.02
+BLOCK_S_PER_DTIME_PAST = 2.0
 # ... and of a unit with reservations rented (its deterministic limit at the default
 # ``DTIME_PER_SECOND``): 1.9-2.4 on the chained plans of the M and L benchmarks with one
 # level a month (3.9 counted their chains at 1.7-1.9 times their wall time)
@@ -821,6 +826,9 @@ class Decomposer:
         )
         use = res.use
         work = RUN_S + form.n_variables * RUN_S_PER_VARIABLE + res.dtime * per_dtime
+        if light and one and res.dtime > BLOCK_DTIME_KNEE:
+            # a long search in a block: its deterministic time past the knee comes cheaper
+            work -= (res.dtime - BLOCK_DTIME_KNEE) * (per_dtime - BLOCK_S_PER_DTIME_PAST)
         if leaning and res.status in ("optimal", "feasible"):
             spent: list[float] = []
             leaner = lean(

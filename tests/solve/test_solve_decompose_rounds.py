@@ -22,7 +22,11 @@ from capdsl.solve import verify
 from capdsl.solve.context import STANDARD, purchase_months
 from capdsl.solve.costing import price_solution
 from capdsl.solve.decompose import (
+    BLOCK_DTIME_KNEE,
+    BLOCK_S_PER_DTIME,
+    BLOCK_S_PER_DTIME_PAST,
     RUN_S,
+    RUN_S_PER_VARIABLE,
     SLACK_CAP,
     UNCALIBRATED,
     UNIT_MIN_S,
@@ -406,6 +410,48 @@ def test_by_weight_shares_in_proportion_within_its_limits() -> None:
     assert got[0] == pytest.approx(SLACK_CAP * 0.1)
     assert all(x >= UNIT_MIN_S for x in got)
     assert sum(got) <= 0.1 * 10 + 1e-9
+
+
+@pytest.mark.parametrize("dtime", [0.005, 0.5])
+def test_a_blocks_work_is_counted_at_a_lower_rate_past_the_knee(
+    monkeypatch: pytest.MonkeyPatch, dtime: float
+) -> None:
+    # a block's model (reservations fixed, light parameters) counts its size, and its
+    # deterministic time at BLOCK_S_PER_DTIME up to the knee, at BLOCK_S_PER_DTIME_PAST past
+    # it (the L benchmark's long block searches were counted at 1.6-1.8 times their wall
+    # clock); the search's measured dtime stands in for one that ran that long
+    import capdsl.solve.decompose as decompose
+
+    real = decompose.run_model
+
+    def measured(form, **kw):  # type: ignore[no-untyped-def]
+        res = real(form, **kw)
+        sizes.append(form.n_variables)
+        return replace(res, dtime=dtime)
+
+    sizes: list[int] = []
+    monkeypatch.setattr(decompose, "run_model", measured)
+    d, buys, use = seasonal_start()
+    d.leaning = False
+    runs = []
+    real_unit = Decomposer.run_unit
+
+    def unit(self, sub, limit, hint, **kw):  # type: ignore[no-untyped-def]
+        runs.append(real_unit(self, sub, limit, hint, **kw))
+        return runs[-1]
+
+    d.run_unit = unit.__get__(d)  # type: ignore[method-assign]
+    d.evaluate(buys, 2.0, use)
+    assert runs and len(runs) == len(sizes)
+    past = max(0.0, dtime - BLOCK_DTIME_KNEE)
+    for r, n in zip(runs, sizes, strict=True):
+        expected = (
+            RUN_S
+            + n * RUN_S_PER_VARIABLE
+            + (dtime - past) * BLOCK_S_PER_DTIME
+            + past * BLOCK_S_PER_DTIME_PAST
+        )
+        assert r.work == pytest.approx(expected)
 
 
 def test_the_monthly_lps_give_the_same_bound_on_one_thread_and_on_two() -> None:
