@@ -158,20 +158,15 @@ async def whatif_latency(plan: Path, time_limit: float) -> dict[str, float] | No
     }
 
 
-def machine_speed() -> float:
-    from capdsl.solve.search import default_workers
-    from capdsl.solve.speed import machine_speed as speed
-
-    return speed(default_workers())
-
-
 def render(results: dict[str, object]) -> str:
+    from capdsl.solve import speed
+
     lines = [
         START,
         "## TUI (`benchmarks/bench_tui.py`)",
         "",
         f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-        f"{platform.system()}; machine speed {machine_speed():g} (`capdsl speed`); plan `{results['plan']}`; "
+        f"{platform.system()}; machine speed {speed.machine_speed():g} (`capdsl speed`); plan `{results['plan']}`; "
         "terminal 120x40 (headless).",
         "",
         "| measure | result | goal |",

@@ -704,16 +704,11 @@ def speed(
     threads = default_workers()
     fixed = sp.fixed_speed()
     got = sp.measure(threads) if again else sp.cached(threads)
-    if got is None and fixed is None:
-        got = sp.measure(threads)
-    source = (
-        f"{sp.ENV}={os.environ[sp.ENV]}"
-        if fixed is not None
-        else f"measured {got.when}"
-        if got is not None
-        else ""
-    )
-    value = fixed if fixed is not None else got.speed if got is not None else 1.0
+    if fixed is not None:
+        value, source = fixed, f"{sp.ENV}={os.environ[sp.ENV]}"
+    else:
+        got = got or sp.measure(threads)
+        value, source = got.speed, f"measured {got.when}"
     if fmt is DataFormat.json:
         record: dict[str, Any] = {
             "speed": value,

@@ -41,13 +41,12 @@ def measure(
     from capdsl.bench.generate import generate
     from capdsl.solve import solve, verify
     from capdsl.solve.greedy import greedy_plan
-    from capdsl.solve.search import default_workers
     from capdsl.solve.speed import machine_speed
 
     limit = time_limit if time_limit is not None else DEFAULT_TIME_LIMIT[size]
     # this machine's speed (measured once per machine, or CAPDSL_SPEED): known before the
     # clocks start; the naive formulation's deterministic limit gets it too
-    speed = machine_speed(default_workers())
+    speed = machine_speed()
     started = time.perf_counter()
     plan = generate(size, seed, demand)
     generate_s = time.perf_counter() - started

@@ -202,12 +202,17 @@ def fixed_speed() -> float | None:
     return value
 
 
-def machine_speed(threads: int) -> float:
-    """This machine's speed for a search on ``threads`` threads: ``CAPDSL_SPEED`` if it is a
-    number, else the speed measured on this machine (once, then cached)."""
+def machine_speed(threads: int | None = None) -> float:
+    """This machine's speed for a search on ``threads`` threads (by default as many as a
+    search uses: ``search.default_workers``): ``CAPDSL_SPEED`` if it is a number, else the
+    speed measured on this machine (once, then cached)."""
     value = fixed_speed()
     if value is not None:
         return value
+    if threads is None:
+        from capdsl.solve.search import default_workers
+
+        threads = default_workers()
     with _lock:
         if threads not in _speeds:
             _speeds[threads] = (cached(threads) or measure(threads)).speed
